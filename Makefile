@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench clean chromedriver
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+# Debian's chromium and chromium-driver for the browser tests (never a downloaded browser).
+chromedriver:
+	@command -v chromedriver >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and chromium-driver"; \
+	  apt-get update -q && apt-get install -y -q chromium chromium-driver; }
+
+demo: $(VENV)/.installed
+	$(BIN)/crowdmeter demo
+
+test: $(VENV)/.installed-test chromedriver
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data

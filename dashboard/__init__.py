@@ -1,0 +1,1 @@
+"""The Crowdmeter Dash app: shell, auth, row-scoped data access and pages."""

@@ -1,0 +1,1 @@
+"""One module per `crowdmeter` subcommand; each exposes `register(subparsers)`."""

@@ -1,0 +1,86 @@
+"""Read-only access to the newest published snapshot, for the dashboard and read-only commands.
+
+`CURRENT` names the newest snapshot file; it is read on every request so a new publish is seen
+at once. One read-only connection is kept per snapshot name (DuckDB caches instances by path,
+and snapshot names are never reused), and each request gets its own `cursor()`, because one
+connection shared across threads raises in duckdb 2.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from etl.settings import Settings
+
+
+class NoSnapshot(Exception):
+    """Nothing has been published yet."""
+
+
+class SnapshotReader:
+    """Cursors on the newest published snapshot of one data directory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.snapshots_dir = settings.snapshots_dir
+        self._connections: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._lock = threading.Lock()
+
+    def current_name(self) -> str | None:
+        """File name of the newest snapshot, or None before the first publish."""
+        try:
+            name = (self.snapshots_dir / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _connection(self, name: str) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            con = self._connections.get(name)
+            if con is None:
+                con = duckdb.connect(
+                    str(self.snapshots_dir / name),
+                    read_only=True,
+                    config={
+                        "threads": self.settings.reader.threads,
+                        "memory_limit": self.settings.reader.memory_limit,
+                        "enable_external_access": False,
+                    },
+                )
+                stale = [old for old in self._connections if old != name]
+                for old in stale:  # keep the previous one: requests may still hold its cursors
+                    if len(self._connections) > 1:
+                        self._connections.pop(old).close()
+                self._connections[name] = con
+            return con
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the newest snapshot, closed when the block ends."""
+        name = self.current_name()
+        if name is None:
+            raise NoSnapshot(
+                f"No published snapshot in {self.snapshots_dir}. Load some data first: "
+                "`crowdmeter ingest PATH...` or `crowdmeter demo`."
+            )
+        cur = self._connection(name).cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def frame(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run one bound query on a fresh cursor and return a Polars frame."""
+        with self.cursor() as cur:
+            return cur.sql(sql, params=params).pl() if params else cur.sql(sql).pl()
+
+    def snapshot_path(self) -> Path | None:
+        name = self.current_name()
+        return None if name is None else self.snapshots_dir / name

@@ -1,0 +1,165 @@
+"""Crowdmeter's settings: one model read from config.toml, CROWDMETER_* variables and secret files.
+
+The model is the source of truth; `config.toml` mirrors it with a comment per setting, and a
+test keeps the two in step. Precedence, highest first: constructor arguments, environment
+variables (`CROWDMETER_SERVER__PORT=9000`), secret files (`CROWDMETER_SECRETS_DIR`), config.toml.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = REPO_ROOT / "config.toml"
+
+
+class SourceSettings(BaseModel):
+    """How to read one platform's exports."""
+
+    timezone: str = Field("UTC", description="IANA zone for naive timestamps in this source")
+    currency: str = Field("USD", description="ISO 4217 currency of rewards when the file has none")
+    worker_fee_rate: float = Field(
+        0.0, ge=0, lt=1, description="share of earnings the platform keeps from the worker"
+    )
+    worker_attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="worker attribute name -> column holding it (self-reported groups)",
+    )
+    item_attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="data-subject attribute name -> column holding it (for label audits)",
+    )
+
+
+class TogglSettings(BaseModel):
+    """How tracked time maps to platforms and to a freelancer's identity."""
+
+    client_platform: dict[str, str] = Field(
+        default_factory=dict, description="Toggl client name -> platform"
+    )
+    project_platform: dict[str, str] = Field(
+        default_factory=dict, description="Toggl project name -> platform (wins over client)"
+    )
+    user_worker: dict[str, str] = Field(
+        default_factory=dict,
+        description="Toggl user name -> 'PLATFORM:RAW_ID' or a freelancer handle",
+    )
+    activity_keywords: dict[str, str] = Field(
+        default_factory=lambda: {
+            "qualif": "qualification",
+            "training": "training",
+            "onboarding": "training",
+            "search": "searching",
+            "admin": "admin",
+            "invoice": "admin",
+        },
+        description="lower-case substring of a description or tag -> activity",
+    )
+
+
+class AgreementSettings(BaseModel):
+    bootstrap_samples: int = Field(1000, ge=0, description="resamples over units for intervals")
+    confidence: float = Field(0.95, gt=0, lt=1, description="two-sided interval level")
+    seed: int = Field(20181204, description="random seed for the bootstrap")
+    span_overlap_threshold: float = Field(
+        0.5, gt=0, le=1, description="token overlap at which two spans match"
+    )
+    box_iou_threshold: float = Field(0.5, gt=0, le=1, description="IoU at which two boxes match")
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="address the dashboard listens on")
+    port: int = Field(8050, ge=1, le=65535, description="port the dashboard listens on")
+    workers: int = Field(3, ge=1, description="gunicorn worker processes for `crowdmeter serve`")
+    session_secret: SecretStr | None = Field(
+        None, description="signs login cookies; created in data_dir/secrets when unset"
+    )
+    session_hours: int = Field(12, ge=1, description="how long a login lasts")
+
+
+class ReaderSettings(BaseModel):
+    threads: int = Field(2, ge=1, description="DuckDB threads per read-only snapshot connection")
+    memory_limit: str = Field("1GB", description="DuckDB memory limit per snapshot connection")
+
+
+class Settings(BaseSettings):
+    """Every Crowdmeter setting, with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CROWDMETER_",
+        env_nested_delimiter="__",
+        secrets_dir=os.environ.get("CROWDMETER_SECRETS_DIR") or None,
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(Path("data"), description="warehouse, snapshots, secrets and users")
+    reporting_currency: str = Field("USD", description="currency every money figure is shown in")
+    session_gap_minutes: float = Field(
+        1.0, gt=0, description="assignments closer than this join one work session"
+    )
+    min_group_size: int = Field(5, ge=1, description="groups with fewer workers are suppressed")
+    snapshots_keep: int = Field(3, ge=1, description="published snapshots kept on disk")
+    lock_timeout_seconds: float = Field(
+        30.0, ge=0, description="how long a second ETL process waits for the writer lock"
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None, description="HMAC key for worker pseudonyms; created in data_dir/secrets when unset"
+    )
+    sources: dict[str, SourceSettings] = Field(
+        default_factory=dict, description="per-platform import settings"
+    )
+    toggl: TogglSettings = Field(default_factory=TogglSettings)
+    agreement: AgreementSettings = Field(default_factory=AgreementSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    reader: ReaderSettings = Field(default_factory=ReaderSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("CROWDMETER_CONFIG", DEFAULT_CONFIG))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+        return (init_settings, env_settings, file_secret_settings, toml)
+
+    def source(self, platform: str) -> SourceSettings:
+        """Import settings of one platform (defaults where config.toml has none)."""
+        return self.sources.get(platform, SourceSettings())
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `config` (or CROWDMETER_CONFIG, or the repo's config.toml) and overrides."""
+    if config is not None:
+        if not Path(config).is_file():
+            raise FileNotFoundError(
+                f"Config file {config} does not exist. Pass --config with a path to a TOML file "
+                f"like the repository's config.toml."
+            )
+        os.environ["CROWDMETER_CONFIG"] = str(config)
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,93 @@
+"""The warehouse: the only module that opens `warehouse.duckdb` read-write.
+
+Opening takes an exclusive OS lock on `data_dir/warehouse.lock` (one ETL process at a time; a
+second one waits `lock_timeout_seconds`, then fails naming the holder's pid), then applies the
+numbered migrations in `sql/schema/` that the warehouse has not recorded yet.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from etl.settings import REPO_ROOT, Settings
+
+SCHEMA_DIR = REPO_ROOT / "sql" / "schema"
+
+
+class WarehouseBusy(Exception):
+    """Another ETL process holds the writer lock."""
+
+
+def migrations() -> list[Path]:
+    """Schema files in the order they apply (`001_core.sql`, `002_...`)."""
+    return sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations `con` has not recorded; return the names applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied = []
+    for path in migrations():
+        if path.name in done:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(path.read_text())
+            con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [path.name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(path.name)
+    return applied
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """Hold the single-writer lock for the block, waiting at most `lock_timeout_seconds`."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "warehouse.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + settings.lock_timeout_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                    raise WarehouseBusy(
+                        f"Another Crowdmeter ETL process (pid {holder}) holds {path}. Wait for "
+                        "it to finish, or stop it, then run this command again."
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The read-write warehouse connection, under the writer lock, migrated to the newest schema."""
+    with writer_lock(settings):
+        con = duckdb.connect(str(settings.warehouse_path))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            apply_migrations(con)
+            yield con
+        finally:
+            con.close()

@@ -1,0 +1,1 @@
+"""Pure metric functions over long-format frames: no DuckDB, no Dash."""
