@@ -50,9 +50,9 @@ class TogglSettings(BaseModel):
     project_platform: dict[str, str] = Field(
         default_factory=dict, description="Toggl project name -> platform (wins over client)"
     )
-    user_worker: dict[str, str] = Field(
+    user_worker: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="Toggl user name -> 'PLATFORM:RAW_ID' or a freelancer handle",
+        description="Toggl user name -> the freelancer's ids as 'PLATFORM:RAW_ID', one per platform",
     )
     activity_keywords: dict[str, str] = Field(
         default_factory=lambda: {
