@@ -58,8 +58,10 @@ CREATE TABLE items (
     PRIMARY KEY (platform, project_id, item_id)
 );
 
+-- The two big fact tables carry no PRIMARY KEY: an ART index costs 20x on bulk loads. The
+-- loader's merge keeps `assignment_uid` (and `assignment_uid, field, ordinal`) unique.
 CREATE TABLE assignments (
-    assignment_uid  VARCHAR PRIMARY KEY,
+    assignment_uid  VARCHAR NOT NULL,
     platform        VARCHAR NOT NULL,
     project_id      VARCHAR NOT NULL,
     item_id         VARCHAR NOT NULL,
@@ -89,8 +91,7 @@ CREATE TABLE annotations (
     region          JSON,
     gold_value      VARCHAR,
     ordinal         INTEGER NOT NULL DEFAULT 0,  -- position among several answers of one field
-    file_id         BIGINT NOT NULL,
-    PRIMARY KEY (assignment_uid, field, ordinal)
+    file_id         BIGINT NOT NULL
 );
 
 CREATE TABLE time_entries (
