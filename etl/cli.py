@@ -19,7 +19,6 @@ from etl import commands
 from etl.settings import Settings, load_settings
 
 
-
 class UserError(Exception):
     """A problem the user can fix; the message says what to do."""
 

@@ -52,7 +52,7 @@ class TogglSettings(BaseModel):
     )
     user_worker: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="Toggl user name -> the freelancer's ids as 'PLATFORM:RAW_ID', one per platform",
+        description="Toggl user -> the freelancer's ids as 'PLATFORM:RAW_ID', one per platform",
     )
     activity_keywords: dict[str, str] = Field(
         default_factory=lambda: {

@@ -18,7 +18,6 @@ so a fact can be traced back to the record it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl

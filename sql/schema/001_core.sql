@@ -54,11 +54,10 @@ CREATE TABLE items (
     item_id     VARCHAR NOT NULL,
     gold_value  VARCHAR,
     attributes  JSON,
-    file_id     BIGINT,
-    PRIMARY KEY (platform, project_id, item_id)
+    file_id     BIGINT                  -- unique on (platform, project_id, item_id) by the merge
 );
 
--- The two big fact tables carry no PRIMARY KEY: an ART index costs 20x on bulk loads. The
+-- The big fact tables (and items) carry no PRIMARY KEY: an ART index costs 20x on bulk loads. The
 -- loader's merge keeps `assignment_uid` (and `assignment_uid, field, ordinal`) unique.
 CREATE TABLE assignments (
     assignment_uid  VARCHAR NOT NULL,

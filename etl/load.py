@@ -1,0 +1,354 @@
+"""One ETL run: parse, pseudonymise, merge into the warehouse one file per transaction, publish.
+
+A file either loads whole (its good rows merged, its bad records quarantined in `etl_rejects`)
+or not at all (`etl_files.status = 'failed'` with the reason). Merges are keyed on stable ids,
+so re-ingesting the same bytes changes no row and a re-exported batch updates rows in place.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl import sources
+from etl.merge import merge_file
+from etl.platforms import register_platforms
+from etl.pseudonym import pseudonym_key, pseudonymise
+from etl.publish import publish, remove_partial_files
+from etl.scrub import scrub_record
+from etl.settings import Settings
+from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
+from etl.warehouse import open_warehouse
+
+DELIMITERS = {"toloka": "\t"}  # every other delimited format uses commas
+DELIMITED = {"mturk", "toloka", "appen", "toggl", "earnings", "projects", "milestones"}
+ID_COLUMNS = {
+    "assignments": ("worker_id", "reviewer_id"),
+    "workers": ("worker_id",),
+    "time_entries": ("worker_id",),
+    "earnings": ("worker_id",),
+}
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file; the stable `ingest --json` fields come first."""
+
+    path: str
+    format: str | None
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_rejected: int = 0
+    status: str = "failed"
+    error: str | None = None
+    platform: str | None = None
+    file_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    status: str
+    files: list[FileResult]
+    snapshot: str | None
+
+    def as_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "snapshot": self.snapshot,
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the files below folders named (hidden ones skipped), in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path} does not exist. Check the path and try again.")
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest(
+    settings: Settings,
+    paths: Iterable[Path],
+    fmt: str | None = None,
+    platform: str | None = None,
+    project: str | None = None,
+    trigger: str = "cli",
+    progress: bool = False,
+) -> RunReport:
+    """Load `paths` (files or folders) in one run and publish a snapshot after the last file."""
+    files = expand_paths(paths)
+    key = pseudonym_key(settings)
+    with open_warehouse(settings) as con:
+        remove_partial_files(settings)
+        _load_reference_tables(con, settings)
+        run_id = _start_run(con, trigger)
+        results = [
+            load_file(con, settings, run_id, path, fmt, platform, project, key, progress)
+            for path in _progress(files, progress)
+        ]
+        status = _run_status(results)
+        _finish_run(con, run_id, status)
+        snapshot = publish(con, settings, run_id)
+    return RunReport(run_id=run_id, status=status, files=results, snapshot=snapshot.name)
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: int,
+    path: Path,
+    fmt: str | None,
+    platform: str | None,
+    project: str | None,
+    key: bytes,
+    progress: bool = False,
+) -> FileResult:
+    """Parse and merge one file in one transaction; a failure loads nothing from it."""
+    result = FileResult(path=str(path), format=fmt)
+    sha = file_sha256(path)
+    try:
+        fmt = fmt or sources.detect_format(path)
+        result.format = fmt
+        options = SourceOptions(
+            platform=platform,
+            project=project,
+            source=settings.source(platform or fmt),
+            toggl=settings.toggl,
+            show_progress=progress,
+        )
+        parsed = sources.parse_file(path, fmt, options)
+    except UnreadableFile as exc:
+        result.error = f"{path}: {exc}"
+        _record_failed_file(con, run_id, path, sha, result)
+        return result
+    result.platform = parsed.platform
+    result.notes = list(parsed.notes)
+    frames = pseudonymise_frames(parsed, key)
+    rejects = scrubbed_rejects(parsed, path, key)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        file_id = _insert_file_row(con, run_id, path, sha, parsed)
+        register_platforms(con, settings, _platforms_in(parsed, frames))
+        counts = merge_file(con, frames, file_id)
+        _insert_rejects(con, file_id, rejects)
+        result.file_id = file_id
+        result.rows_read = parsed.rows_read
+        result.rows_inserted, result.rows_updated = counts
+        result.rows_rejected = rejects.height
+        result.status = "loaded" if any(counts) else "unchanged"
+        _update_file_row(con, file_id, result)
+        con.execute("COMMIT")
+    except Exception as exc:
+        con.execute("ROLLBACK")
+        result.error = f"{path}: could not be merged ({type(exc).__name__}: {exc})"
+        result.status = "failed"
+        _record_failed_file(con, run_id, path, sha, result)
+    return result
+
+
+def pseudonymise_frames(parsed: ParseResult, key: bytes) -> dict[str, pl.DataFrame]:
+    """Frames with raw worker and reviewer ids replaced by keyed hashes, each distinct id once."""
+    out = {}
+    for name, frame in parsed.frames.items():
+        for column in ID_COLUMNS.get(name, ()):
+            frame = _hash_column(frame, column, parsed.platform, key)
+        out[name] = frame
+    return out
+
+
+def _hash_column(frame: pl.DataFrame, column: str, file_platform: str, key: bytes) -> pl.DataFrame:
+    """Replace `column` by the hash of `platform:raw_id`, using each row's platform."""
+    if frame.is_empty() or frame[column].null_count() == frame.height:
+        return frame
+    platform = (
+        pl.col("platform").fill_null(file_platform)
+        if "platform" in frame.columns
+        else (pl.lit(file_platform))
+    )
+    pairs = (
+        frame.select(platform.alias("_p"), pl.col(column).alias("_raw")).drop_nulls("_raw").unique()
+    )
+    lookup = pairs.with_columns(
+        pl.Series(
+            "_hash",
+            [pseudonymise(p, raw, key) for p, raw in pairs.iter_rows()],
+            dtype=pl.String,
+        )
+    )
+    return (
+        frame.with_columns(platform.alias("_p"))
+        .join(
+            lookup,
+            left_on=["_p", column],
+            right_on=["_p", "_raw"],
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("_hash").alias(column))
+        .drop("_p", "_hash")
+    )
+
+
+def scrubbed_rejects(parsed: ParseResult, path: Path, key: bytes) -> pl.DataFrame:
+    """Rejects with personal values in their raw text replaced."""
+    if parsed.rejects.is_empty():
+        return parsed.rejects
+    header, delimiter = _header(path, parsed.format)
+
+    def pseudonym(raw_id: str) -> str:
+        return pseudonymise(parsed.platform, raw_id, key)
+
+    return parsed.rejects.with_columns(
+        pl.col("raw").map_elements(
+            lambda raw: scrub_record(raw, header, delimiter, pseudonym), return_dtype=pl.String
+        )
+    )
+
+
+def _header(path: Path, fmt: str) -> tuple[list[str] | None, str | None]:
+    if fmt not in DELIMITED:
+        return None, None
+    delimiter = DELIMITERS.get(fmt, ",")
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = fh.readline()
+    try:
+        return next(csv.reader(io.StringIO(first), delimiter=delimiter)), delimiter
+    except (csv.Error, StopIteration):
+        return None, delimiter
+
+
+def _platforms_in(parsed: ParseResult, frames: dict[str, pl.DataFrame]) -> set[str]:
+    found = {parsed.platform}
+    for frame in frames.values():
+        if "platform" in frame.columns:
+            found.update(p for p in frame["platform"].unique().to_list() if p)
+    return found
+
+
+def _load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    try:
+        from etl.reference import load_reference_tables
+    except ImportError:  # the reference tables module is optional until earnings land
+        return
+    load_reference_tables(con, settings)
+
+
+def _start_run(con: duckdb.DuckDBPyConnection, trigger: str) -> int:
+    # A run still 'running' was killed: nothing of its unfinished file was committed.
+    con.execute(
+        "UPDATE etl_runs SET status = 'failed', finished_at = ? WHERE status = 'running'",
+        [datetime.now(UTC)],
+    )
+    run_id = con.execute("SELECT nextval('etl_run_ids')").fetchone()[0]
+    con.execute(
+        "INSERT INTO etl_runs (run_id, trigger, started_at, status) VALUES (?, ?, ?, 'running')",
+        [run_id, trigger, datetime.now(UTC)],
+    )
+    return int(run_id)
+
+
+def _finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str) -> None:
+    con.execute(
+        "UPDATE etl_runs SET finished_at = ?, status = ? WHERE run_id = ?",
+        [datetime.now(UTC), status, run_id],
+    )
+
+
+def _run_status(results: list[FileResult]) -> str:
+    failed = sum(r.status == "failed" for r in results)
+    if failed == 0:
+        return "succeeded"
+    return "failed" if failed == len(results) else "partial"
+
+
+def _insert_file_row(
+    con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, parsed: ParseResult
+) -> int:
+    file_id = con.execute("SELECT nextval('etl_file_ids')").fetchone()[0]
+    con.execute(
+        "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status, loaded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?)",
+        [file_id, run_id, parsed.platform, str(path), sha, parsed.format, datetime.now(UTC)],
+    )
+    return int(file_id)
+
+
+def _update_file_row(con: duckdb.DuckDBPyConnection, file_id: int, r: FileResult) -> None:
+    con.execute(
+        "UPDATE etl_files SET rows_read = ?, rows_inserted = ?, rows_updated = ?,"
+        " rows_rejected = ?, status = ? WHERE file_id = ?",
+        [r.rows_read, r.rows_inserted, r.rows_updated, r.rows_rejected, r.status, file_id],
+    )
+
+
+def _record_failed_file(
+    con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
+) -> None:
+    file_id = con.execute("SELECT nextval('etl_file_ids')").fetchone()[0]
+    r.file_id = int(file_id)
+    con.execute(
+        "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status, error,"
+        " loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'failed', ?, ?)",
+        [file_id, run_id, r.platform, str(path), sha, r.format, r.error, datetime.now(UTC)],
+    )
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, file_id: int, rejects: pl.DataFrame) -> None:
+    if rejects.is_empty():
+        return
+    staged = rejects.with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
+    con.register("_stage_rejects", staged)
+    try:
+        con.execute(
+            "INSERT INTO etl_rejects (file_id, record_no, reason, raw)"
+            " SELECT file_id, record_no, reason, raw FROM _stage_rejects"
+        )
+    finally:
+        con.unregister("_stage_rejects")
+
+
+def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:
+    """Files in order, with a bar sized by bytes on stderr when asked for."""
+    if not enabled:
+        yield from files
+        return
+    from tqdm import tqdm
+
+    sizes = [p.stat().st_size for p in files]
+    with tqdm(total=sum(sizes), unit="B", unit_scale=True, desc="ingest") as bar:
+        for path, size in zip(files, sizes, strict=True):
+            bar.set_postfix_str(path.name[-40:])
+            yield path
+            bar.update(size)

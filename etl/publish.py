@@ -1,0 +1,86 @@
+"""Publish the warehouse as a read-only snapshot the dashboard and read-only commands open.
+
+Marts are rebuilt first (SQL files in `sql/marts/`, then `etl/marts_*.py` modules), the
+warehouse is checkpointed and copied to `<run_id>-<stamp>.duckdb.part`, fsynced and renamed,
+and `CURRENT` is replaced atomically. A crash at any point leaves the previous snapshot current.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+import etl
+from etl.settings import REPO_ROOT, Settings
+
+MARTS_DIR = REPO_ROOT / "sql" / "marts"
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Rebuild every mart; return their names in build order."""
+    built = []
+    for path in sorted(MARTS_DIR.glob("*.sql")):
+        con.execute(path.read_text())
+        built.append(path.stem)
+    for info in sorted(pkgutil.iter_modules(etl.__path__), key=lambda m: m.name):
+        if info.name.startswith("marts_"):
+            importlib.import_module(f"etl.{info.name}").build(con, settings)
+            built.append(info.name)
+    return built
+
+
+def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:
+    """Build marts, write a new snapshot and make it current; return its path."""
+    build_marts(con, settings)
+    con.execute("CHECKPOINT")
+    folder = settings.snapshots_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = folder / f"{run_id:08d}-{stamp}.duckdb"
+    part = final.with_name(final.name + ".part")
+    with settings.warehouse_path.open("rb") as src, part.open("wb") as dst:
+        shutil.copyfileobj(src, dst, length=16 << 20)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(part, final)
+    write_current(folder, final.name)
+    prune_snapshots(folder, settings.snapshots_keep)
+    return final
+
+
+def write_current(folder: Path, name: str) -> None:
+    """Point CURRENT at `name`: write a temp file, fsync it, rename over, fsync the folder."""
+    tmp = folder / f"CURRENT.{os.getpid()}.tmp"
+    with tmp.open("w") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / "CURRENT")
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def prune_snapshots(folder: Path, keep: int) -> None:
+    """Delete all but the newest `keep` snapshots (open readers keep their file until closed)."""
+    current = (folder / "CURRENT").read_text().strip()
+    snapshots = sorted(folder.glob("*.duckdb"))
+    for old in snapshots[:-keep]:
+        if old.name != current:
+            old.unlink(missing_ok=True)
+
+
+def remove_partial_files(settings: Settings) -> None:
+    """Delete `.part` snapshots and CURRENT temp files a killed run left behind."""
+    folder = settings.snapshots_dir
+    if folder.is_dir():
+        for leftover in [*folder.glob("*.part"), *folder.glob("CURRENT.*.tmp")]:
+            leftover.unlink(missing_ok=True)
