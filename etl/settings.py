@@ -77,6 +77,33 @@ class AgreementSettings(BaseModel):
     box_iou_threshold: float = Field(0.5, gt=0, le=1, description="IoU at which two boxes match")
 
 
+class PaySettings(BaseModel):
+    """Effective hourly pay: reference tables, wage-floor hours, the skip list."""
+
+    fx_rates_file: Path | None = Field(
+        None, description="CSV of exchange rates to load instead of the shipped etl/data table"
+    )
+    wage_floors_file: Path | None = Field(
+        None, description="CSV of minimum wages to load instead of the shipped etl/data table"
+    )
+    hours_per_day: float = Field(
+        8.0, gt=0, le=24, description="hours behind a daily wage floor when its row gives none"
+    )
+    hours_per_week: float = Field(
+        40.0, gt=0, le=168, description="weekly hours behind a monthly floor (x 52/12) when none"
+    )
+    skip_below_wage: float = Field(
+        0.0,
+        ge=0,
+        description="effective wage per hour (reporting currency) under which a task type goes "
+        "on a worker's skip list; 0 = the wage floor of the worker's country",
+    )
+    skip_min_tasks: int = Field(5, ge=1, description="fewer tasks than this never list a task type")
+    bootstrap_samples: int = Field(1000, ge=0, description="resamples over days for intervals")
+    confidence: float = Field(0.9, gt=0, lt=1, description="two-sided interval level")
+    seed: int = Field(20180421, description="random seed for the bootstrap")
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address the dashboard listens on")
     port: int = Field(8050, ge=1, le=65535, description="port the dashboard listens on")
@@ -120,6 +147,7 @@ class Settings(BaseSettings):
     )
     toggl: TogglSettings = Field(default_factory=TogglSettings)
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
+    pay: PaySettings = Field(default_factory=PaySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
 
