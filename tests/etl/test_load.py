@@ -1,0 +1,198 @@
+"""The loader: idempotent merges, updates in place, whole-file failures, scrubbed rejects."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from etl import sources
+from etl.load import ingest
+from etl.reader import SnapshotReader
+from etl.sources.base import ParseResult, SourceOptions, UnreadableFile, rejects_frame
+
+RAW_WORKERS = ("A3SHI3LY2Q16OR", "AME98XVLFFLCH")
+
+
+def fake_parse(path: Path, fmt: str | None = None, options: SourceOptions = SourceOptions()):
+    """A tiny JSON 'format': {"rows": [[assignment, worker, status], ...], "bad": [...]}."""
+    try:
+        doc = json.loads(path.read_text())
+    except ValueError:
+        raise UnreadableFile("not a JSON document; export the batch again") from None
+    rows = doc["rows"]
+    ts = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assignments = pl.DataFrame(
+        {
+            "record_no": list(range(1, len(rows) + 1)),
+            "assignment_uid": [f"fake:{a}" for a, _, _ in rows],
+            "platform": "fake",
+            "project_id": "p1",
+            "item_id": [f"item{a}" for a, _, _ in rows],
+            "worker_id": [w for _, w, _ in rows],
+            "status": [s for _, _, s in rows],
+            "started_at": ts,
+            "submitted_at": ts,
+            "reward": ["0.50"] * len(rows),
+            "currency": "USD",
+            "is_gold": False,
+        }
+    ).with_columns(pl.col("reward").cast(pl.Decimal(18, 6)))
+    annotations = pl.DataFrame(
+        {
+            "assignment_uid": [f"fake:{a}" for a, _, _ in rows],
+            "field": "label",
+            "value": [s[:3] for _, _, s in rows],
+            "ordinal": 0,
+        }
+    )
+    bad = [
+        {"record_no": 100 + i, "reason": "unknown status 'maybe'", "raw": raw}
+        for i, raw in enumerate(doc.get("bad", []))
+    ]
+    return ParseResult(
+        format="fake",
+        platform="fake",
+        rows_read=len(rows) + len(bad),
+        frames={"assignments": assignments, "annotations": annotations},
+        rejects=rejects_frame(bad),
+    )
+
+
+@pytest.fixture
+def fake_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "detect_format", lambda path: "fake", raising=False)
+    monkeypatch.setattr(sources, "parse_file", fake_parse, raising=False)
+
+
+def write(path: Path, rows: list, bad: list | None = None) -> Path:
+    path.write_text(json.dumps({"rows": rows, "bad": bad or []}))
+    return path
+
+
+def counts(settings) -> dict[str, int]:
+    reader = SnapshotReader(settings)
+    return {
+        t: reader.frame(f"SELECT count(*)::BIGINT AS n FROM {t}").item()
+        for t in ("assignments", "annotations", "workers", "items", "projects", "etl_rejects")
+    }
+
+
+def test_same_bytes_twice_change_no_row(settings, tmp_path, fake_source):
+    batch = write(
+        tmp_path / "b.json", [[1, RAW_WORKERS[0], "submitted"], [2, RAW_WORKERS[1], "submitted"]]
+    )
+    first = ingest(settings, [batch])
+    assert (first.files[0].rows_inserted, first.files[0].status) == (2, "loaded")
+    before = counts(settings)
+    second = ingest(settings, [batch])
+    f = second.files[0]
+    assert (f.rows_inserted, f.rows_updated, f.status) == (0, 0, "unchanged")
+    assert (
+        counts(settings)
+        == before
+        == {
+            "assignments": 2,
+            "annotations": 2,
+            "workers": 2,
+            "items": 2,
+            "projects": 1,
+            "etl_rejects": 0,
+        }
+    )
+
+
+def test_reexport_with_new_statuses_updates_in_place(settings, tmp_path, fake_source):
+    ingest(settings, [write(tmp_path / "a.json", [[1, "W1", "submitted"], [2, "W2", "submitted"]])])
+    again = ingest(
+        settings, [write(tmp_path / "b.json", [[1, "W1", "approved"], [2, "W2", "rejected"]])]
+    )
+    f = again.files[0]
+    assert (f.rows_inserted, f.rows_updated) == (0, 2)
+    reader = SnapshotReader(settings)
+    statuses = reader.frame(
+        "SELECT a.status, n.value FROM assignments a JOIN annotations n USING (assignment_uid)"
+        " ORDER BY assignment_uid"
+    ).rows()
+    assert statuses == [("approved", "app"), ("rejected", "rej")]
+    assert counts(settings)["annotations"] == 2
+    file_ids = reader.frame("SELECT DISTINCT file_id FROM assignments").to_series().to_list()
+    assert file_ids == [f.file_id]  # changed rows point at the file that changed them
+
+
+def test_unreadable_file_loads_nothing_and_the_run_goes_on(settings, tmp_path, fake_source):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"rows": [[1, "W1", "subm')
+    good = write(tmp_path / "good.json", [[1, "W1", "submitted"]])
+    report = ingest(settings, [broken, good])
+    assert [f.status for f in report.files] == ["failed", "loaded"]
+    assert "export the batch again" in report.files[0].error
+    assert report.status == "partial"
+    reader = SnapshotReader(settings)
+    failed = reader.frame("SELECT path, status, error FROM etl_files WHERE status = 'failed'")
+    assert failed.height == 1 and failed["path"][0].endswith("broken.json")
+    assert counts(settings)["assignments"] == 1
+
+
+def test_rejects_are_kept_without_personal_data(settings, tmp_path, fake_source):
+    raw = json.dumps(
+        {
+            "worker_id": RAW_WORKERS[0],
+            "email": "annotator07@example.org",
+            "ip": "192.0.2.7",
+            "status": "maybe",
+        }
+    )
+    report = ingest(settings, [write(tmp_path / "r.json", [[1, "W1", "submitted"]], bad=[raw])])
+    assert report.files[0].rows_rejected == 1
+    stored = SnapshotReader(settings).frame("SELECT reason, raw FROM etl_rejects").row(0)
+    assert stored[0] == "unknown status 'maybe'"
+    assert RAW_WORKERS[0] not in stored[1] and "example.org" not in stored[1]
+    assert "192.0.2.7" not in stored[1] and '"status": "maybe"' in stored[1]
+
+
+def test_no_raw_id_reaches_any_text_column(settings, tmp_path, fake_source):
+    ingest(
+        settings,
+        [
+            write(
+                tmp_path / "x.json",
+                [[1, RAW_WORKERS[0], "submitted"], [2, RAW_WORKERS[1], "approved"]],
+            )
+        ],
+    )
+    snapshot = SnapshotReader(settings).snapshot_path()
+    assert_absent_everywhere(snapshot, RAW_WORKERS)
+    assert_absent_everywhere(settings.warehouse_path, RAW_WORKERS)
+
+
+def assert_absent_everywhere(db: Path, needles: tuple[str, ...]) -> None:
+    """Scan every text and JSON column of every table for any of `needles`."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns = con.sql(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE data_type IN ('VARCHAR', 'JSON')"
+        ).fetchall()
+        for table, column in columns:
+            for needle in needles:
+                hits = con.execute(
+                    f'SELECT count(*) FROM "{table}" WHERE "{column}"::VARCHAR LIKE ?',
+                    [f"%{needle}%"],
+                ).fetchone()[0]
+                assert hits == 0, f"{needle} found in {table}.{column}"
+    finally:
+        con.close()
+
+
+def test_snapshots_are_pruned_and_current_names_the_newest(settings, tmp_path, fake_source):
+    batch = write(tmp_path / "b.json", [[1, "W1", "submitted"]])
+    names = [ingest(settings, [batch]).snapshot for _ in range(settings.snapshots_keep + 2)]
+    on_disk = sorted(p.name for p in settings.snapshots_dir.glob("*.duckdb"))
+    assert on_disk == sorted(names[-settings.snapshots_keep :])
+    assert SnapshotReader(settings).current_name() == names[-1]
+    assert len(set(names)) == len(names)  # never reused: DuckDB caches instances by path
