@@ -2,7 +2,8 @@
 
 The model is the source of truth; `config.toml` mirrors it with a comment per setting, and a
 test keeps the two in step. Precedence, highest first: constructor arguments, environment
-variables (`CROWDMETER_SERVER__PORT=9000`), secret files (`CROWDMETER_SECRETS_DIR`), config.toml.
+variables (`CROWDMETER_SERVER__PORT=9000`), secret files in the folder CROWDMETER_SECRETS_DIR
+names (one file per setting, named like its variable: `crowdmeter_pseudonym_key`), config.toml.
 """
 
 from __future__ import annotations
@@ -125,7 +126,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CROWDMETER_",
         env_nested_delimiter="__",
-        secrets_dir=os.environ.get("CROWDMETER_SECRETS_DIR") or None,
         extra="forbid",
     )
 
@@ -190,4 +190,5 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
                 f"like the repository's config.toml."
             )
         os.environ["CROWDMETER_CONFIG"] = str(config)
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    secrets = os.environ.get("CROWDMETER_SECRETS_DIR") or None
+    return Settings(_secrets_dir=secrets, **{k: v for k, v in overrides.items() if v is not None})

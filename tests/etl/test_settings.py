@@ -1,0 +1,62 @@
+"""config.toml and the settings model stay in step: every setting documented, none unknown."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from pydantic import BaseModel
+
+from etl.settings import DEFAULT_CONFIG, Settings, SourceSettings, load_settings
+
+
+def documented_keys(text: str) -> set[str]:
+    """Keys set in config.toml, and keys shown commented out (`# name = ...`), per section."""
+    keys, section = set(), ""
+    for line in text.splitlines():
+        if m := re.match(r"^\[([\w.]+)\]", line):
+            section = m.group(1)
+        elif m := re.match(r"^#?\s*(\w+)\s*=", line):
+            keys.add(f"{section}.{m.group(1)}" if section else m.group(1))
+    return keys
+
+
+def model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys = set()
+    for name, field in model.model_fields.items():
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            keys |= model_keys(nested, f"{prefix}{name}.")
+        elif name != "sources":
+            keys.add(prefix + name)
+    return keys
+
+
+def test_every_setting_is_in_config_toml_with_a_comment():
+    text = DEFAULT_CONFIG.read_text()
+    missing = model_keys(Settings) - documented_keys(text)
+    assert not missing, f"settings missing from config.toml: {sorted(missing)}"
+    for key in SourceSettings.model_fields:
+        assert re.search(rf"^#\s+{key}\b", text, re.M), f"sources.*.{key} is not explained"
+
+
+def test_config_toml_loads_and_matches_the_defaults():
+    parsed = tomllib.loads(DEFAULT_CONFIG.read_text())
+    settings = load_settings()
+    defaults = Settings.model_construct()
+    for key in ("session_gap_minutes", "min_group_size", "snapshots_keep", "reporting_currency"):
+        assert parsed[key] == getattr(settings, key) == getattr(defaults, key)
+
+
+def test_environment_overrides_config(monkeypatch):
+    monkeypatch.setenv("CROWDMETER_SERVER__PORT", "9123")
+    monkeypatch.setenv("CROWDMETER_SESSION_GAP_MINUTES", "2.5")
+    settings = Settings()
+    assert (settings.server.port, settings.session_gap_minutes) == (9123, 2.5)
+
+
+def test_secret_files_are_read(tmp_path, monkeypatch):
+    (tmp_path / "crowdmeter_pseudonym_key").write_text("from-a-secret-file")
+    monkeypatch.delenv("CROWDMETER_PSEUDONYM_KEY", raising=False)
+    settings = Settings(_secrets_dir=tmp_path)
+    assert settings.pseudonym_key.get_secret_value() == "from-a-secret-file"
