@@ -1,0 +1,185 @@
+"""Login, logout and the server-side guard: who the viewer is comes from the signed session only.
+
+Unauthenticated callback and layout requests get 401; page requests are redirected to /login.
+Every callback calls `current_viewer()` (or `viewer_for(roles)`) instead of trusting the browser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import flask
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from dashboard.users import User, UserStore
+from etl.settings import Settings
+
+PUBLIC_PREFIXES = ("/login", "/_dash-component-suites/", "/assets/", "/_favicon.ico")
+# Dash's JSON endpoints: answering them with a redirect would hand the browser an HTML login
+# page where it expects JSON, so they get a plain 401 instead.
+API_PREFIXES = ("/_dash-", "/_reload-hash", "/_alive")
+MAX_FIELD = 256
+
+
+def session_secret(settings: Settings) -> bytes:
+    """The cookie-signing secret: from settings, else data_dir/secrets/session_secret (0600)."""
+    if settings.server.session_secret is not None:
+        return settings.server.session_secret.get_secret_value().encode()
+    path = settings.secrets_dir / "session_secret"
+    if not path.exists():
+        _create_secret_file(path)
+    return path.read_bytes().strip()
+
+
+def _create_secret_file(path: Path) -> None:
+    # Written to a temp file then hard-linked into place, so gunicorn workers starting together
+    # never read a half-written secret and never overwrite each other's.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session_secret.")
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, secrets.token_hex(32).encode() + b"\n")
+        os.fsync(fd)
+        os.close(fd)
+        with contextlib.suppress(FileExistsError):  # another worker won the race: use theirs
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+
+
+def current_viewer() -> User:
+    """The logged-in user of this request, from the signed session; 401 when there is none."""
+    viewer = _session_user()
+    if viewer is None:
+        raise Unauthorized("Log in first.")
+    return viewer
+
+
+def viewer_for(roles: Iterable[str]) -> User:
+    """The viewer, if their role may use a page with these roles; 403 otherwise."""
+    viewer = current_viewer()
+    if viewer.role not in set(roles):
+        raise Forbidden("Your role does not give access to this page.")
+    return viewer
+
+
+def _session_user() -> User | None:
+    if "viewer" in flask.g:
+        return flask.g.viewer
+    name = flask.session.get("user")
+    store: UserStore = flask.current_app.config["CROWDMETER_USERS"]
+    user = store.get(name) if isinstance(name, str) else None
+    # A password change (or a deleted login) ends every session issued before it.
+    if user is not None and flask.session.get("pw") != user.password_set_at:
+        user = None
+    flask.g.viewer = user
+    return user
+
+
+def install_auth(server: flask.Flask, settings: Settings, store: UserStore) -> None:
+    """Signed sessions, /login, /logout and the guard in front of every other route."""
+    server.secret_key = session_secret(settings)
+    server.config.update(
+        CROWDMETER_USERS=store,
+        SESSION_COOKIE_NAME="crowdmeter_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.server.session_hours),
+    )
+    server.before_request(_guard)
+    server.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
+
+
+def _guard() -> flask.Response | None:
+    path = flask.request.path
+    if path.startswith(PUBLIC_PREFIXES) or _session_user() is not None:
+        return None
+    if path.startswith(API_PREFIXES):
+        return flask.Response(
+            '{"error": "Log in first: your session is missing or has expired."}',
+            status=401,
+            mimetype="application/json",
+        )
+    target = flask.request.full_path if flask.request.query_string else path
+    return flask.redirect(f"/login?next={quote(target)}")
+
+
+def _login() -> flask.Response | str:
+    next_url = _safe_next(flask.request.values.get("next", "/"))
+    if flask.request.method == "GET":
+        return _login_page(next_url)
+    name = flask.request.form.get("username", "")[:MAX_FIELD]
+    password = flask.request.form.get("password", "")[:MAX_FIELD]
+    store: UserStore = flask.current_app.config["CROWDMETER_USERS"]
+    user = store.verify(name, password)
+    if user is None:
+        return flask.Response(
+            _login_page(next_url, error="Wrong name or password. Try again."), status=401
+        )
+    flask.session.clear()  # a fresh session on login, so no pre-login state carries over
+    flask.session.permanent = True
+    flask.session.update(user=user.name, pw=user.password_set_at)
+    return flask.redirect(next_url)
+
+
+def _logout() -> flask.Response:
+    flask.session.clear()
+    return flask.redirect("/login")
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: "//evil.example" or "https://..." would make login an open redirect.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target[:2048]
+
+
+def _login_page(next_url: str, error: str = "") -> str:
+    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return _LOGIN_HTML.format(next=html.escape(next_url, quote=True), alert=alert)
+
+
+_LOGIN_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in · Crowdmeter</title>
+<style>
+ body {{ margin: 0; min-height: 100vh; display: grid; place-items: center;
+   font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif;
+   background: #f1f3f5; color: #212529; }}
+ form {{ background: #fff; padding: 2.25rem 2.5rem; border-radius: 10px; width: 20rem;
+   box-shadow: 0 1px 3px rgba(0,0,0,.08), 0 8px 24px rgba(0,0,0,.06); }}
+ h1 {{ margin: 0 0 .25rem; font-size: 1.45rem; }}
+ h1 span {{ color: #228be6; }}
+ p.lead {{ margin: 0 0 1.5rem; color: #868e96; font-size: .9rem; }}
+ label {{ display: block; font-size: .85rem; font-weight: 600; margin: .9rem 0 .3rem; }}
+ input {{ width: 100%; box-sizing: border-box; padding: .55rem .7rem; font-size: .95rem;
+   border: 1px solid #ced4da; border-radius: 6px; }}
+ input:focus {{ outline: 2px solid #74c0fc; border-color: #228be6; }}
+ button {{ margin-top: 1.4rem; width: 100%; padding: .65rem; border: 0; border-radius: 6px;
+   background: #228be6; color: #fff; font-size: 1rem; font-weight: 600; cursor: pointer; }}
+ button:hover {{ background: #1c7ed6; }}
+ .error {{ background: #fff5f5; color: #c92a2a; border: 1px solid #ffc9c9;
+   border-radius: 6px; padding: .5rem .7rem; font-size: .88rem; }}
+</style></head>
+<body><form method="post" action="/login">
+ <h1>Crowd<span>meter</span></h1>
+ <p class="lead">Annotation workforce analytics</p>
+ {alert}
+ <input type="hidden" name="next" value="{next}">
+ <label for="username">Name</label>
+ <input id="username" name="username" autocomplete="username" required autofocus>
+ <label for="password">Password</label>
+ <input id="password" name="password" type="password" autocomplete="current-password" required>
+ <button id="login-button" type="submit">Log in</button>
+</form></body></html>
+"""

@@ -1,0 +1,33 @@
+"""Plotly figures in one house style: titled axes with units, readable fonts, no chart junk."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from dash import dcc
+
+PALETTE = ["#228be6", "#40c057", "#fab005", "#fa5252", "#7950f2", "#15aabf", "#fd7e14", "#868e96"]
+
+
+def styled(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
+    """Apply the house style and axis titles (name the unit in the title: 'hours', 'USD/h')."""
+    fig.update_layout(
+        template="plotly_white",
+        colorway=PALETTE,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 20, "b": 50},
+        font={"family": "Inter, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hoverlabel={"bgcolor": "white"},
+    )
+    fig.update_xaxes(title_text=x_title, showgrid=False)
+    fig.update_yaxes(title_text=y_title, gridcolor="#eef0f2", rangemode="tozero")
+    return fig
+
+
+def graph(graph_id: str, fig: go.Figure) -> dcc.Graph:
+    """A graph without the plotly mode bar clutter, exportable as PNG."""
+    return dcc.Graph(
+        id=graph_id,
+        figure=fig,
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+    )

@@ -1,0 +1,408 @@
+"""The dashboard's only data access: the viewer's row scope and the URL filters on every query.
+
+Queries run on the published snapshot through `etl.reader.SnapshotReader`, with bound
+parameters only. Admins see all rows, managers their projects, freelancers their own
+pseudonyms, auditors aggregates of at least `min_group_size` workers and no per-worker rows.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import polars as pl
+
+from dashboard.users import User
+from etl.reader import SnapshotReader
+from etl.settings import Settings
+
+MAX_FILTER_VALUES = 50
+MAX_FILTER_CHARS = 200
+GRID_ROWS = 2000  # rows sent to a grid; downloads carry them all
+
+
+class NotAllowed(Exception):
+    """The viewer's role may not see this breakdown."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Date range, platforms and projects ('PLATFORM:PROJECT') chosen in the URL."""
+
+    start: date | None = None
+    end: date | None = None
+    platforms: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, search: str | None) -> Filters:
+        """Filters from a URL query string; values that do not parse are dropped."""
+        # only the first fields are read, so a hostile URL costs no more than a long one
+        fields = (search or "").lstrip("?").split("&")[: 4 * MAX_FILTER_VALUES]
+        query = parse_qs("&".join(fields))
+        start, end = _date(query.get("from")), _date(query.get("to"))
+        if start and end and start > end:
+            start, end = end, start
+        return cls(start, end, _values(query.get("platform")), _values(query.get("project")))
+
+    def to_query(self) -> str:
+        """The URL query string of these filters ('' when none is set)."""
+        pairs: list[tuple[str, str]] = []
+        if self.start:
+            pairs.append(("from", self.start.isoformat()))
+        if self.end:
+            pairs.append(("to", self.end.isoformat()))
+        pairs += [("platform", p) for p in self.platforms]
+        pairs += [("project", p) for p in self.projects]
+        return "?" + urlencode(pairs) if pairs else ""
+
+
+def _date(values: list[str] | None) -> date | None:
+    try:
+        return date.fromisoformat(values[0][:10]) if values else None
+    except ValueError:
+        return None
+
+
+def _values(values: list[str] | None) -> tuple[str, ...]:
+    cleaned = {v for v in values or [] if 0 < len(v) <= MAX_FILTER_CHARS}
+    return tuple(sorted(cleaned)[:MAX_FILTER_VALUES])
+
+
+@dataclass
+class Where:
+    """A WHERE clause built from fragments and their bound parameters."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, clause: str, **params: Any) -> Where:
+        self.clauses.append(clause)
+        self.params.update(params)
+        return self
+
+    @property
+    def sql(self) -> str:
+        return "WHERE " + " AND ".join(self.clauses) if self.clauses else ""
+
+
+class QueryCache:
+    """Results keyed by snapshot name, SQL and bound parameters (which carry the scope)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str, str], pl.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> pl.DataFrame | None:
+        with self._lock:
+            frame = self._items.get(key)
+            if frame is not None:
+                self._items.move_to_end(key)
+            return frame
+
+    def put(self, key: tuple[str, str, str], frame: pl.DataFrame) -> None:
+        with self._lock:
+            self._items[key] = frame
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class ScopedData:
+    """What one viewer may read from the newest snapshot."""
+
+    def __init__(
+        self,
+        reader: SnapshotReader,
+        viewer: User,
+        settings: Settings,
+        cache: QueryCache | None = None,
+    ) -> None:
+        self.reader = reader
+        self.viewer = viewer
+        self.settings = settings
+        self.cache = cache
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def has_snapshot(self) -> bool:
+        return self.reader.current_name() is not None
+
+    @property
+    def aggregated_only(self) -> bool:
+        return self.viewer.role == "auditor"
+
+    @property
+    def min_group_size(self) -> int:
+        return self.settings.min_group_size
+
+    def frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        """One bound query on the newest snapshot, cached per snapshot, SQL and parameters."""
+        name = self.reader.current_name() or ""
+        key = (name, sql, json.dumps(params or {}, sort_keys=True, default=str))
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            return cached
+        frame = self.reader.frame(sql, params or None)
+        if self.cache:
+            self.cache.put(key, frame)
+        return frame
+
+    def has_table(self, table: str) -> bool:
+        found = self.frame(
+            "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = $table",
+            {"table": table},
+        )
+        return bool(found["n"][0])
+
+    def scope(
+        self,
+        filters: Filters,
+        *,
+        day: str | None = "day",
+        worker: str | None = "worker_id",
+        project: bool = True,
+    ) -> Where:
+        """The viewer's row scope and the filters as one WHERE clause over a table's columns.
+
+        `day` and `worker` name the table's date and worker columns (None when it has none);
+        `project` says whether it has platform and project_id columns.
+        """
+        where = Where()
+        role = self.viewer.role
+        if role == "manager":
+            if not project:
+                raise NotAllowed("This table has no project column to scope a manager by.")
+            where.add(
+                "list_contains($scope_projects::VARCHAR[], platform || ':' || project_id)",
+                scope_projects=self.viewer.project_keys,
+            )
+        elif role == "freelancer":
+            if worker is None:
+                raise NotAllowed("This table has no worker column to scope a freelancer by.")
+            where.add(
+                f"list_contains($scope_workers::VARCHAR[], {worker})",
+                scope_workers=list(self.viewer.workers),
+            )
+        elif role not in ("admin", "auditor"):
+            raise NotAllowed(f"Unknown role {role!r}.")
+        return self._filter(where, filters, day=day, project=project)
+
+    @staticmethod
+    def _filter(where: Where, filters: Filters, *, day: str | None, project: bool) -> Where:
+        if day and filters.start:
+            where.add(f"{day} >= $start", start=filters.start)
+        if day and filters.end:
+            where.add(f"{day} <= $end", end=filters.end)
+        if project and filters.platforms:
+            where.add(
+                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
+            )
+        if project and filters.projects:
+            where.add(
+                "list_contains($projects::VARCHAR[], platform || ':' || project_id)",
+                projects=list(filters.projects),
+            )
+        return where
+
+    def suppress_small_groups(self, frame: pl.DataFrame, workers: str = "workers") -> pl.DataFrame:
+        """For auditors, drop rows with fewer than `min_group_size` workers behind them."""
+        if not self.aggregated_only or frame.is_empty():
+            return frame
+        return frame.filter(pl.col(workers) >= self.min_group_size)
+
+    def require_per_worker(self) -> None:
+        """Refuse per-worker breakdowns to auditors, who see aggregates only."""
+        if self.aggregated_only:
+            raise NotAllowed("Auditors see aggregated figures only, not per-worker rows.")
+
+    # -- filter choices ---------------------------------------------------------------------
+
+    def filter_options(self) -> pl.DataFrame:
+        """Platforms and projects the viewer can pick: platform, project_id, name."""
+        where = self.scope(Filters(), day=None)
+        return self.frame(
+            "SELECT DISTINCT a.platform, a.project_id, p.name "
+            f"FROM (SELECT DISTINCT platform, project_id FROM mart_activity_daily {where.sql}) a "
+            "LEFT JOIN mart_projects p USING (platform, project_id) ORDER BY 1, 2",
+            where.params,
+        )
+
+    # -- overview ---------------------------------------------------------------------------
+
+    def activity_totals(self, filters: Filters) -> dict[str, Any]:
+        """Headline counts and rates over the viewer's scope and filters."""
+        where = self.scope(filters)
+        row = self.frame(
+            "SELECT count(DISTINCT platform)::BIGINT AS platforms, "
+            "count(DISTINCT platform || ':' || project_id)::BIGINT AS projects, "
+            "count(DISTINCT worker_id)::BIGINT AS workers, "
+            "coalesce(sum(assignments), 0)::BIGINT AS assignments, "
+            "coalesce(sum(active_seconds), 0)::DOUBLE / 3600 AS active_hours, "
+            "(sum(gold_correct) / NULLIF(sum(gold_answered), 0))::DOUBLE AS gold_accuracy, "
+            "coalesce(sum(gold_answered), 0)::BIGINT AS gold_answered, "
+            "(sum(rejected) / NULLIF(sum(reviewed), 0))::DOUBLE AS rejection_rate, "
+            "coalesce(sum(reviewed), 0)::BIGINT AS reviewed, "
+            "min(day) AS first_day, max(day) AS last_day "
+            f"FROM mart_activity_daily {where.sql}",
+            where.params,
+        ).row(0, named=True)
+        if self.aggregated_only and row["workers"] < self.min_group_size:
+            row.update(gold_accuracy=None, rejection_rate=None, suppressed=True)
+        return row
+
+    def weekly_activity(self, filters: Filters) -> pl.DataFrame:
+        """Assignments and active workers per ISO week and platform."""
+        where = self.scope(filters)
+        frame = self.frame(
+            "SELECT date_trunc('week', day)::DATE AS week, platform, "
+            "sum(assignments)::BIGINT AS assignments, count(DISTINCT worker_id)::BIGINT AS workers "
+            f"FROM mart_activity_daily {where.sql} GROUP BY ALL ORDER BY week, platform",
+            where.params,
+        )
+        return self.suppress_small_groups(frame)
+
+    def project_summary(self, filters: Filters) -> pl.DataFrame:
+        """One row per project in scope: volume, workers, review and gold outcomes."""
+        where = self.scope(filters)
+        frame = self.frame(
+            "SELECT a.platform, a.project_id, any_value(p.name) AS name, "
+            "sum(a.assignments)::BIGINT AS assignments, "
+            "count(DISTINCT a.worker_id)::BIGINT AS workers, "
+            "(sum(a.approved) / NULLIF(sum(a.reviewed), 0))::DOUBLE AS approval_rate, "
+            "(sum(a.gold_correct) / NULLIF(sum(a.gold_answered), 0))::DOUBLE AS gold_accuracy, "
+            "sum(a.active_seconds)::DOUBLE / 3600 AS active_hours, "
+            "min(a.day) AS first_day, max(a.day) AS last_day "
+            f"FROM mart_activity_daily a LEFT JOIN mart_projects p USING (platform, project_id) "
+            f"{where.sql} GROUP BY a.platform, a.project_id ORDER BY assignments DESC",
+            where.params,
+        )
+        return self.suppress_small_groups(frame)
+
+    def freshness(self) -> dict[str, Any]:
+        """Snapshot name, when the last successful run finished and the newest work in scope."""
+        runs = self.frame(
+            "SELECT max(finished_at) AS last_run_at FROM etl_runs "
+            "WHERE status IN ('succeeded', 'partial')"
+        ).row(0, named=True)
+        where = self.scope(Filters())
+        newest = self.frame(
+            f"SELECT max(day) AS newest_day FROM mart_activity_daily {where.sql}", where.params
+        ).row(0, named=True)
+        return {"snapshot": self.reader.current_name(), **runs, **newest}
+
+    # -- pipeline ---------------------------------------------------------------------------
+
+    def _file_scope(self, filters: Filters) -> Where:
+        """Files the viewer may see: a manager only files that brought rows for their projects."""
+        if self.viewer.role not in ("admin", "manager"):
+            raise NotAllowed("Only admins and managers see the pipeline.")
+        where = Where()
+        if self.viewer.role == "manager":
+            where.add(
+                "f.file_id IN (SELECT file_id FROM mart_file_projects WHERE list_contains("
+                "$scope_projects::VARCHAR[], platform || ':' || project_id))",
+                scope_projects=self.viewer.project_keys,
+            )
+        if filters.platforms:
+            where.add(
+                "list_contains($platforms::VARCHAR[], f.source)", platforms=list(filters.platforms)
+            )
+        if filters.projects:
+            where.add(
+                "f.file_id IN (SELECT file_id FROM mart_file_projects WHERE list_contains("
+                "$projects::VARCHAR[], platform || ':' || project_id))",
+                projects=list(filters.projects),
+            )
+        if filters.start:
+            where.add("timezone('UTC', r.started_at)::DATE >= $start", start=filters.start)
+        if filters.end:
+            where.add("timezone('UTC', r.started_at)::DATE <= $end", end=filters.end)
+        return where
+
+    def pipeline_runs(self, filters: Filters) -> pl.DataFrame:
+        """One row per ETL run with its files and row counts (files in scope only)."""
+        where = self._file_scope(filters)
+        return self.frame(
+            "SELECT r.run_id, r.trigger, r.status, r.started_at, r.finished_at, "
+            "count(f.file_id)::BIGINT AS files, "
+            "count(f.file_id) FILTER (WHERE f.status = 'failed')::BIGINT AS failed_files, "
+            "coalesce(sum(f.rows_read), 0)::BIGINT AS rows_read, "
+            "coalesce(sum(f.rows_inserted), 0)::BIGINT AS rows_inserted, "
+            "coalesce(sum(f.rows_updated), 0)::BIGINT AS rows_updated, "
+            "coalesce(sum(f.rows_rejected), 0)::BIGINT AS rows_rejected "
+            f"FROM etl_runs r JOIN etl_files f USING (run_id) {where.sql} "
+            "GROUP BY ALL ORDER BY r.run_id DESC",
+            where.params,
+        )
+
+    def pipeline_files(self, filters: Filters) -> pl.DataFrame:
+        """One row per input file with its counts, status and error."""
+        where = self._file_scope(filters)
+        return self.frame(
+            "SELECT f.file_id, f.run_id, f.source, f.format, f.path, f.status, f.rows_read, "
+            "f.rows_inserted, f.rows_updated, f.rows_rejected, f.loaded_at, f.error, f.sha256 "
+            f"FROM etl_files f JOIN etl_runs r USING (run_id) {where.sql} "
+            "ORDER BY f.file_id DESC",
+            where.params,
+        )
+
+    def pipeline_rejects(self, filters: Filters, limit: int | None = GRID_ROWS) -> pl.DataFrame:
+        """Quarantined records with their file and reason (`limit` None for all of them)."""
+        where = self._file_scope(filters)
+        params = dict(where.params)
+        limit_sql = ""
+        if limit is not None:
+            limit_sql, params["limit"] = "LIMIT $limit", int(limit)
+        return self.frame(
+            "SELECT x.file_id, f.path, f.source, x.record_no, x.reason, x.raw "
+            f"FROM etl_rejects x JOIN etl_files f USING (file_id) JOIN etl_runs r USING (run_id) "
+            f"{where.sql} ORDER BY x.file_id DESC, x.record_no {limit_sql}",
+            params,
+        )
+
+    def reject_reasons(self, filters: Filters) -> pl.DataFrame:
+        """Rejected records counted by reason, most frequent first."""
+        where = self._file_scope(filters)
+        return self.frame(
+            "SELECT x.reason, count(*)::BIGINT AS records, count(DISTINCT x.file_id)::BIGINT "
+            "AS files FROM etl_rejects x JOIN etl_files f USING (file_id) "
+            f"JOIN etl_runs r USING (run_id) {where.sql} GROUP BY 1 ORDER BY records DESC",
+            where.params,
+        )
+
+    def source_freshness(self, filters: Filters) -> pl.DataFrame:
+        """Per source platform: last load, newest work, failed files and reject rate."""
+        files = self._file_scope(filters)
+        work = self.scope(Filters(platforms=filters.platforms, projects=filters.projects))
+        return self.frame(
+            "WITH files AS (SELECT coalesce(f.source, 'unknown') AS platform, "
+            "count(*)::BIGINT AS files, "
+            "count(*) FILTER (WHERE f.status = 'failed')::BIGINT AS failed_files, "
+            "sum(f.rows_read)::BIGINT AS rows_read, sum(f.rows_rejected)::BIGINT AS rows_rejected, "
+            "max(f.loaded_at) FILTER (WHERE f.status <> 'failed') AS last_loaded_at "
+            f"FROM etl_files f JOIN etl_runs r USING (run_id) {files.sql} GROUP BY 1), "
+            "work AS (SELECT platform, max(day) AS newest_work_day "
+            f"FROM mart_activity_daily {work.sql} GROUP BY 1) "
+            "SELECT files.*, (rows_rejected / NULLIF(rows_read, 0))::DOUBLE AS reject_rate, "
+            "work.newest_work_day FROM files LEFT JOIN work USING (platform) ORDER BY platform",
+            {**files.params, **work.params},
+        )
+
+
+class DataSource:
+    """One process's reader and query cache; hands each viewer their scoped view."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.reader = SnapshotReader(settings)
+        self.cache = QueryCache()
+
+    def for_viewer(self, viewer: User) -> ScopedData:
+        return ScopedData(self.reader, viewer, self.settings, self.cache)

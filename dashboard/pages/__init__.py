@@ -1,0 +1,8 @@
+"""The app's pages in navigation order; add a page by adding its module's PAGE here."""
+
+from __future__ import annotations
+
+from dashboard.pages import overview, pipeline
+from dashboard.pages.base import Page
+
+PAGES: list[Page] = [overview.PAGE, pipeline.PAGE]

@@ -1,0 +1,101 @@
+"""Pipeline: ETL runs, files with their counts, rejected records with reasons, source freshness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_mantine_components as dmc
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, section
+from dashboard.components.charts import graph, styled
+from dashboard.components.tables import data_table
+from dashboard.data import Filters, ScopedData
+from dashboard.pages.base import Page
+
+
+def layout(data: ScopedData, filters: Filters) -> Any:
+    runs = data.pipeline_runs(filters)
+    reasons = data.reject_reasons(filters)
+    freshness = data.source_freshness(filters)
+    return [
+        dmc.Stack(
+            [
+                dmc.Title("Pipeline", order=2),
+                dmc.Text("Every load, file and rejected record behind the numbers.", c="dimmed"),
+            ],
+            gap=0,
+            mb="md",
+        ),
+        kpi_grid(_cards(runs)),
+        section(
+            "Freshness by source",
+            data_table("pipeline-freshness", freshness, shares={"reject_rate"}, height=220),
+        ),
+        section("Runs", data_table("pipeline-runs", runs, height=260)),
+        section("Files", data_table("pipeline-files", data.pipeline_files(filters))),
+        section(
+            "Rejected records by reason",
+            graph("pipeline-reasons", reasons_figure(reasons)),
+            note="Records quarantined at import; the rest of each file still loaded.",
+        ),
+        section(
+            "Rejected records",
+            data_table("pipeline-rejects", data.pipeline_rejects(filters)),
+            note="Ids in the raw records are pseudonymised and e-mails and IPs masked.",
+        ),
+    ]
+
+
+def _cards(runs: pl.DataFrame) -> list:
+    if runs.is_empty():
+        return [kpi_card("Runs", "0", "no loads match these filters")]
+    last = runs.row(0, named=True)
+    return [
+        kpi_card("Runs", fmt_count(runs.height), f"last: #{last['run_id']} {last['status']}"),
+        kpi_card("Files", fmt_count(runs["files"].sum()), f"{runs['failed_files'].sum()} failed"),
+        kpi_card(
+            "Rows read",
+            fmt_count(runs["rows_read"].sum()),
+            f"{fmt_count(runs['rows_inserted'].sum())} inserted",
+        ),
+        kpi_card("Rows rejected", fmt_count(runs["rows_rejected"].sum()), "quarantined"),
+    ]
+
+
+def reasons_figure(reasons: pl.DataFrame, top: int = 15) -> go.Figure:
+    shown = reasons.head(top).reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=shown["records"].to_list(),
+            y=[_short(r) for r in shown["reason"].to_list()],
+            orientation="h",
+            hovertext=shown["reason"].to_list(),
+            hovertemplate="%{hovertext}: %{x:,} records",
+            name="",
+        )
+    )
+    fig = styled(fig, "rejected records", "", height=max(200, 40 + 28 * shown.height))
+    fig.update_layout(margin={"l": 320})
+    return fig
+
+
+def _short(reason: str, width: int = 48) -> str:
+    return reason if len(reason) <= width else reason[: width - 1] + "…"
+
+
+PAGE = Page(
+    path="/pipeline",
+    title="Pipeline",
+    icon="⇄",
+    roles=frozenset({"admin", "manager"}),
+    layout=layout,
+    tables={
+        "pipeline-freshness": lambda data, filters: data.source_freshness(filters),
+        "pipeline-runs": lambda data, filters: data.pipeline_runs(filters),
+        "pipeline-files": lambda data, filters: data.pipeline_files(filters),
+        "pipeline-rejects": lambda data, filters: data.pipeline_rejects(filters, limit=None),
+    },
+    description="runs, files, rejects",
+)

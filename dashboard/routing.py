@@ -1,0 +1,166 @@
+"""The shell's callbacks: page routing by role, filters kept in the URL, and CSV downloads.
+
+Every callback here starts from the viewer in the signed session; the browser only says which
+page, which filters and which table, never who is asking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import duckdb
+from dash import ALL, Input, Output, State, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
+from werkzeug.exceptions import Forbidden, NotFound
+
+from dashboard.auth import current_viewer
+from dashboard.components.cards import notice
+from dashboard.components.filters import (
+    DATES,
+    PLATFORMS,
+    PROJECTS,
+    controls_from_filters,
+    filter_choices,
+    filters_from_controls,
+)
+from dashboard.components.shell import nav_links
+from dashboard.components.tables import csv_text
+from dashboard.data import DataSource, Filters, NotAllowed, ScopedData
+from dashboard.pages.base import Page
+from etl.reader import NoSnapshot
+
+log = logging.getLogger(__name__)
+
+
+def pages_for(pages: Sequence[Page], role: str) -> list[Page]:
+    return [page for page in pages if role in page.roles]
+
+
+def page_at(pages: Sequence[Page], pathname: str | None) -> Page | None:
+    path = (pathname or "/").rstrip("/") or "/"
+    return next((page for page in pages if page.path == path), None)
+
+
+def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
+    """The page's layout, or a plain notice when there is no data or the snapshot is too old."""
+    if not data.has_snapshot:
+        return no_data_notice()
+    try:
+        return page.layout(data, filters)
+    except NoSnapshot:
+        return no_data_notice()
+    except NotAllowed as exc:
+        return notice("Not available for your role", str(exc), color="gray")
+    except duckdb.CatalogException as exc:
+        log.warning("page %s needs a table the snapshot lacks: %s", page.path, exc)
+        return notice(
+            "This snapshot predates this page",
+            "The published snapshot lacks a table this page reads. Publish a fresh snapshot "
+            "with `crowdmeter ingest PATH...` (any new file) and reload.",
+            color="orange",
+        )
+
+
+def no_data_notice() -> Any:
+    return notice(
+        "No data yet",
+        dcc.Markdown(
+            "Nothing has been published yet. Load some exports, then reload this page:\n\n"
+            "```\ncrowdmeter ingest path/to/exports/\n```\n\n"
+            "or try Crowdmeter on a simulated workforce with `crowdmeter demo`."
+        ),
+    )
+
+
+def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence[Page]) -> None:
+    """Wire navigation, page rendering, URL filters and downloads."""
+
+    @app.callback(
+        Output("nav", "children"),
+        Output("viewer-name", "children"),
+        Output("viewer-role", "children"),
+        Output(PLATFORMS, "data"),
+        Output(PROJECTS, "data"),
+        Input("url", "pathname"),
+        Input("url", "search"),
+    )
+    def render_shell(pathname: str, search: str) -> tuple:
+        viewer = current_viewer()
+        data = source.for_viewer(viewer)
+        platforms, projects = [], []
+        if data.has_snapshot:
+            # the page area explains a missing table; the filters just stay empty
+            with contextlib.suppress(duckdb.CatalogException, NoSnapshot):
+                platforms, projects = filter_choices(data.filter_options())
+        links = nav_links(pages_for(pages, viewer.role), _path(pathname), search)
+        return links, viewer.name, viewer.role, platforms, projects
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
+    def route(pathname: str, search: str) -> Any:
+        viewer = current_viewer()
+        page = page_at(pages, pathname)
+        if page is None:
+            return notice("Page not found", f"There is no page at {pathname}.", color="gray")
+        if viewer.role not in page.roles:
+            return notice(
+                "Not available for your role",
+                f"The {page.title} page is not open to the {viewer.role} role.",
+                color="gray",
+            )
+        return render_page(page, source.for_viewer(viewer), Filters.from_query(search))
+
+    @app.callback(
+        Output("url", "search"),
+        Output(DATES, "value"),
+        Output(PLATFORMS, "value"),
+        Output(PROJECTS, "value"),
+        Input("url", "search"),
+        Input(DATES, "value"),
+        Input(PLATFORMS, "value"),
+        Input(PROJECTS, "value"),
+    )
+    def sync_filters(search: str, dates: Any, platforms: Any, projects: Any) -> tuple:
+        current_viewer()
+        if ctx.triggered_id in (None, "url"):
+            return no_update, *controls_from_filters(Filters.from_query(search))
+        if dates and not all(dates):
+            raise PreventUpdate  # half a date range: wait for the second click
+        query = filters_from_controls(dates, platforms, projects).to_query()
+        if query == (search or ""):
+            raise PreventUpdate
+        return query, no_update, no_update, no_update
+
+    @app.callback(
+        Output("csv-download", "data"),
+        Input({"type": "csv-button", "table": ALL}, "n_clicks"),
+        State("url", "pathname"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def download_csv(clicks: list, pathname: str, search: str) -> dict:
+        if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+            raise PreventUpdate
+        page = page_at(pages, pathname)
+        table = ctx.triggered_id.get("table")
+        if page is None or table not in page.tables:
+            raise NotFound("No such table on this page.")
+        data = page.data(source)
+        try:
+            frame = page.tables[table](data, Filters.from_query(search))
+        except NotAllowed as exc:
+            raise Forbidden(str(exc)) from None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+        return dcc.send_string(csv_text(frame), f"crowdmeter-{table}-{stamp}.csv")
+
+    for page in pages:
+        if page.register is not None:
+            page.register(app, source)
+
+
+def _path(pathname: str | None) -> str:
+    return (pathname or "/").rstrip("/") or "/"

@@ -1,0 +1,75 @@
+"""`crowdmeter serve`: the dashboard under gunicorn, several workers reading published snapshots."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from etl.cli import UserError
+from etl.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="serve the dashboard",
+        description="Serve the dashboard with gunicorn; each worker reads the newest snapshot.",
+    )
+    parser.add_argument("--host", help="address to listen on (default: settings, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: settings, 8050)")
+    parser.add_argument("--workers", type=int, help="worker processes (default: settings, 3)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.auth import session_secret
+    from dashboard.users import UserStore
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+    if workers < 1:
+        raise UserError("--workers must be at least 1.")
+    # Created once here, before the workers fork, so every worker signs with the same secret.
+    session_secret(settings)
+    if not UserStore(settings).list():
+        print(
+            "No logins yet: nobody can log in. Add one first, for example\n"
+            "  crowdmeter users add admin --role admin"
+        )
+    if not settings.snapshots_dir.joinpath("CURRENT").exists():
+        print("No published snapshot yet: pages will say how to load data (crowdmeter ingest).")
+    print(f"Crowdmeter dashboard on http://{host}:{port}/ with {workers} workers (Ctrl-C stops).")
+    DashboardServer(settings, {"bind": f"{host}:{port}", "workers": workers}).run()
+    return 0
+
+
+class DashboardServer(BaseApplication):
+    """Gunicorn running `create_app(settings).server` in each worker (no preloading: DuckDB
+    connections must be opened after the fork)."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = {
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 60,
+            "accesslog": None,
+            "errorlog": "-",
+            "preload_app": False,
+            # gunicorn 27 opens a control socket in ~/.gunicorn; two servers would share it
+            "control_socket_disable": True,
+            **options,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from dashboard.app import create_app
+
+        return create_app(self.settings).server

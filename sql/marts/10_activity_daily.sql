@@ -1,0 +1,32 @@
+-- mart_activity_daily: one row per worker, platform, project, task type and UTC day (the day
+-- the assignment was submitted, else started): how many assignments they worked and how each
+-- ended, gold answers given and right, and active time. Additive over every column but `day`,
+-- so pages sum it over any date range and scope.
+CREATE OR REPLACE TABLE mart_activity_daily AS
+WITH gold AS (
+    -- an assignment answers gold right when every field that has a gold value matches it
+    SELECT assignment_uid, bool_and(value IS NOT DISTINCT FROM gold_value) AS correct
+    FROM annotations
+    WHERE gold_value IS NOT NULL
+    GROUP BY assignment_uid
+)
+SELECT
+    timezone('UTC', coalesce(a.submitted_at, a.started_at))::DATE AS day,
+    a.platform,
+    a.project_id,
+    coalesce(a.task_type, 'unspecified') AS task_type,
+    a.worker_id,
+    count(*)::BIGINT AS assignments,
+    count(*) FILTER (WHERE a.status IN ('submitted', 'approved', 'rejected'))::BIGINT AS submitted,
+    count(*) FILTER (WHERE a.status = 'approved')::BIGINT AS approved,
+    count(*) FILTER (WHERE a.status = 'rejected')::BIGINT AS rejected,
+    count(*) FILTER (WHERE a.status IN ('approved', 'rejected'))::BIGINT AS reviewed,
+    count(*) FILTER (
+        WHERE a.status IN ('returned', 'abandoned', 'skipped', 'expired')
+    )::BIGINT AS not_completed,
+    count(g.correct)::BIGINT AS gold_answered,
+    count(*) FILTER (WHERE g.correct)::BIGINT AS gold_correct,
+    coalesce(sum(a.active_seconds), 0)::DOUBLE AS active_seconds
+FROM assignments AS a
+LEFT JOIN gold AS g USING (assignment_uid)
+GROUP BY ALL;

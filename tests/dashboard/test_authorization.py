@@ -1,0 +1,176 @@
+"""Authorization on the server via Flask's test client: login, guard, row scope, hostile input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.dashboard.warehouse_fixture import worker
+
+SHELL = (
+    "..nav.children...viewer-name.children...viewer-role.children"
+    "...filter-platforms.data...filter-projects.data.."
+)
+
+
+def download_rows(reply) -> list[dict]:
+    assert reply.status_code == 200, reply.get_data(as_text=True)[:300]
+    content = reply.get_json()["response"]["csv-download"]["data"]["content"]
+    return list(csv.DictReader(io.StringIO(content)))
+
+
+def test_anonymous_callbacks_get_401(client_for):
+    anonymous = client_for(None)
+    assert anonymous.call("page.children", ["/", ""]).status_code == 401
+    assert anonymous.download("overview-projects", "/").status_code == 401
+    for path in ("/_dash-layout", "/_dash-dependencies"):
+        assert anonymous.client.get(path).status_code == 401
+
+
+def test_anonymous_pages_redirect_to_login_keeping_the_target(client_for):
+    reply = client_for(None).client.get("/pipeline?platform=mturk")
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/login?next=/pipeline%3Fplatform%3Dmturk"
+    assert client_for(None).client.get("/login").status_code == 200
+
+
+def test_wrong_password_is_refused_and_logout_ends_the_session(client_for):
+    client = client_for(None)
+    reply = client.client.post("/login", data={"username": "ada", "password": "nope-nope"})
+    assert reply.status_code == 401
+    assert "Wrong name or password" in reply.get_data(as_text=True)
+    assert client.call("page.children", ["/", ""]).status_code == 401
+    client.login("ada")
+    assert client.call("page.children", ["/", ""]).status_code == 200
+    client.client.get("/logout")
+    assert client.call("page.children", ["/", ""]).status_code == 401
+
+
+def test_login_never_redirects_off_site(client_for):
+    client = client_for(None).client
+    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
+        reply = client.post(
+            "/login", data={"username": "ada", "password": "admin-password", "next": target}
+        )
+        assert reply.headers["Location"] == "/"
+
+
+def test_a_forged_session_cookie_is_refused(client_for):
+    client = client_for(None).client
+    client.set_cookie("crowdmeter_session", "eyJ1c2VyIjoiYWRhIn0.forged.signature")
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_navigation_follows_the_role(client_for):
+    for name, expected in [("ada", ["Overview", "Pipeline"]), ("fred", ["Overview"])]:
+        reply = client_for(name).call(SHELL, ["/", ""])
+        nav = reply.get_json()["response"]["nav"]["children"]
+        titles = [link["props"]["label"] for link in nav]
+        assert [t for t in titles if t in ("Overview", "Pipeline")] == expected
+
+
+def test_manager_sees_only_their_projects(client_for):
+    mia = client_for("mia")
+    choices = mia.call(SHELL, ["/", ""]).get_json()["response"]["filter-projects"]["data"]
+    assert [c["value"] for c in choices] == ["mturk:P1"]
+    rows = download_rows(mia.download("overview-projects", "/"))
+    assert [(r["platform"], r["project_id"]) for r in rows] == [("mturk", "P1")]
+    # asking for another project through the URL yields nothing of it
+    rows = download_rows(mia.download("overview-projects", "/", "?project=toloka:T1"))
+    assert rows == []
+    files = download_rows(mia.download("pipeline-files", "/pipeline"))
+    assert {r["path"] for r in files} == {"/exports/mturk_p1.csv"}
+
+
+def test_freelancer_gets_only_their_own_rows_whatever_the_payload_says(client_for):
+    fred = client_for("fred")
+    rows = download_rows(fred.download("overview-projects", "/"))
+    # fred (A_RAW_5 on mturk, t1 on toloka) worked 12 assignments on each of P1, P2 and T1
+    assert {(r["project_id"], r["assignments"], r["workers"]) for r in rows} == {
+        ("P1", "12", "1"),
+        ("P2", "12", "1"),
+        ("T1", "12", "1"),
+    }
+    page = fred.page("/")
+    assert "36" in page and "132" not in page  # his total, never the warehouse's
+    # a forged extra input naming another viewer changes nothing: the viewer is the session's
+    forged = fred.call("page.children", ["/", "?worker=" + worker("mturk", "A_RAW_0")])
+    assert forged.get_data(as_text=True) == page
+    assert worker("mturk", "A_RAW_0") not in page
+
+
+def test_freelancer_cannot_open_or_download_the_pipeline(client_for):
+    fred = client_for("fred")
+    assert "Not available for your role" in fred.page("/pipeline")
+    assert fred.download("pipeline-rejects", "/pipeline").status_code == 403
+
+
+def test_auditor_sees_no_group_smaller_than_min_group_size(client_for):
+    rows = download_rows(client_for("aud").download("overview-projects", "/"))
+    # P1 has 6 workers; P2 (2) and T1 (3) fall under min_group_size = 5
+    assert [r["project_id"] for r in rows] == ["P1"]
+    admin_rows = download_rows(client_for("ada").download("overview-projects", "/"))
+    assert sorted(r["project_id"] for r in admin_rows) == ["P1", "P2", "T1"]
+
+
+def test_download_of_an_unknown_table_is_refused(client_for):
+    ada = client_for("ada")
+    assert ada.download("'; DROP TABLE assignments; --", "/").status_code == 404
+    assert ada.download("pipeline-rejects", "/").status_code == 404  # not on this page
+
+
+HOSTILE = [
+    "?project=mturk:P1'%20OR%201=1--",
+    "?platform=%27%3B%20DROP%20TABLE%20assignments%3B--&from=2024-13-45&to=x",
+    "?from=" + "9" * 5000 + "&project=" + "A" * 100_000,
+    "?" + "&".join(f"platform=p{i}" for i in range(5000)),
+    "?project=%00%ff%fe&from=2024-03-01'--",
+]
+
+
+@pytest.mark.parametrize("search", HOSTILE)
+def test_hostile_filters_are_harmless(client_for, search):
+    ada = client_for("ada")
+    for path in ("/", "/pipeline"):
+        assert ada.call("page.children", [path, search]).status_code == 200
+    sync = ada.call(
+        "..url.search...filter-dates.value...filter-platforms.value...filter-projects.value..",
+        [search, None, None, None],
+    )
+    assert sync.status_code in (200, 204)
+    rows = download_rows(ada.download("overview-projects", "/"))
+    assert sum(int(r["assignments"]) for r in rows) == 132  # the warehouse is intact
+
+
+@pytest.mark.parametrize(
+    "pathname", ["/../../etc/passwd", "/" + "x" * 50_000, "/pipeline'--", None, "/%00"]
+)
+def test_hostile_paths_render_a_notice(client_for, pathname):
+    reply = client_for("ada").call("page.children", [pathname, ""])
+    assert reply.status_code == 200
+
+
+def test_hostile_filter_controls_are_harmless(client_for):
+    ada = client_for("ada")
+    sync = "..url.search...filter-dates.value...filter-platforms.value...filter-projects.value.."
+    values = ["x" * 100_000, "'; DROP TABLE users; --", "mturk:P1' OR '1'='1"]
+    reply = ada.call(sync, ["", ["2024-03-01", "2024-03-31"], values, values], changed=2)
+    assert reply.status_code == 200
+    search = reply.get_json()["response"]["url"]["search"]
+    assert len(search) < 2000
+    assert ada.call("page.children", ["/", search]).status_code == 200
+
+
+def test_oversized_login_fields_are_refused_cleanly(client_for):
+    client = client_for(None).client
+    reply = client.post("/login", data={"username": "a" * 1_000_000, "password": "b" * 100_000})
+    assert reply.status_code == 401
+
+
+def test_page_payload_carries_no_raw_ids(client_for):
+    page = client_for("ada").page("/")
+    assert "A_RAW_" not in page
+    assert json.loads(page)  # well-formed JSON
