@@ -1,0 +1,153 @@
+"""A simulated annotation workforce written as real platform exports, plus `truth.json` with
+every effect planted in it, so metrics can be checked against known answers.
+
+    simulate(out_dir, seed=7, scale=1.0, end_date=DEFAULT_END_DATE) -> Truth
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from etl.simulate import truth as t
+from etl.simulate.engine import run_days
+from etl.simulate.freelance import CLIENTS, freelance_records
+from etl.simulate.model import (
+    DEFAULT_END_DATE,
+    PLATFORMS,
+    PROJECTS,
+    Population,
+    build_population,
+)
+from etl.simulate.truth import Truth
+from etl.simulate.writers.base import Timeline
+from etl.simulate.writers.config import write_config
+from etl.simulate.writers.dirty import write_dirty
+from etl.simulate.writers.earnings import write_earnings
+from etl.simulate.writers.mturk import BATCH_IDS
+from etl.simulate.writers.plans import export_project_id, write_plans
+from etl.simulate.writers.toggl import write_toggl
+
+__all__ = ["DEFAULT_END_DATE", "Truth", "simulate"]
+
+FORMAT_OF_FOLDER = {"plans": "projects/milestones"}
+
+
+def simulate(
+    out_dir: Path, seed: int = 7, scale: float = 1.0, end_date: date = DEFAULT_END_DATE
+) -> Truth:
+    """Write the exports, config.toml and truth.json of one simulated workforce into `out_dir`.
+
+    The same seed, scale and end date always give the same bytes.
+    """
+    if scale <= 0:
+        raise ValueError(f"scale must be above 0, got {scale}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    population = build_population(seed, scale, end_date)
+    ledger = run_days(population, out_dir, seed)
+    records = freelance_records(population, ledger.freelance_sessions, seed)
+    write_toggl(out_dir, population, records.time_entries, Timeline(population.first_day))
+    write_earnings(out_dir, population, records.earnings)
+    slip = write_plans(out_dir, population, ledger)
+    dirty = write_dirty(out_dir, out_dir / "mturk" / _batch_file("standard"))
+    write_config(out_dir / "config.toml", _source_settings(), _toggl_settings(population))
+    truth = Truth(
+        seed=seed,
+        scale=scale,
+        end_date=end_date.isoformat(),
+        first_day=population.first_day.isoformat(),
+        assignments=ledger.assignments,
+        files=_files(out_dir),
+        platforms=[
+            {
+                "platform": p.platform,
+                "kind": p.kind,
+                "currency": p.currency,
+                "worker_fee_rate": p.worker_fee_rate,
+                "timezone": p.timezone,
+            }
+            for p in PLATFORMS
+        ],  # fmt: skip
+        projects=_projects(ledger),
+        planted={
+            "pay_gap": t.pay_gap(population, ledger, seed),
+            "biased_reviewer": t.biased_reviewer(population, ledger),
+            "weak_annotators": t.weak_annotators(population, ledger),
+            "regular_gold_accuracy_floor": t.regular_gold_accuracy_floor(population, ledger, 30),
+            "label_bias": t.label_bias(ledger),
+            "slipping_project": slip,
+            "late_platform": t.late_platform(records),
+            "overwork": t.overwork(population, ledger),
+        },
+        demo_freelancer=t.demo_freelancer(population, ledger, records),
+        demo_manager_projects=[
+            {"platform": "appen", "project_id": export_project_id(3, 0)},
+            {"platform": "labelstudio", "project_id": export_project_id(4, 0)},
+        ],
+        dirty=dirty,
+    )
+    (out_dir / "truth.json").write_text(json.dumps(truth.as_dict(), indent=2, sort_keys=True))
+    return truth
+
+
+def _batch_file(hit_type: str) -> str:
+    return f"tweet-emotion_{hit_type}_Batch_{BATCH_IDS[hit_type]}_results.csv"
+
+
+def _files(out_dir: Path) -> list[dict[str, str]]:
+    files = []
+    for path in sorted(out_dir.rglob("*")):
+        rel = path.relative_to(out_dir)
+        if path.is_file() and rel.parts[0] not in ("dirty",) and len(rel.parts) > 1:
+            folder = rel.parts[0]
+            files.append({"path": str(rel), "format": FORMAT_OF_FOLDER.get(folder, folder)})
+    return files
+
+
+def _projects(ledger) -> list[dict]:
+    out = []
+    for (p, stream), daily in sorted(ledger.items_per_day.items()):
+        project = PROJECTS[p]
+        out.append({
+            "platform": project.platform,
+            "project_id": export_project_id(p, stream),
+            "simulated_as": project.project_id,
+            "task_type": project.task_type,
+            "field": project.field,
+            "classes": list(project.classes),
+            "labels_per_item": project.labels_per_item,
+            "gold_share": project.gold_share,
+            "items": int(daily.sum()),
+        })  # fmt: skip
+    return out
+
+
+def _source_settings() -> dict[str, dict]:
+    attributes = {
+        "mturk": ({"gender": "Answer.gender", "age_band": "Answer.age_band"}, {}),
+        "toloka": ({}, {"dialect": "INPUT:dialect"}),
+        "labelstudio": ({"gender": "completed_by.gender"}, {}),
+    }
+    sources = {}
+    for p in PLATFORMS:
+        workers, items = attributes.get(p.platform, ({}, {}))
+        sources[p.platform] = {
+            "timezone": p.timezone,
+            "currency": p.currency,
+            "worker_fee_rate": p.worker_fee_rate,
+            "worker_attributes": workers,
+            "item_attributes": items,
+        }
+    return sources
+
+
+def _toggl_settings(population: Population) -> dict[str, dict]:
+    return {
+        "client_platform": {name: platform for platform, name in CLIENTS.items()},
+        "user_worker": {
+            p.toggl_user: [f"{platform}:{raw}" for platform, raw in p.raw_ids.items()]
+            for p in population.freelancers
+        },
+    }
