@@ -1,0 +1,362 @@
+"""Value parsing every importer shares: platform names, stable ids, times, money, attributes.
+
+Python-level parsers (`parse_instant`, `parse_money`) serve record-by-record JSON formats;
+the `*_expr` builders do the same work as Polars expressions for the vectorized CSV formats.
+Both raise or yield reasons that name the value and say what form was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from etl.sources.base import MONEY, UTC_TS, SourceOptions, UnreadableFile
+
+UID_HASH_CHARS = 16  # 64 bits of sha256: enough to keep natural keys apart within a platform
+
+# Zone abbreviations MTurk and similar US exports print. Ambiguous ones (IST, CST in China)
+# are left out on purpose: a time in an unknown zone is rejected rather than guessed.
+ZONE_OFFSET_MINUTES: dict[str, int] = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "PST": -480,
+    "PDT": -420,
+    "MST": -420,
+    "MDT": -360,
+    "CST": -360,
+    "CDT": -300,
+    "EST": -300,
+    "EDT": -240,
+    "AKST": -540,
+    "AKDT": -480,
+    "HST": -600,
+    "BST": 60,
+    "CET": 60,
+    "CEST": 120,
+    "EET": 120,
+    "EEST": 180,
+    "JST": 540,
+    "AEST": 600,
+    "AEDT": 660,
+}
+
+EXPECTED_TIME = "like 'Wed Apr 04 10:26:23 PDT 2018', '2018-04-04 10:26:23' or ISO 8601"
+_NAIVE_FORMATS = (
+    "%a %b %d %H:%M:%S %Y",  # MTurk without its zone
+    "%m/%d/%Y %H:%M:%S",  # CrowdFlower / Appen
+    "%m/%d/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+_MTURK_TIME = re.compile(r"^(\w{3} \w{3} \d{1,2} \d{2}:\d{2}:\d{2}) ([A-Z]{1,5}) (\d{4})$")
+
+MONEY_PATTERN = (
+    r"^\s*(?:USD\s*)?\$?\s*(?:\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)\s*(?:USD)?\s*$"
+)
+_MONEY = re.compile(MONEY_PATTERN)
+EXPECTED_MONEY = "like '0.50', '$0.50' or '$1,250.00'"
+
+
+def platform_name(options: SourceOptions, fmt: str) -> str:
+    """The platform rows are attributed to: --platform, else the format's own name."""
+    return options.platform or fmt
+
+
+def stable_uid(platform: str, *natural_key: str | None) -> str:
+    """`platform:` + a short sha256 of the natural key, the same on every re-export."""
+    text = "\x1f".join("" if part is None else str(part) for part in natural_key)
+    return f"{platform}:{hashlib.sha256(text.encode()).hexdigest()[:UID_HASH_CHARS]}"
+
+
+def file_stem(path: Path) -> str:
+    """A file's name up to its first dot: 'alice.first40.jsonl' -> 'alice'."""
+    return path.name.split(".", 1)[0] or path.name
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone configured for a source, or UnreadableFile naming the setting to fix."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UnreadableFile(
+            f"the configured time zone {name!r} is not an IANA zone name; set "
+            "[sources.<platform>] timezone in config.toml to one like 'Europe/Berlin'"
+        ) from exc
+
+
+# --- Python-level parsing (record-by-record formats) -------------------------------------
+
+
+def parse_instant(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A UTC datetime from ISO text, an MTurk-style string or Unix seconds; naive text is in `tz`.
+
+    Raises ValueError with a reason naming the value when it cannot be read.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"cannot read time {value!r}: expected {EXPECTED_TIME}")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 1e11 else value  # milliseconds since the epoch
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+    text = str(value).strip()
+    moment = _parse_text_instant(text, tz)
+    if moment is None:
+        raise ValueError(f"cannot read time {text!r}: expected {EXPECTED_TIME}")
+    return moment
+
+
+def _parse_text_instant(text: str, tz: ZoneInfo) -> datetime | None:
+    match = _MTURK_TIME.match(text)
+    if match:
+        offset = ZONE_OFFSET_MINUTES.get(match.group(2))
+        if offset is None:
+            raise ValueError(
+                f"time {text!r} is in zone {match.group(2)!r}, which Crowdmeter does not "
+                f"know; known zones: {', '.join(ZONE_OFFSET_MINUTES)}"
+            )
+        naive = datetime.strptime(f"{match.group(1)} {match.group(3)}", "%a %b %d %H:%M:%S %Y")
+        return (naive - timedelta(minutes=offset)).replace(tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+        for fmt in _NAIVE_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def parse_money(value: Any) -> Decimal | None:
+    """A Decimal from '0.50', '$0.50', '$1,250.00' or a number; ValueError names bad values."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value))
+    text = str(value)
+    if not _MONEY.match(text):
+        raise ValueError(f"cannot read amount {text!r}: expected {EXPECTED_MONEY}")
+    try:
+        return Decimal(re.sub(r"[^\d.]", "", text))
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
+        raise ValueError(f"cannot read amount {text!r}: expected {EXPECTED_MONEY}") from exc
+
+
+def number_or_none(value: Any) -> float | None:
+    """A float when `value` is a finite number or numeric text, else None (answers only)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def attributes_json(row: Mapping[str, Any], columns: Mapping[str, str]) -> str | None:
+    """JSON object of configured attributes (name -> the column holding it); None when empty."""
+    found = {name: row.get(column) for name, column in columns.items()}
+    found = {k: v for k, v in found.items() if v not in (None, "")}
+    return json.dumps(found, sort_keys=True, ensure_ascii=False) if found else None
+
+
+def status_reason(value: Any, column: str, accepted: Mapping[str, str]) -> str:
+    """The reject reason for a status the importer does not know."""
+    return (
+        f"{column} {value!r} is not a status Crowdmeter knows; accepted values: "
+        f"{', '.join(accepted)}"
+    )
+
+
+# --- Polars expressions (vectorized CSV formats) ------------------------------------------
+
+
+def instant_expr(column: str, tz: str) -> pl.Expr:
+    """UTC instants from a string column: MTurk strings with a zone, ISO with an offset, or
+    naive text read in `tz`. Unreadable values become null (see `instant_problem_expr`)."""
+    text = pl.col(column).str.strip_chars()
+    parts = text.str.extract_groups(_MTURK_TIME.pattern)
+    abbrev = parts.struct.field("2")
+    offset = abbrev.replace_strict(ZONE_OFFSET_MINUTES, default=None, return_dtype=pl.Int64)
+    mturk_naive = pl.concat_str(
+        [parts.struct.field("1"), parts.struct.field("3")], separator=" "
+    ).str.strptime(pl.Datetime("us"), "%a %b %d %H:%M:%S %Y", strict=False)
+    with_abbrev = (mturk_naive - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
+    with_offset = text.str.strptime(
+        pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%z", strict=False
+    ).dt.convert_time_zone("UTC")
+    zulu = (
+        text.str.replace(r"Z$", "")
+        .str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
+        .dt.replace_time_zone("UTC")
+    )
+    naive = pl.coalesce(
+        [text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _NAIVE_FORMATS]
+        + [text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)]
+    )
+    local = naive.dt.replace_time_zone(
+        tz, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+    zulu_or_local = pl.when(text.str.ends_with("Z")).then(zulu).otherwise(local)
+    return (
+        pl.when(abbrev.is_not_null())
+        .then(with_abbrev)
+        .otherwise(pl.coalesce(with_offset, zulu_or_local))
+        .cast(UTC_TS)
+    )
+
+
+def instant_problem_expr(column: str, parsed: str) -> pl.Expr:
+    """A reject reason where `column` holds text but `parsed` (its instant) is null."""
+    raw = pl.col(column)
+    abbrev = raw.str.strip_chars().str.extract(_MTURK_TIME.pattern, 2)
+    unknown_zone = pl.format(
+        "{} {} is in zone '{}', which Crowdmeter does not know (known: {})",
+        pl.lit(column),
+        _quoted(raw),
+        abbrev,
+        pl.lit(", ".join(ZONE_OFFSET_MINUTES)),
+    )
+    unreadable = pl.format(
+        "{} {} is not a time Crowdmeter can read: expected {}",
+        pl.lit(column),
+        _quoted(raw),
+        pl.lit(EXPECTED_TIME),
+    )
+    bad = raw.is_not_null() & pl.col(parsed).is_null()
+    return (
+        pl.when(bad & abbrev.is_not_null() & ~abbrev.is_in(list(ZONE_OFFSET_MINUTES)))
+        .then(unknown_zone)
+        .when(bad)
+        .then(unreadable)
+    )
+
+
+def money_expr(column: str) -> pl.Expr:
+    """Decimal amounts from '$0.50'-style text; anything else becomes null."""
+    raw = pl.col(column)
+    valid = raw.str.contains(MONEY_PATTERN)
+    return pl.when(valid).then(raw.str.replace_all(r"[^\d.]", "").cast(MONEY, strict=False))
+
+
+def money_problem_expr(column: str) -> pl.Expr:
+    """A reject reason where `column` holds text that is not an amount."""
+    raw = pl.col(column)
+    return pl.when(raw.is_not_null() & ~raw.str.contains(MONEY_PATTERN)).then(
+        pl.format(
+            "{} {} is not an amount: expected {}",
+            pl.lit(column),
+            _quoted(raw),
+            pl.lit(EXPECTED_MONEY),
+        )
+    )
+
+
+def required_problem_expr(column: str) -> pl.Expr:
+    """A reject reason where a required column is empty (or the row is too short to hold it)."""
+    return pl.when(pl.col(column).is_null()).then(
+        pl.lit(f"{column} is empty (or the row is shorter than the header)")
+    )
+
+
+def status_problem_expr(column: str, mapped: str, accepted: Mapping[str, str]) -> pl.Expr:
+    """A reject reason where `column` holds a status missing from `accepted`."""
+    raw = pl.col(column)
+    return pl.when(raw.is_not_null() & pl.col(mapped).is_null()).then(
+        pl.format(
+            "{} {} is not a status Crowdmeter knows; accepted values: {}",
+            pl.lit(column),
+            _quoted(raw),
+            pl.lit(", ".join(accepted)),
+        )
+    )
+
+
+def reasons_expr(problems: list[pl.Expr]) -> pl.Expr:
+    """All problems of a row joined by '; ', or null when there are none."""
+    if not problems:
+        return pl.lit(None, dtype=pl.String)
+    joined = pl.concat_str(problems, separator="; ", ignore_nulls=True)
+    return pl.when(joined != "").then(joined)
+
+
+def _quoted(expr: pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit("'"), expr.str.slice(0, 80), pl.lit("'")])
+
+
+# --- Typed cells of Crowdmeter's own templates ---------------------------------------------
+
+
+def parse_day(value: str | None, column: str) -> date | None:
+    """An ISO date (YYYY-MM-DD); other layouts are refused because 03/04 is ambiguous."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{column} {value!r} is not a date: write it as YYYY-MM-DD") from exc
+
+
+def parse_count(value: str | None, column: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        count = int(value.replace(",", "").replace("_", ""))
+    except ValueError as exc:
+        raise ValueError(f"{column} {value!r} is not a whole number") from exc
+    if count < 0:
+        raise ValueError(f"{column} {value!r} is negative")
+    return count
+
+
+def parse_number(value: str | None, column: str) -> float | None:
+    if value is None:
+        return None
+    number = number_or_none(value)
+    if number is None or number < 0:
+        raise ValueError(f"{column} {value!r} is not a number of zero or more, like 1.5")
+    return number
+
+
+def parse_share(value: str | None, column: str) -> float | None:
+    """A share between 0 and 1, written as 0.85 or 85%."""
+    if value is None:
+        return None
+    text = value.strip()
+    percent = text.endswith("%")
+    number = number_or_none(text[:-1] if percent else text)
+    if number is not None and percent:
+        number /= 100
+    if number is None or not 0 <= number <= 1:
+        raise ValueError(f"{column} {value!r} is not a share: write 0.85 or 85%")
+    return number
+
+
+def parse_currency(value: str | None, column: str, default: str) -> str:
+    if value is None:
+        return default
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"{column} {value!r} is not an ISO 4217 currency code like USD or EUR")
+    return code

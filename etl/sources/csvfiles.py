@@ -1,0 +1,206 @@
+"""Reading delimited exports into all-string Polars frames, with ragged rows made visible.
+
+Every column is read as text (ids stay ids: a 19-digit CrowdFlower id is not a number). One
+column beyond the header, `__extra__`, catches rows longer than the header, which are rejected;
+rows shorter than the header read as nulls in their missing trailing columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from etl.sources.base import UnreadableFile
+
+EXTRA = "__extra__"
+RECORD_NO = "record_no"
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A delimited file's header and a lazy frame of the wanted columns plus `record_no`."""
+
+    path: Path
+    separator: str
+    header: list[str]
+    frame: pl.LazyFrame
+
+
+def csv_header(path: Path, separator: str) -> list[str]:
+    """The first record of a delimited file (BOM removed, names stripped)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader(fh, delimiter=separator), [])
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"{path.name} is not UTF-8 text; re-export it or save it as UTF-8 CSV"
+        ) from exc
+    return [name.strip() for name in first]
+
+
+def header_from_head(head: bytes, separator: str) -> list[str]:
+    """The header names from a file's first bytes (for format sniffing)."""
+    text = head.decode("utf-8-sig", errors="replace")
+    first = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+    return [name.strip() for name in first]
+
+
+def read_csv_table(
+    path: Path,
+    fmt: str,
+    separator: str,
+    required: Iterable[str],
+    wanted: Callable[[str], bool],
+) -> CsvTable:
+    """A lazy all-string frame of the wanted columns; UnreadableFile when required ones lack."""
+    header = csv_header(path, separator)
+    if not header or header == [""]:
+        raise UnreadableFile(f"{path.name} is empty: there is no header row to read")
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise UnreadableFile(
+            f"{path.name} does not look like a {fmt} export: it lacks the column(s) "
+            f"{', '.join(missing)}. Check the file, or pass the right --format."
+        )
+    names = _unique(header)
+    keep = [name for name in names if wanted(name)]
+    frame = pl.scan_csv(
+        path,
+        has_header=False,
+        skip_rows=1,
+        separator=separator,
+        schema={name: pl.String for name in [*names, EXTRA]},
+        missing_columns="insert",
+        truncate_ragged_lines=True,
+        infer_schema=False,
+        row_index_name=RECORD_NO,
+        row_index_offset=1,
+    )
+    every = [pl.col(name).is_null() for name in names]
+    blank_line = pl.all_horizontal(every) & pl.col(EXTRA).is_null()
+    frame = frame.filter(~blank_line).select(
+        pl.col(RECORD_NO).cast(pl.Int64), *[pl.col(name) for name in keep], pl.col(EXTRA)
+    )
+    return CsvTable(path=path, separator=separator, header=names, frame=frame)
+
+
+def collect(table: CsvTable, frame: pl.LazyFrame, fmt: str) -> pl.DataFrame:
+    """Run a lazy query over a CSV table, turning reader failures into UnreadableFile."""
+    try:
+        return frame.collect(engine="streaming")
+    except pl.exceptions.PolarsError as exc:
+        raise UnreadableFile(
+            f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
+            "that it is a complete UTF-8 export and not cut short"
+        ) from exc
+
+
+def too_long_problem_expr(header: list[str]) -> pl.Expr:
+    """A reject reason for rows holding values past the last header column."""
+    return pl.when(pl.col(EXTRA).is_not_null()).then(
+        pl.lit(
+            f"the row has more fields than the header's {len(header)} columns; "
+            "an unquoted separator inside a value usually causes this"
+        )
+    )
+
+
+def raw_records(path: Path, separator: str, record_nos: Iterable[int]) -> dict[int, str]:
+    """The text of the given data records (1-based, header excluded), re-read from the file."""
+    wanted = set(record_nos)
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=separator)
+        next(reader, None)
+        for number, fields in enumerate(reader, start=1):
+            if number in wanted:
+                out = io.StringIO()
+                csv.writer(out, delimiter=separator, lineterminator="").writerow(fields)
+                found[number] = out.getvalue()
+            if number >= last:
+                break
+    return found
+
+
+def rejects_with_raw(table: CsvTable, rejected: pl.DataFrame) -> pl.DataFrame:
+    """Rejects (record_no, reason) completed with the raw text of each record."""
+    raw = raw_records(table.path, table.separator, rejected[RECORD_NO].to_list())
+    return rejected.select(
+        pl.col(RECORD_NO),
+        pl.col("reason"),
+        pl.col(RECORD_NO).replace_strict(raw, default=None, return_dtype=pl.String).alias("raw"),
+    )
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Header names made unique (a repeated name gets '#2', '#3'...), blanks named by position."""
+    seen: dict[str, int] = {}
+    names = []
+    for position, name in enumerate(header, start=1):
+        name = name or f"column_{position}"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return names
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def csv_rows(
+    path: Path, fmt: str, separator: str, required: Iterable[str], lower: bool = False
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str | None], str, str | None]]]:
+    """Header and (record_no, row by column, raw text, length problem) of each data record.
+
+    For small files read record by record (templates, time trackers). Values are stripped;
+    empty ones and those missing from short rows are None. `lower` lower-cases the header.
+    """
+    header = csv_header(path, separator)
+    header = _unique([name.lower() for name in header] if lower else header)
+    if not header or header == ["column_1"]:
+        raise UnreadableFile(f"{path.name} is empty: there is no header row to read")
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise UnreadableFile(
+            f"{path.name} does not look like a {fmt} file: it lacks the column(s) "
+            f"{', '.join(missing)}. See docs/IMPORTING.md for the columns, or pass the right "
+            "--format."
+        )
+    return header, _rows(path, separator, header)
+
+
+def _rows(
+    path: Path, separator: str, header: list[str]
+) -> Iterator[tuple[int, dict[str, str | None], str, str | None]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=separator)
+        next(reader, None)
+        try:
+            for number, fields in enumerate(reader, start=1):
+                if not any(f.strip() for f in fields):
+                    continue
+                out = io.StringIO()
+                csv.writer(out, delimiter=separator, lineterminator="").writerow(fields)
+                problem = None
+                if len(fields) > len(header) and any(f.strip() for f in fields[len(header) :]):
+                    problem = (
+                        f"the row has {len(fields)} fields but the header has {len(header)} "
+                        "columns; an unquoted separator inside a value usually causes this"
+                    )
+                values = [f.strip() or None for f in fields]
+                row = dict(zip(header, values + [None] * (len(header) - len(values)), strict=False))
+                yield number, row, out.getvalue(), problem
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"{path.name} is not UTF-8 text; save it as UTF-8 CSV") from exc
+        except csv.Error as exc:
+            raise UnreadableFile(
+                f"{path.name} cannot be read as CSV ({exc}); check quotes and save it again"
+            ) from exc

@@ -1,0 +1,276 @@
+"""Label Studio JSON export (full, one record per task) and JSON_MIN (one per annotation).
+
+Each annotation is one assignment. `was_cancelled` means skipped; the latest review decides
+approved or rejected; `lead_time` (seconds, idle tab time included) is the active time and
+the start is the submit time minus it; `ground_truth` marks gold, whose answers become the
+gold values of the other annotators' answers on that task.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
+from etl.sources.common import file_stem, number_or_none, parse_instant, platform_name, zone
+from etl.sources.records import RecordError, RowCollector, load_json_document
+
+FORMAT = "labelstudio"
+# Result types whose value is a region; the list key names the region's labels.
+REGION_LABEL_KEYS = (
+    "labels",
+    "rectanglelabels",
+    "polygonlabels",
+    "keypointlabels",
+    "brushlabels",
+    "ellipselabels",
+    "hypertextlabels",
+    "paragraphlabels",
+    "timeserieslabels",
+)
+LAST_ACTION_STATUS = {
+    "rejected": "rejected",
+    "accepted": "approved",
+    "fixed_and_accepted": "approved",
+}
+# JSON_MIN keys written after the answers (the converter's order: data, id, answers, these).
+MIN_META = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement")
+
+
+def sniff(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] not in (b"[", b"{"):
+        return False
+    full = b'"annotations"' in head and (b'"completed_by"' in head or b'"result"' in head)
+    minimal = b'"annotator"' in head and b'"annotation_id"' in head
+    return full or minimal
+
+
+def parse(path: Path, options: SourceOptions) -> ParseResult:
+    document = load_json_document(path, FORMAT)
+    records = document if isinstance(document, list) else [document]
+    if not all(isinstance(r, dict) for r in records):
+        raise UnreadableFile(
+            f"{path.name} is JSON but not a Label Studio export (expected a list of tasks); "
+            "export again with the JSON or JSON_MIN format"
+        )
+    collector = RowCollector(platform_name(options, FORMAT), FORMAT)
+    minimal = bool(records) and "annotations" not in records[0] and "annotation_id" in records[0]
+    default_project = options.project or file_stem(path)
+    for record_no, record in enumerate(records, start=1):
+        with collector.record(record_no, record):
+            if minimal:
+                _min_record(collector, record, default_project, options)
+            else:
+                _task(collector, record, default_project, options)
+    return collector.result(rows_read=len(records))
+
+
+def _task(
+    collector: RowCollector, task: dict, default_project: str, options: SourceOptions
+) -> None:
+    if "annotations" not in task:
+        raise RecordError("the task has no 'annotations' list; is this a Label Studio export?")
+    tz = zone(options.source.timezone)
+    item_id = str(task["id"])
+    annotations = [a for a in task["annotations"] or [] if isinstance(a, dict)]
+    gold = _gold_answers(annotations)
+    first = annotations[0] if annotations else {}
+    project = options.project or str(task.get("project") or first.get("project") or default_project)
+    for annotation in annotations:
+        uid = f"{collector.platform}:{annotation['id']}"
+        _assignment(collector, uid, annotation, project, item_id, tz)
+        for result in annotation.get("result") or []:
+            if isinstance(result, dict) and result.get("from_name"):
+                kind, value = result.get("type"), result.get("value")
+                _result_answers(collector, uid, result["from_name"], kind, value, gold)
+    if gold:
+        collector.item(project, item_id, gold_value=_single_gold(gold))
+
+
+def _assignment(
+    collector: RowCollector, uid: str, annotation: dict, project: str, item_id: str, tz: Any
+) -> None:
+    submitted = parse_instant(annotation.get("created_at"), tz)
+    lead_time = number_or_none(annotation.get("lead_time"))
+    status, reviewer, reviewed_at = _review(annotation, tz)
+    collector.assignment(
+        {
+            "assignment_uid": uid,
+            "project_id": project,
+            "item_id": item_id,
+            "worker_id": _user_id(annotation.get("completed_by")),
+            "started_at": submitted - timedelta(seconds=lead_time)
+            if submitted and lead_time
+            else None,
+            "submitted_at": submitted,
+            "active_seconds": lead_time,
+            "status": status,
+            "is_gold": bool(annotation.get("ground_truth")),
+            "reviewer_id": reviewer,
+            "reviewed_at": reviewed_at,
+        }
+    )
+
+
+def _review(annotation: dict, tz: Any) -> tuple[str, str | None, Any]:
+    """Status, reviewer, review time: skipped, else the latest review, else the last action."""
+    if annotation.get("was_cancelled"):
+        return "skipped", None, None
+    reviews = [r for r in annotation.get("reviews") or [] if isinstance(r, dict)]
+    if reviews:
+        latest = max(reviews, key=lambda r: str(r.get("created_at") or ""))
+        status = "approved" if latest.get("accepted") else "rejected"
+        return (
+            status,
+            _user_id(latest.get("created_by")),
+            parse_instant(latest.get("created_at"), tz),
+        )
+    status = LAST_ACTION_STATUS.get(str(annotation.get("last_action") or ""), "submitted")
+    return status, None, None
+
+
+def _user_id(user: Any) -> str | None:
+    """Label Studio users are objects with an id, or bare ids; e-mails are never kept."""
+    if isinstance(user, dict):
+        user = user.get("id")
+    return None if user is None or isinstance(user, bool) else str(user)
+
+
+def _gold_answers(annotations: list[dict]) -> dict[str, str]:
+    """field -> the ground-truth annotation's single answer (choices, ratings, text)."""
+    for annotation in annotations:
+        if not annotation.get("ground_truth"):
+            continue
+        values: dict[str, list[str]] = {}
+        for result in annotation.get("result") or []:
+            if not isinstance(result, dict) or not result.get("from_name"):
+                continue
+            for value, region in _values(result.get("type"), result.get("value")):
+                if region is None:
+                    values.setdefault(result["from_name"], []).append(value)
+        return {name: found[0] for name, found in values.items() if len(found) == 1}
+    return {}
+
+
+def _single_gold(gold: dict[str, str]) -> str:
+    if len(gold) == 1:
+        return next(iter(gold.values()))
+    return json.dumps(gold, sort_keys=True, ensure_ascii=False)
+
+
+def _result_answers(
+    collector: RowCollector,
+    uid: str,
+    field_name: str,
+    kind: str | None,
+    value: Any,
+    gold: dict[str, str],
+) -> None:
+    for text, region in _values(kind, value):
+        collector.answer(
+            uid,
+            field_name,
+            text,
+            value_num=number_or_none(text) if region is None else None,
+            region=region,
+            gold_value=gold.get(field_name) if region is None else None,
+        )
+
+
+def _values(kind: str | None, value: Any) -> list[tuple[str | None, dict | None]]:
+    """(answer text, region or None) pairs of one result value."""
+    if not isinstance(value, dict):
+        return [] if value is None else [(str(value), None)]
+    kind = (kind or _kind_of(value)).lower()
+    if kind == "taxonomy":
+        return [("/".join(str(p) for p in path), None) for path in value.get("taxonomy") or []]
+    if kind == "choices":
+        return [(str(c), None) for c in value.get("choices") or []]
+    if kind == "textarea":
+        return [(str(t), None) for t in value.get("text") or []]
+    if kind in ("rating", "number", "datetime"):
+        return [(str(value.get(kind)), None)]
+    if kind in REGION_LABEL_KEYS or kind in ("rectangle", "polygon", "keypoint", "ellipse"):
+        return _regions(value)
+    return [(json.dumps(value, sort_keys=True, ensure_ascii=False), None)]
+
+
+def _regions(value: dict) -> list[tuple[str | None, dict | None]]:
+    labels = next((value[k] for k in REGION_LABEL_KEYS if isinstance(value.get(k), list)), [None])
+    region = _region_shape(value)
+    return [(None if label is None else str(label), {**region, "label": label}) for label in labels]
+
+
+def _region_shape(value: dict) -> dict:
+    if "start" in value and "end" in value:
+        shape = {"start": value["start"], "end": value["end"]}
+        if "text" in value:
+            shape["text"] = value["text"]
+        return shape
+    if {"x", "y", "width", "height"} <= set(value):
+        return {"x": value["x"], "y": value["y"], "w": value["width"], "h": value["height"]}
+    skip = {*REGION_LABEL_KEYS, "type"}
+    return {k: v for k, v in value.items() if k not in skip}
+
+
+def _kind_of(value: dict) -> str:
+    """The result type of a JSON_MIN value, which carries no `type`."""
+    for key in ("taxonomy", "choices", *REGION_LABEL_KEYS, "rating", "number", "datetime"):
+        if key in value:
+            return key
+    if "text" in value and isinstance(value["text"], list):
+        return "textarea"
+    return "unknown"
+
+
+def _min_record(
+    collector: RowCollector, record: dict, default_project: str, options: SourceOptions
+) -> None:
+    tz = zone(options.source.timezone)
+    if record.get("annotation_id") is None:
+        raise RecordError(
+            "the record has no annotation_id; is this a Label Studio JSON_MIN export?"
+        )
+    uid = f"{collector.platform}:{record['annotation_id']}"
+    submitted = parse_instant(record.get("created_at"), tz)
+    lead_time = number_or_none(record.get("lead_time"))
+    collector.assignment(
+        {
+            "assignment_uid": uid,
+            "project_id": options.project or default_project,
+            "item_id": str(record.get("id")),
+            "worker_id": _user_id(record.get("annotator")),
+            "started_at": submitted - timedelta(seconds=lead_time)
+            if submitted and lead_time
+            else None,
+            "submitted_at": submitted,
+            "active_seconds": lead_time,
+            "status": "submitted",
+            "is_gold": False,
+        }
+    )
+    for name, value in _min_answers(record).items():
+        items = value if isinstance(value, list) else [value]
+        for element in items:
+            if isinstance(element, dict):
+                _result_answers(collector, uid, name, None, element, {})
+            elif element is not None:
+                collector.answer(uid, name, element, value_num=number_or_none(element))
+
+
+def _min_answers(record: dict) -> dict[str, Any]:
+    """The answer keys of a JSON_MIN record: after `id`, before the annotation metadata."""
+    keys = list(record)
+    start = keys.index("id") + 1 if "id" in keys else 0
+    answers = {}
+    for key in keys[start:]:
+        if key in MIN_META:
+            break
+        answers[key] = record[key]
+    if "id" not in keys:
+        # Without the id marker, only structured values are surely answers, not task data.
+        answers = {k: v for k, v in answers.items() if isinstance(v, list | dict)}
+    return answers

@@ -1,0 +1,180 @@
+"""Amazon Mechanical Turk requester batch results CSV: assignments, answers, reward, approvals.
+
+Vectorized end to end (Polars expressions, no per-row Python), so a batch of millions of
+assignments parses in seconds. Times carry their zone (`Wed Apr 04 10:26:23 PDT 2018`);
+`WorkTimeInSeconds` is wall clock (submit minus accept), so it is not taken as active time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+
+from etl.sources import answers, csvfiles
+from etl.sources.base import ParseResult, SourceOptions, rejects_frame
+from etl.sources.canonical import (
+    assignments_frame,
+    attribute_columns,
+    attribute_notes,
+    column_or_null,
+    items_frame,
+    split_rejects,
+    workers_frame,
+)
+from etl.sources.common import (
+    instant_expr,
+    instant_problem_expr,
+    money_expr,
+    money_problem_expr,
+    platform_name,
+    reasons_expr,
+    required_problem_expr,
+    status_problem_expr,
+    zone,
+)
+
+FORMAT = "mturk"
+REQUIRED = ("HITId", "AssignmentId", "WorkerId", "AssignmentStatus")
+STATUSES = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected"}
+TIMES = {
+    "AcceptTime": "started_at",
+    "SubmitTime": "submitted_at",
+    "ApprovalTime": "approved_at",
+    "RejectionTime": "rejected_at",
+}
+USED = {*REQUIRED, "HITTypeId", "Reward", "RequesterAnnotation", *TIMES}
+ANSWER = "Answer."
+TASK_ANSWERS = "Answer.taskAnswers"
+# Objects inside taskAnswers that describe the input, not the worker's answer.
+NOT_ANSWERS = frozenset({"inputImageProperties"})
+
+
+def sniff(head: bytes) -> bool:
+    return set(REQUIRED) <= set(csvfiles.header_from_head(head, ","))
+
+
+def parse(path: Path, options: SourceOptions) -> ParseResult:
+    platform = platform_name(options, FORMAT)
+    source = options.source
+    zone(source.timezone)
+    attributes = attribute_columns(source)
+    wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
+    table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
+    frame = csvfiles.collect(table, _canonical(table, platform, options), FORMAT)
+    good, rejected = split_rejects(frame)
+    good, annotations, blob_rejects = _annotations(good, table.header)
+    rejects = pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects])
+    notes = attribute_notes(table.header, source)
+    return ParseResult(
+        format=FORMAT,
+        platform=platform,
+        rows_read=frame.height,
+        frames={
+            "assignments": assignments_frame(good, platform, source.currency),
+            "annotations": annotations,
+            "workers": workers_frame(good, platform, source.worker_attributes),
+            "items": items_frame(good, platform, source.item_attributes),
+        },
+        rejects=rejects,
+        notes=notes,
+    )
+
+
+def _canonical(table: csvfiles.CsvTable, platform: str, options: SourceOptions) -> pl.LazyFrame:
+    """The wanted columns plus parsed times, money, status, project and a reject reason."""
+    header = table.header
+    batch = column_or_null(header, "RequesterAnnotation").str.extract(r"BatchId:(\d+)", 1)
+    project = pl.coalesce(
+        pl.lit(options.project, dtype=pl.String), batch, column_or_null(header, "HITTypeId")
+    )
+    status = pl.col("AssignmentStatus").str.strip_chars()
+    frame = table.frame.with_columns(
+        *[column_or_null(header, name).alias(name) for name in (*TIMES, "Reward")],
+    ).with_columns(
+        pl.concat_str([pl.lit(f"{platform}:"), pl.col("AssignmentId")]).alias("assignment_uid"),
+        pl.col("WorkerId").str.strip_chars().alias("worker_id"),
+        pl.col("HITId").alias("item_id"),
+        pl.lit(False).alias("is_gold"),
+        project.alias("project_id"),
+        status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
+        money_expr("Reward").alias("reward"),
+        *[instant_expr(raw, options.source.timezone).alias(out) for raw, out in TIMES.items()],
+    )
+    problems = [required_problem_expr(name) for name in REQUIRED]
+    problems += [
+        pl.when(pl.col("project_id").is_null()).then(
+            pl.lit("HITTypeId is empty and no BatchId is given: pass --project")
+        ),
+        status_problem_expr("AssignmentStatus", "status", STATUSES),
+        money_problem_expr("Reward"),
+        *[instant_problem_expr(raw, out) for raw, out in TIMES.items()],
+        csvfiles.too_long_problem_expr(header),
+    ]
+    return frame.with_columns(reasons_expr(problems).alias("reason"))
+
+
+def _annotations(
+    good: pl.DataFrame, header: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Annotation rows from Answer.* columns and the taskAnswers JSON blob.
+
+    Returns the good rows (less those whose taskAnswers is not JSON), the annotations and
+    the rejects for bad blobs.
+    """
+    key = ["assignment_uid"]
+    columns = {
+        name[len(ANSWER) :]: name
+        for name in header
+        if name.startswith(ANSWER) and name != TASK_ANSWERS
+    }
+    blob_rejects = rejects_frame([])
+    parts = [answers.answer_rows(good, key, columns)]
+    if TASK_ANSWERS in header:
+        decoded, bad = _decode_task_answers(good)
+        if bad:
+            blob_rejects = rejects_frame(bad)
+            good = good.filter(~pl.col(csvfiles.RECORD_NO).is_in([b["record_no"] for b in bad]))
+        if decoded is not None:
+            rows = answers.json_answer_rows(decoded, csvfiles.RECORD_NO, "a", NOT_ANSWERS)
+            uids = good.select(csvfiles.RECORD_NO, "assignment_uid")
+            rows = rows.join(uids, on=csvfiles.RECORD_NO, how="inner").drop(csvfiles.RECORD_NO)
+            parts.append(rows.select(*key, *[c for c in rows.columns if c not in key]))
+    annotations = pl.concat(parts, how="vertical_relaxed")
+    return good, annotations, blob_rejects
+
+
+def _decode_task_answers(good: pl.DataFrame) -> tuple[pl.DataFrame | None, list[dict]]:
+    """taskAnswers decoded in one pass as NDJSON; records whose blob is not JSON are returned
+    as rejects, and the rest decoded without them."""
+    blobs = good.select(csvfiles.RECORD_NO, pl.col(TASK_ANSWERS)).drop_nulls()
+    if blobs.is_empty():
+        return None, []
+    try:
+        return _read_blobs(blobs), []
+    except pl.exceptions.PolarsError:
+        bad = []
+        for record_no, text in blobs.iter_rows():
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as exc:
+                bad.append(
+                    {
+                        "record_no": record_no,
+                        "reason": f"{TASK_ANSWERS} is not valid JSON ({exc.msg} at "
+                        f"character {exc.pos}); fix or remove the record",
+                        "raw": text[:2000],
+                    }
+                )
+        kept = blobs.filter(~pl.col(csvfiles.RECORD_NO).is_in([b["record_no"] for b in bad]))
+        return (_read_blobs(kept) if kept.height else None), bad
+
+
+def _read_blobs(blobs: pl.DataFrame) -> pl.DataFrame:
+    lines = blobs.select(
+        pl.format('{{"record_no":{},"a":{}}}', csvfiles.RECORD_NO, TASK_ANSWERS)
+    ).to_series()
+    text = lines.str.join("\n").item()
+    return pl.read_ndjson(io.BytesIO(text.encode()), infer_schema_length=None)

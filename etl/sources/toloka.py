@@ -1,0 +1,163 @@
+"""Toloka pool results TSV: one row per task of an assignment (a task suite), vectorized.
+
+Columns are prefixed `INPUT:`, `OUTPUT:` (answers), `GOLDEN:` (control answers), `HINT:` and
+`ASSIGNMENT:`. A Toloka assignment is a page of several tasks, so one Crowdmeter assignment
+is one task of it (`toloka:<assignment>/<task>`); the page's reward is split evenly over its
+tasks and its times are shared by them. Times are naive, read in the source's time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from etl.sources import answers, csvfiles
+from etl.sources.base import ParseResult, SourceOptions
+from etl.sources.canonical import (
+    assignments_frame,
+    attribute_columns,
+    attribute_notes,
+    column_or_null,
+    gold_value_expr,
+    items_frame,
+    split_rejects,
+    workers_frame,
+)
+from etl.sources.common import (
+    file_stem,
+    instant_expr,
+    instant_problem_expr,
+    money_expr,
+    money_problem_expr,
+    platform_name,
+    reasons_expr,
+    required_problem_expr,
+    status_problem_expr,
+    zone,
+)
+
+FORMAT = "toloka"
+ASSIGNMENT = "ASSIGNMENT:"
+OUTPUT = "OUTPUT:"
+GOLDEN = "GOLDEN:"
+REQUIRED = (
+    "ASSIGNMENT:task_id",
+    "ASSIGNMENT:assignment_id",
+    "ASSIGNMENT:worker_id",
+    "ASSIGNMENT:status",
+)
+STATUSES = {
+    "APPROVED": "approved",
+    "ACCEPTED": "approved",
+    "REJECTED": "rejected",
+    "SUBMITTED": "submitted",
+    "SKIPPED": "skipped",
+    "EXPIRED": "expired",
+}
+TIMES = {
+    "ASSIGNMENT:started": "started_at",
+    "ASSIGNMENT:submitted": "submitted_at",
+    "ASSIGNMENT:accepted": "approved_at",
+    "ASSIGNMENT:rejected": "rejected_at",
+}
+POOL_IN_NAME = re.compile(r"pool_(\d+)")
+POOL_IN_LINK = r"/task/(\d+)/"
+
+
+def sniff(head: bytes) -> bool:
+    header = csvfiles.header_from_head(head, "\t")
+    return "ASSIGNMENT:worker_id" in header and "ASSIGNMENT:assignment_id" in header
+
+
+def parse(path: Path, options: SourceOptions) -> ParseResult:
+    platform = platform_name(options, FORMAT)
+    source = options.source
+    zone(source.timezone)
+    attributes = attribute_columns(source)
+    wanted = lambda c: c.startswith((ASSIGNMENT, OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
+    table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted)
+    frame = csvfiles.collect(table, _canonical(table, path, platform, options), FORMAT)
+    good, rejected = split_rejects(frame)
+    good = good.with_columns(_reward_share().alias("reward"))
+    outputs = {c[len(OUTPUT) :]: c for c in table.header if c.startswith(OUTPUT)}
+    golden = {f: f"{GOLDEN}{f}" for f in outputs if f"{GOLDEN}{f}" in table.header}
+    notes = attribute_notes(table.header, source)
+    return ParseResult(
+        format=FORMAT,
+        platform=platform,
+        rows_read=frame.height,
+        frames={
+            "assignments": assignments_frame(good, platform, source.currency),
+            "annotations": answers.answer_rows(good, ["assignment_uid"], outputs, golden),
+            "workers": workers_frame(good, platform, source.worker_attributes),
+            "items": items_frame(good, platform, source.item_attributes, gold_value_expr(golden)),
+        },
+        rejects=csvfiles.rejects_with_raw(table, rejected),
+        notes=notes,
+    )
+
+
+def _project(path: Path, options: SourceOptions, header: list[str]) -> pl.Expr:
+    """--project, else the pool id in the file name or the task link, else the file name."""
+    if options.project:
+        return pl.lit(options.project)
+    match = POOL_IN_NAME.search(path.name)
+    if match:
+        return pl.lit(match.group(1))
+    from_link = column_or_null(header, "ASSIGNMENT:link").str.extract(POOL_IN_LINK, 1)
+    return pl.coalesce(from_link, pl.lit(file_stem(path)))
+
+
+def _canonical(
+    table: csvfiles.CsvTable, path: Path, platform: str, options: SourceOptions
+) -> pl.LazyFrame:
+    header = table.header
+    golden = [pl.col(c).is_not_null() for c in header if c.startswith(GOLDEN)]
+    status = pl.col("ASSIGNMENT:status").str.strip_chars().str.to_uppercase()
+    frame = table.frame.with_columns(
+        *[column_or_null(header, name).alias(name) for name in (*TIMES, "ASSIGNMENT:reward")]
+    ).with_columns(
+        pl.concat_str(
+            [
+                pl.lit(f"{platform}:"),
+                pl.col("ASSIGNMENT:assignment_id"),
+                pl.lit("/"),
+                pl.col("ASSIGNMENT:task_id"),
+            ]
+        ).alias("assignment_uid"),
+        _project(path, options, header).alias("project_id"),
+        pl.col("ASSIGNMENT:task_id").alias("item_id"),
+        pl.col("ASSIGNMENT:worker_id").str.strip_chars().alias("worker_id"),
+        status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
+        money_expr("ASSIGNMENT:reward").alias("page_reward"),
+        (pl.any_horizontal(golden) if golden else pl.lit(False)).alias("is_gold"),
+        *[instant_expr(raw, options.source.timezone).alias(out) for raw, out in TIMES.items()],
+    )
+    problems = [required_problem_expr(name) for name in REQUIRED]
+    problems += [
+        pl.when(status == "ACTIVE")
+        .then(
+            pl.lit(
+                "ASSIGNMENT:status 'ACTIVE': the task is still being worked on; export "
+                "the pool again once it is submitted"
+            )
+        )
+        .otherwise(status_problem_expr("ASSIGNMENT:status", "status", STATUSES)),
+        money_problem_expr("ASSIGNMENT:reward"),
+        *[instant_problem_expr(raw, out) for raw, out in TIMES.items()],
+        csvfiles.too_long_problem_expr(header),
+    ]
+    return frame.with_columns(reasons_expr(problems).alias("reason"))
+
+
+def _reward_share() -> pl.Expr:
+    """The page's reward split evenly over its tasks, the rounding remainder on the first."""
+    page = "ASSIGNMENT:assignment_id"
+    tasks = pl.len().over(page)
+    micro = (pl.col("page_reward") * 1_000_000).cast(pl.Int64)
+    share = micro // tasks
+    first = pl.col("record_no") == pl.col("record_no").min().over(page)
+    amount = pl.when(first).then(micro - share * (tasks - 1)).otherwise(share)
+    return amount.cast(pl.Decimal(18, 6)) / 1_000_000
