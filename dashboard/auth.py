@@ -22,7 +22,14 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from dashboard.users import User, UserStore
 from etl.settings import Settings
 
-PUBLIC_PREFIXES = ("/login", "/_dash-component-suites/", "/assets/", "/_favicon.ico")
+PUBLIC_PREFIXES = (
+    "/login",
+    "/logout",
+    "/_dash-component-suites/",
+    "/assets/",
+    "/_favicon.ico",
+    "/favicon.ico",
+)
 # Dash's JSON endpoints: answering them with a redirect would hand the browser an HTML login
 # page where it expects JSON, so they get a plain 401 instead.
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/_alive")

@@ -112,7 +112,7 @@ def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
             customdata=rows["workers"].to_list(),
             hovertemplate="%{x|%Y-%m-%d}: %{y:,} assignments by %{customdata} workers",
         )
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", showlegend=True)  # name the platform even when alone
     return styled(fig, "week starting (UTC)", "assignments")
 
 

@@ -1,0 +1,103 @@
+"""Browser tests on headless Chromium: login and logout, every page for every role allowed to see
+it without console errors, a filter change that updates the charts, a CSV download.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from dashboard.pages import PAGES
+from tests.dashboard.browser import chromium, console_errors, log_in, open_page, served, settle
+from tests.dashboard.conftest import PASSWORDS
+
+pytestmark = pytest.mark.browser
+
+ROLE_LOGINS = {"admin": "ada", "manager": "mia", "freelancer": "fred", "auditor": "aud"}
+
+
+@pytest.fixture(scope="module")
+def site(published):
+    with served(published) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    downloads = tmp_path_factory.mktemp("downloads")
+    with chromium(downloads) as browser:
+        yield browser
+
+
+def test_login_then_logout(browser, site):
+    browser.driver.get(site + "/pipeline")
+    assert "/login" in browser.driver.current_url  # anonymous: sent to the login form
+    log_in(browser, site, "ada", PASSWORDS["ada"])
+    browser.driver.find_element(By.ID, "logout-link").click()
+    browser.wait_for_element_by_id("login-button")
+    browser.driver.get(site + "/")
+    assert "/login" in browser.driver.current_url
+
+
+@pytest.mark.parametrize("role", list(ROLE_LOGINS))
+def test_every_allowed_page_renders_without_console_errors(browser, site, role):
+    name = ROLE_LOGINS[role]
+    log_in(browser, site, name, PASSWORDS[name])
+    console_errors(browser)  # start from a clean log
+    for page in PAGES:
+        if role in page.roles:
+            open_page(browser, site + page.path, page.title)
+            assert browser.find_elements(".mantine-Card-root"), page.title
+            assert "No data yet" not in browser.find_element("#page").text
+        else:
+            browser.driver.get(site + page.path)
+            browser.wait_for_contains_text("#page", "Not available for your role")
+        assert console_errors(browser) == [], (role, page.path)
+    nav = browser.find_element("#nav").text
+    assert [p.title for p in PAGES if p.title in nav] == [p.title for p in PAGES if role in p.roles]
+
+
+def test_a_filter_change_updates_url_and_charts(browser, site):
+    log_in(browser, site, "ada", PASSWORDS["ada"])
+    open_page(browser, site + "/", "Overview")
+    first_card = ".kpi-card:first-child"
+    assert browser.find_element(first_card).text.splitlines()[1] == "132"
+    legend_before = _legend(browser)
+    browser.find_element("#filter-platforms").click()
+    options = browser.wait_for_element(".mantine-MultiSelect-option")
+    assert options
+    toloka = [o for o in browser.find_elements(".mantine-MultiSelect-option") if o.text == "toloka"]
+    toloka[0].click()
+    browser.wait_for_contains_text(first_card, "36")
+    settle(browser)
+    assert "platform=toloka" in browser.driver.current_url
+    assert set(legend_before) == {"toloka", "mturk"}
+    assert _legend(browser) == ["toloka"]
+    # the shared URL reproduces the view
+    open_page(browser, browser.driver.current_url, "Overview")
+    assert browser.find_element(first_card).text.splitlines()[1] == "36"
+    assert console_errors(browser) == []
+
+
+def test_csv_download_holds_the_table(browser, site):
+    log_in(browser, site, "mia", PASSWORDS["mia"])
+    open_page(browser, site + "/", "Overview")
+    folder = Path(browser.download_path)
+    before = set(folder.glob("*.csv"))
+    browser.find_element('[id*="overview-projects"][id*="csv-button"]').click()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not set(folder.glob("*.csv")) - before:
+        time.sleep(0.2)
+    (downloaded,) = set(folder.glob("*.csv")) - before
+    rows = list(csv.DictReader(downloaded.open()))
+    assert [(r["platform"], r["project_id"], r["assignments"]) for r in rows] == [
+        ("mturk", "P1", "72")
+    ]
+
+
+def _legend(browser) -> list[str]:
+    return [e.text for e in browser.find_elements("#overview-weekly .legendtext")]
