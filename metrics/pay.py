@@ -1,0 +1,570 @@
+"""Effective hourly pay: what a worker earns per hour once all time worked is counted.
+
+The pay ledger turns assignments, tracked time and logged earnings into additive rows (one per
+worker, platform, project, task type and day); `summarise_wages` turns any grouping of it into
+the paid-time wage, the effective wage and the waterfall of steps between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from metrics.sessions import assign_sessions, work_intervals
+
+LEDGER_KEYS = ["worker_id", "platform", "project_id", "task_type", "day"]
+PERIODS = {"week": "1w", "month": "1mo"}
+GROUPINGS = ("worker_id", "platform", "project_id", "task_type", "day", "week", "month")
+
+SECONDS = [
+    "approved_seconds",
+    "rejected_seconds",
+    "returned_seconds",
+    "gap_seconds",
+    "tracking_adjustment_seconds",
+    "unpaid_logged_seconds",
+    "pending_seconds",
+]
+COUNTS = ["tasks_approved", "tasks_rejected", "tasks_returned", "tasks_pending", "priced_tasks"]
+MONEY = ["gross_earnings", "fees", "pending_payout", "pending_review", "untimed_earnings"]
+
+# Waterfall from the gross paid-time wage to the effective wage. Each step after fees adds one
+# kind of time to the denominator, in this order.
+WATERFALL = [
+    ("fees", None),
+    ("rejected_work", "rejected_seconds"),
+    ("returned_work", "returned_seconds"),
+    ("gaps_in_sessions", "gap_seconds"),
+    ("time_tracking_adjustment", "tracking_adjustment_seconds"),
+    ("logged_unpaid_time", "unpaid_logged_seconds"),
+]
+
+RETURNED = ("returned", "abandoned", "skipped", "expired")
+TRACKED_TASK_ACTIVITIES = ("task", "other")
+
+
+UTC = pl.Datetime("us", "UTC")
+# The warehouse columns each input frame needs; `conform_input` casts frames to these types.
+INPUT_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    "assignments": {
+        "worker_id": pl.String,
+        "platform": pl.String,
+        "project_id": pl.String,
+        "task_type": pl.String,
+        "started_at": UTC,
+        "submitted_at": UTC,
+        "active_seconds": pl.Float64,
+        "status": pl.String,
+        "reward": pl.Float64,
+        "bonus": pl.Float64,
+        "currency": pl.String,
+        "reviewed_at": UTC,
+        "paid_at": UTC,
+    },
+    "time_entries": {
+        "worker_id": pl.String,
+        "platform": pl.String,
+        "project_id": pl.String,
+        "started_at": UTC,
+        "ended_at": UTC,
+        "seconds": pl.Float64,
+        "activity": pl.String,
+    },
+    "earnings": {
+        "worker_id": pl.String,
+        "platform": pl.String,
+        "project_id": pl.String,
+        "task_type": pl.String,
+        "day": pl.Date,
+        "tasks": pl.Int64,
+        "seconds": pl.Float64,
+        "amount": pl.Float64,
+        "currency": pl.String,
+        "status": pl.String,
+        "paid_at": UTC,
+    },
+    "fx_rates": {"currency": pl.String, "day": pl.Date, "usd_per_unit": pl.Float64},
+}
+
+
+def conform_input(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns of `table` that pay needs, typed; times in UTC whatever zone they came in."""
+    missing = [c for c in INPUT_COLUMNS[table] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table} frame lacks columns {missing}")
+    return frame.select(_typed(frame.schema[c], c, t) for c, t in INPUT_COLUMNS[table].items())
+
+
+def _typed(current: pl.DataType, name: str, wanted: pl.DataType) -> pl.Expr:
+    if wanted == UTC and isinstance(current, pl.Datetime):
+        zone = current.time_zone
+        col = pl.col(name).dt.cast_time_unit("us")
+        utc = col.dt.convert_time_zone("UTC") if zone else col.dt.replace_time_zone("UTC")
+        return utc.alias(name)
+    return pl.col(name).cast(wanted)
+
+
+class MissingRate(ValueError):
+    """A currency has no exchange rate at all; the message names it and the fix."""
+
+
+def conversion_factors(
+    pairs: pl.DataFrame, fx: pl.DataFrame, reporting_currency: str
+) -> pl.DataFrame:
+    """`factor` turning one unit of `currency` on `day` into the reporting currency.
+
+    `pairs` has `currency` and `day`; `fx` has `currency`, `day`, `usd_per_unit`. The rate is
+    the one of the nearest earlier day in `fx`; a day before the table's first rate of that
+    currency takes its first rate.
+    """
+    pairs = pairs.select("currency", "day").unique()
+    known = set(fx.get_column("currency").unique().to_list())
+    foreign = set(pairs.get_column("currency").to_list()) - {reporting_currency}
+    # Converting anything into the reporting currency needs a rate for it too.
+    missing = sorted(foreign - known) + (
+        [reporting_currency] if foreign and reporting_currency not in known else []
+    )
+    if missing:
+        raise MissingRate(
+            f"No exchange rate for {', '.join(missing)}. Add rows for it to the fx rates CSV "
+            "(etl/data/fx_rates.csv or the file in settings pay.fx_rates_file) and ingest again."
+        )
+    rates = fx.select("currency", "day", "usd_per_unit").sort("day")
+    own = _rate_as_of(pairs, rates)
+    reporting = _rate_as_of(pairs.with_columns(currency=pl.lit(reporting_currency)), rates)
+    return own.join(
+        reporting.rename({"usd_per_unit": "reporting_usd_per_unit", "currency": "reporting"}),
+        on="day",
+        how="left",
+    ).select(
+        "currency",
+        "day",
+        factor=pl.when(pl.col("currency") == reporting_currency)
+        .then(1.0)
+        .otherwise(pl.col("usd_per_unit") / pl.col("reporting_usd_per_unit")),
+    )
+
+
+def _rate_as_of(pairs: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
+    left = pairs.select("currency", "day").unique().sort("day")
+    # Both sides are sorted by day just above, so the check (impossible with `by`) is skipped.
+    asof = {"on": "day", "by": "currency", "check_sortedness": False}
+    earlier = left.join_asof(rates, strategy="backward", **asof)
+    later = left.join_asof(rates, strategy="forward", **asof)
+    return earlier.join(later, on=["currency", "day"], suffix="_later").select(
+        "currency", "day", usd_per_unit=pl.coalesce("usd_per_unit", "usd_per_unit_later")
+    )
+
+
+def to_reporting_currency(
+    frame: pl.DataFrame,
+    amounts: Sequence[str],
+    fx: pl.DataFrame,
+    reporting_currency: str,
+    currency: str = "currency",
+    day: str = "pay_day",
+) -> pl.DataFrame:
+    """`frame` with the `amounts` columns converted at the rate of each row's `day`."""
+    pairs = frame.select(currency=pl.col(currency), day=pl.col(day)).drop_nulls()
+    factors = conversion_factors(pairs, fx, reporting_currency)
+    joined = frame.join(
+        factors.rename({"currency": currency, "day": day}), on=[currency, day], how="left"
+    )
+    return joined.with_columns(
+        (pl.col(a).cast(pl.Float64) * pl.col("factor")).alias(a) for a in amounts
+    ).drop("factor")
+
+
+def assignment_ledger(
+    assignments: pl.DataFrame,
+    fx: pl.DataFrame,
+    fee_rates: Mapping[str, float],
+    gap_minutes: float,
+    reporting_currency: str,
+) -> pl.DataFrame:
+    """Ledger rows of platform task logs: time from work sessions, money of approved work.
+
+    Approved work (and submitted work the platform already paid) earns its reward and bonus;
+    submitted work awaiting review is pending, with its time held out of the wage; returned,
+    abandoned, skipped and expired work is unpaid time. Gaps inside a session go to the task
+    that follows them (the searching and waiting before it).
+    """
+    timed = assign_sessions(work_intervals(assignments), gap_minutes)
+    untimed = work_intervals(assignments).filter(pl.col("work_start").is_null())
+    rows = pl.concat(
+        [
+            timed.drop("session_start"),
+            untimed.with_columns(covered_seconds=pl.lit(0.0), gap_seconds=pl.lit(0.0)),
+        ],
+        how="diagonal_relaxed",
+    )
+    status = pl.col("status")
+    approved = (status == "approved") | ((status == "submitted") & pl.col("paid_at").is_not_null())
+    pending = (status == "submitted") & pl.col("paid_at").is_null()
+    rows = rows.with_columns(
+        day=pl.coalesce("work_start", "reviewed_at", "paid_at").dt.date(),
+        pay_day=pl.coalesce("paid_at", "reviewed_at", "work_end", "work_start").dt.date(),
+        currency=pl.col("currency").fill_null("USD"),
+        money=pl.col("reward").cast(pl.Float64) + pl.col("bonus").cast(pl.Float64).fill_null(0.0),
+        bucket=pl.when(approved)
+        .then(pl.lit("approved"))
+        .when(pending)
+        .then(pl.lit("pending"))
+        .when(status == "rejected")
+        .then(pl.lit("rejected"))
+        .otherwise(pl.lit("returned")),
+    ).filter(pl.col("day").is_not_null())
+    rows = to_reporting_currency(rows, ["money"], fx, reporting_currency)
+    return _ledger_rows(rows, fee_rates, "covered_seconds", pl.lit(1, pl.Int64))
+
+
+def _ledger_rows(
+    rows: pl.DataFrame, fee_rates: Mapping[str, float], seconds: str, tasks: pl.Expr
+) -> pl.DataFrame:
+    """Sum bucketed rows (`bucket`, `money`, `paid_at`, `gap_seconds`) to the ledger grain."""
+    fee_rate = pl.col("platform").replace_strict(dict(fee_rates), default=0.0).cast(pl.Float64)
+    money = pl.col("money").fill_null(0.0)
+    net = money * (1 - fee_rate)
+
+    def when(bucket: str, value: pl.Expr) -> pl.Expr:
+        return pl.when(pl.col("bucket") == bucket).then(value).otherwise(0)
+
+    earned = pl.col("bucket") == "approved"
+    timed = pl.col(seconds).is_not_null()
+    return rows.group_by(LEDGER_KEYS).agg(
+        approved_seconds=when("approved", pl.col(seconds).fill_null(0.0)).sum(),
+        rejected_seconds=when("rejected", pl.col(seconds).fill_null(0.0)).sum(),
+        returned_seconds=when("returned", pl.col(seconds).fill_null(0.0)).sum(),
+        pending_seconds=when("pending", pl.col(seconds).fill_null(0.0)).sum(),
+        gap_seconds=pl.col("gap_seconds").sum(),
+        tasks_approved=when("approved", tasks).sum(),
+        tasks_rejected=when("rejected", tasks).sum(),
+        tasks_returned=when("returned", tasks).sum(),
+        tasks_pending=when("pending", tasks).sum(),
+        priced_tasks=pl.when(pl.col("money").is_not_null()).then(tasks).otherwise(0).sum(),
+        gross_earnings=pl.when(earned & timed).then(money).otherwise(0.0).sum(),
+        fees=pl.when(earned & timed).then(money - net).otherwise(0.0).sum(),
+        pending_payout=pl.when(earned & pl.col("paid_at").is_null()).then(net).otherwise(0.0).sum(),
+        pending_review=when("pending", net).sum(),
+        untimed_earnings=pl.when(earned & ~timed).then(money).otherwise(0.0).sum(),
+        untimed_fees=pl.when(earned & ~timed).then(money - net).otherwise(0.0).sum(),
+    )
+
+
+def earnings_log_ledger(
+    earnings: pl.DataFrame,
+    fx: pl.DataFrame,
+    fee_rates: Mapping[str, float],
+    reporting_currency: str,
+    task_days: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Ledger rows of a freelancer's own earnings log (table `earnings`).
+
+    Paid and pending lines are earned money with their logged hours as approved time; rejected
+    lines are unpaid time. Lines on a (worker, platform, day) in `task_days` are left out: the
+    platform's task log is the better record there, and counting both would count money twice.
+    A line without hours holds its money as `untimed_earnings` until tracked time covers its day.
+    """
+    if task_days is not None:
+        earnings = earnings.join(task_days, on=["worker_id", "platform", "day"], how="anti")
+    rows = earnings.with_columns(
+        pay_day=pl.coalesce(pl.col("paid_at").dt.date(), pl.col("day")),
+        money=pl.when(pl.col("status") == "rejected")
+        .then(None)
+        .otherwise(pl.col("amount").cast(pl.Float64)),
+        bucket=pl.when(pl.col("status") == "rejected")
+        .then(pl.lit("rejected"))
+        .otherwise(pl.lit("approved")),
+        # An earnings line records earned money: a pending line awaits payout, not review.
+        paid_at=pl.when(pl.col("status") == "paid")
+        .then(pl.coalesce("paid_at", pl.col("day").cast(pl.Datetime("us", "UTC"))))
+        .otherwise(None),
+        gap_seconds=pl.lit(0.0),
+    )
+    rows = to_reporting_currency(rows, ["money"], fx, reporting_currency)
+    tasks = pl.col("tasks").fill_null(1).cast(pl.Int64)
+    return _ledger_rows(rows, fee_rates, "seconds", tasks)
+
+
+def tracked_time(time_entries: pl.DataFrame) -> pl.DataFrame:
+    """Attributed time entries as (worker, platform, project, day) rows of tracked seconds.
+
+    Overlapping entries of one worker on one platform count once. `tracked_task_seconds` is
+    time on tasks (activity task or other); `unpaid_logged_seconds` is qualification tests,
+    training, searching and admin, which no platform records.
+    """
+    attributed = time_entries.filter(pl.col("platform").is_not_null()).with_columns(
+        work_start=pl.col("started_at"), work_end=pl.max_horizontal("started_at", "ended_at")
+    )
+    rows = assign_sessions(attributed, 0.0).with_columns(day=pl.col("work_start").dt.date())
+    is_task = pl.col("activity").is_in(TRACKED_TASK_ACTIVITIES)
+    return rows.group_by(["worker_id", "platform", "project_id", "day"]).agg(
+        tracked_task_seconds=pl.when(is_task).then(pl.col("covered_seconds")).otherwise(0.0).sum(),
+        unpaid_logged_seconds=pl.when(is_task).then(0.0).otherwise(pl.col("covered_seconds")).sum(),
+    )
+
+
+def apply_time_tracking(recorded: pl.DataFrame, tracked: pl.DataFrame) -> pl.DataFrame:
+    """The ledger with tracked time as the total of each tracked day, never added twice.
+
+    On a (worker, platform, day) with tracked task time, the difference between it and the
+    recorded task time (task, gap and pending seconds) becomes `tracking_adjustment_seconds`,
+    shared over that day's rows in proportion to their recorded time (evenly when none has
+    any); earnings without hours become timed. Logged unpaid time is always added: platforms
+    never record it.
+    """
+    day_keys = ["worker_id", "platform", "day"]
+    recorded_expr = pl.sum_horizontal(
+        "approved_seconds",
+        "rejected_seconds",
+        "returned_seconds",
+        "gap_seconds",
+        "pending_seconds",
+    )
+    tracked_days = (
+        tracked.group_by(day_keys)
+        .agg(pl.col("tracked_task_seconds").sum())
+        .filter(pl.col("tracked_task_seconds") > 0)
+    )
+    rows = (
+        recorded.with_columns(recorded_seconds=recorded_expr)
+        .join(tracked_days, on=day_keys, how="left")
+        .with_columns(
+            day_recorded=pl.col("recorded_seconds").sum().over(day_keys),
+            day_rows=pl.len().over(day_keys),
+        )
+    )
+    share = (
+        pl.when(pl.col("day_recorded") > 0)
+        .then(pl.col("recorded_seconds") / pl.col("day_recorded"))
+        .otherwise(1.0 / pl.col("day_rows"))
+    )
+    on_tracked_day = pl.col("tracked_task_seconds").is_not_null()
+    rows = rows.with_columns(
+        tracking_adjustment_seconds=pl.when(on_tracked_day)
+        .then((pl.col("tracked_task_seconds") - pl.col("day_recorded")) * share)
+        .otherwise(0.0),
+        gross_earnings=pl.col("gross_earnings")
+        + pl.when(on_tracked_day).then(pl.col("untimed_earnings")).otherwise(0.0),
+        fees=pl.col("fees") + pl.when(on_tracked_day).then(pl.col("untimed_fees")).otherwise(0.0),
+        untimed_earnings=pl.when(on_tracked_day).then(0.0).otherwise(pl.col("untimed_earnings")),
+    ).drop("recorded_seconds", "day_recorded", "day_rows", "tracked_task_seconds", "untimed_fees")
+    # Tracked days with no platform record at all keep their tracked time as it was logged.
+    only_tracked = tracked.join(recorded.select(day_keys).unique(), on=day_keys, how="anti")
+    extra = pl.concat(
+        [
+            only_tracked.select(
+                *day_keys[:2],
+                "project_id",
+                "day",
+                tracking_adjustment_seconds="tracked_task_seconds",
+            ),
+            tracked.select(*day_keys[:2], "project_id", "day", "unpaid_logged_seconds"),
+        ],
+        how="diagonal_relaxed",
+    ).with_columns(task_type=pl.lit(None, pl.String))
+    return (
+        pl.concat([rows, extra], how="diagonal_relaxed")
+        .group_by(LEDGER_KEYS)
+        .agg(pl.col(c).sum() for c in [*SECONDS, *COUNTS, *MONEY])
+        .with_columns(pl.col(c).fill_null(0) for c in [*SECONDS, *COUNTS, *MONEY])
+    )
+
+
+def pay_ledger(
+    assignments: pl.DataFrame,
+    time_entries: pl.DataFrame,
+    earnings: pl.DataFrame,
+    fx: pl.DataFrame,
+    fee_rates: Mapping[str, float],
+    gap_minutes: float,
+    reporting_currency: str,
+) -> pl.DataFrame:
+    """Additive pay rows: one per worker, platform, project, task type and day.
+
+    Frames have the warehouse columns of `assignments`, `time_entries`, `earnings` and
+    `fx_rates`; `fee_rates` maps a platform to the share of earnings it keeps from the worker.
+    Money columns are in `reporting_currency`, seconds are seconds.
+    """
+    assignments = conform_input("assignments", assignments)
+    time_entries = conform_input("time_entries", time_entries)
+    earnings = conform_input("earnings", earnings)
+    fx = conform_input("fx_rates", fx)
+    tasks = assignment_ledger(assignments, fx, fee_rates, gap_minutes, reporting_currency)
+    task_days = tasks.select("worker_id", "platform", "day").unique()
+    logged = earnings_log_ledger(earnings, fx, fee_rates, reporting_currency, task_days)
+    recorded = pl.concat([tasks, logged], how="diagonal_relaxed")
+    return apply_time_tracking(recorded, tracked_time(time_entries))
+
+
+def with_periods(frame: pl.DataFrame, by: Sequence[str], day: str = "day") -> pl.DataFrame:
+    """`frame` with the `week` (starting Monday) or `month` columns `by` asks for."""
+    unknown = [b for b in by if b not in GROUPINGS]
+    if unknown:
+        raise ValueError(f"cannot group pay by {unknown}; choose from {list(GROUPINGS)}")
+    return frame.with_columns(
+        pl.col(day).dt.truncate(every).alias(name) for name, every in PERIODS.items() if name in by
+    )
+
+
+def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Wages per group of `by` (ledger keys, `week` or `month`) with hours, tasks and steps.
+
+    `paid_time_wage` = net earnings / hours of approved work; `effective_wage` = net
+    earnings / all hours worked. `step_<name>` columns are the waterfall from
+    `gross_paid_time_wage` to `effective_wage`: they add up to the difference when every
+    intermediate wage is defined. Wages are null where their hours are zero, or where no task
+    of the group carries a price (tools that record no pay).
+    """
+    by = list(by)
+    sums = (
+        with_periods(ledger, by)
+        .group_by(by)
+        .agg(
+            workers=pl.col("worker_id").n_unique(),
+            **{c: pl.col(c).sum() for c in [*SECONDS, *COUNTS, *MONEY]},
+        )
+    )
+    net = pl.col("gross_earnings") - pl.col("fees")
+    priced = (pl.col("priced_tasks") > 0) | (pl.col("gross_earnings") > 0)
+    hours = 0.0
+    wages: dict[str, pl.Expr] = {}
+    for step, seconds in [("paid_time", "approved_seconds"), *WATERFALL[1:]]:
+        hours = pl.col(seconds) / 3600 + hours
+        wages[step] = pl.when(priced & (hours > 0)).then(net / hours)
+    gross_paid = pl.when(priced & (pl.col("approved_seconds") > 0)).then(
+        pl.col("gross_earnings") / pl.col("approved_seconds") * 3600
+    )
+    order = ["paid_time", *[s for s, _ in WATERFALL[1:]]]
+    steps = {"step_fees": wages["paid_time"] - gross_paid}
+    steps.update({f"step_{b}": wages[b] - wages[a] for a, b in zip(order, order[1:], strict=False)})
+    return (
+        sums.with_columns(
+            net_earnings=net,
+            hours_worked=hours,
+            gross_paid_time_wage=gross_paid,
+            paid_time_wage=wages["paid_time"],
+            effective_wage=wages["logged_unpaid_time"],
+            **steps,
+        )
+        .with_columns((pl.col(c) / 3600).alias(c.replace("_seconds", "_hours")) for c in SECONDS)
+        .drop(SECONDS)
+        .sort(by)
+    )
+
+
+def effective_wages(
+    assignments: pl.DataFrame,
+    time_entries: pl.DataFrame,
+    earnings: pl.DataFrame,
+    fx: pl.DataFrame,
+    fee_rates: Mapping[str, float],
+    by: Sequence[str],
+    gap_minutes: float,
+    reporting_currency: str,
+) -> pl.DataFrame:
+    """Paid-time and effective hourly wage per group of `by`, with the waterfall between them.
+
+    >>> wages = effective_wages(assignments, time_entries, earnings, fx, {"mturk": 0.0},
+    ...                         by=["worker_id", "platform"], gap_minutes=1.0,
+    ...                         reporting_currency="USD")  # doctest: +SKIP
+    """
+    ledger = pay_ledger(
+        assignments, time_entries, earnings, fx, fee_rates, gap_minutes, reporting_currency
+    )
+    return summarise_wages(ledger, by)
+
+
+def wages_across_workers(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Median and mean of workers' wages per group of `by` (each worker's wage counts once).
+
+    Also the pooled wage (all net earnings / all hours), which weighs workers by their hours.
+    """
+    by = [b for b in by if b != "worker_id"]
+    per_worker = summarise_wages(ledger, ["worker_id", *by])
+    pooled = (
+        summarise_wages(ledger, by)
+        if by
+        else summarise_wages(ledger.with_columns(all=pl.lit("all")), ["all"])
+    )
+    keys = by or ["all"]
+    per_worker = per_worker if by else per_worker.with_columns(all=pl.lit("all"))
+    spread = per_worker.group_by(keys).agg(
+        workers_with_wage=pl.col("effective_wage").drop_nulls().len(),
+        median_effective_wage=pl.col("effective_wage").median(),
+        mean_effective_wage=pl.col("effective_wage").mean(),
+        median_paid_time_wage=pl.col("paid_time_wage").median(),
+        mean_paid_time_wage=pl.col("paid_time_wage").mean(),
+    )
+    return (
+        pooled.select(
+            *keys,
+            "workers",
+            "hours_worked",
+            "net_earnings",
+            pooled_effective_wage="effective_wage",
+            pooled_paid_time_wage="paid_time_wage",
+        )
+        .join(spread, on=keys, how="left")
+        .sort(keys)
+    )
+
+
+def payment_delays(
+    assignments: pl.DataFrame,
+    earnings: pl.DataFrame,
+    by: Sequence[str] = ("platform",),
+    as_of: datetime | None = None,
+) -> pl.DataFrame:
+    """Days from submission to payment per group of `by`: median, 90th percentile, counts.
+
+    Assignments give `paid_at - submitted_at`; earnings-log lines give `paid_at` minus the
+    start of the logged day (so up to a day longer). `unpaid_earned` counts approved or
+    logged-pending work not yet paid, and `oldest_unpaid_days` its age at `as_of` (default:
+    the newest time in the data).
+    """
+    by = list(by)
+    tasks = assignments.select(
+        *[c for c in by if c in assignments.columns and c not in PERIODS],
+        day=pl.col("submitted_at").dt.date(),
+        submitted=pl.col("submitted_at"),
+        paid_at=pl.col("paid_at"),
+        earned=pl.col("status") == "approved",
+    )
+    logged = earnings.filter(pl.col("status") != "rejected").select(
+        *[c for c in by if c in earnings.columns and c not in PERIODS],
+        day=pl.col("day"),
+        submitted=pl.col("day").cast(pl.Datetime("us", "UTC")),
+        paid_at=pl.col("paid_at"),
+        earned=pl.lit(True),
+    )
+    rows = with_periods(pl.concat([tasks, logged], how="diagonal_relaxed"), by)
+    rows = rows.filter(pl.col("submitted").is_not_null())
+    if as_of is None:
+        as_of = rows.select(pl.max_horizontal(pl.col("submitted").max(), pl.col("paid_at").max()))
+        as_of = as_of.item()
+    delay = (pl.col("paid_at") - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
+    unpaid = pl.col("earned") & pl.col("paid_at").is_null()
+    age = (pl.lit(as_of) - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
+    return (
+        rows.group_by(by)
+        .agg(
+            paid=pl.col("paid_at").is_not_null().sum(),
+            median_delay_days=delay.median(),
+            p90_delay_days=delay.quantile(0.9, interpolation="linear"),
+            unpaid_earned=unpaid.sum(),
+            oldest_unpaid_days=pl.when(unpaid).then(age).max(),
+        )
+        .sort(by)
+    )
+
+
+def unattributed_time(time_entries: pl.DataFrame) -> dict[str, float | int]:
+    """Tracked entries no mapping attributes to a platform: how many, and their hours."""
+    rows = time_entries.filter(pl.col("platform").is_null())
+    return {
+        "entries": rows.height,
+        "hours": float(rows.get_column("seconds").sum() or 0.0) / 3600,
+    }

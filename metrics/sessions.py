@@ -1,0 +1,96 @@
+"""Work sessions: a worker's tasks on one platform merged while the next starts within a gap.
+
+After Hara et al. (2018): tasks sorted by start join one session while the next start is at most
+`gap_minutes` after the latest end so far; session time is last end minus first start.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+SESSION_KEYS = ["worker_id", "platform"]
+
+
+def work_intervals(
+    frame: pl.DataFrame,
+    start: str = "started_at",
+    end: str = "submitted_at",
+    active_seconds: str | None = "active_seconds",
+) -> pl.DataFrame:
+    """`frame` with `work_start` and `work_end` filled in where the platform leaves one out.
+
+    A missing start is the end minus the platform's active seconds (Prodigy saves only the
+    answer time), else the task is a point at its end; a missing end is the start plus active
+    seconds, else a point at the start. An end before its start is moved up to the start.
+    Rows with neither time keep nulls and take no part in sessions.
+    """
+    active = pl.duration(seconds=pl.col(active_seconds)) if active_seconds else pl.lit(None)
+    work_start = pl.coalesce(pl.col(start), pl.col(end) - active, pl.col(end))
+    work_end = pl.coalesce(pl.col(end), pl.col(start) + active, pl.col(start))
+    return frame.with_columns(work_start=work_start, work_end=work_end).with_columns(
+        work_end=pl.max_horizontal("work_start", "work_end")
+    )
+
+
+def assign_sessions(
+    frame: pl.DataFrame, gap_minutes: float, keys: list[str] | None = None
+) -> pl.DataFrame:
+    """Timed rows of `frame` (with `work_start`, `work_end`) sorted, each with its session.
+
+    Adds `session_start` (true for a session's first task), `covered_seconds` (the part of the
+    task's
+    interval no earlier-starting task of the session already covers, so overlapping tasks
+    count once, for the one that started first) and `gap_seconds` (idle time between the latest
+    end so far and this start, inside a session; 0 for a session's first task). Per session,
+    covered plus gap seconds add up to the session time.
+    """
+    keys = SESSION_KEYS if keys is None else keys
+    gap = pl.duration(microseconds=int(round(gap_minutes * 60_000_000)))
+    # Sorting by time alone and windowing over the keys keeps each worker's tasks in start
+    # order: a sort on the string keys first costs ten times more on millions of rows.
+    reach = pl.col("work_end").cum_max().shift(1).over(keys)  # latest end of earlier tasks
+    timed = (
+        frame.filter(pl.col("work_start").is_not_null())
+        .sort(["work_start", "work_end"])
+        .with_columns(reach=reach)
+    )
+    session_start = pl.col("reach").is_null() | (pl.col("work_start") > pl.col("reach") + gap)
+    covered_from = pl.max_horizontal("work_start", pl.col("reach"))
+    return timed.with_columns(
+        session_start=session_start,
+        covered_seconds=_seconds(pl.col("work_end") - covered_from).clip(lower_bound=0.0),
+        gap_seconds=pl.when(session_start)
+        .then(0.0)
+        .otherwise(_seconds(pl.col("work_start") - pl.col("reach")).clip(lower_bound=0.0)),
+    ).drop("reach")
+
+
+def sessions(
+    assignments: pl.DataFrame, gap_minutes: float, keys: list[str] | None = None
+) -> pl.DataFrame:
+    """One row per work session: `keys`, `session_no`, `started_at`, `ended_at`, `seconds`,
+    `tasks`, `covered_seconds` and `gap_seconds` (time between tasks inside the session).
+
+    `assignments` has the warehouse columns `worker_id`, `platform`, `started_at`,
+    `submitted_at` and `active_seconds`.
+    """
+    keys = SESSION_KEYS if keys is None else keys
+    rows = assign_sessions(work_intervals(assignments), gap_minutes, keys).with_columns(
+        session_no=pl.col("session_start").cast(pl.Int32).cum_sum().over(keys)
+    )
+    return (
+        rows.group_by([*keys, "session_no"])
+        .agg(
+            started_at=pl.col("work_start").min(),
+            ended_at=pl.col("work_end").max(),
+            tasks=pl.len(),
+            covered_seconds=pl.col("covered_seconds").sum(),
+            gap_seconds=pl.col("gap_seconds").sum(),
+        )
+        .with_columns(seconds=_seconds(pl.col("ended_at") - pl.col("started_at")))
+        .sort([*keys, "session_no"])
+    )
+
+
+def _seconds(duration: pl.Expr) -> pl.Expr:
+    return duration.dt.total_microseconds().cast(pl.Float64) / 1_000_000
