@@ -43,6 +43,12 @@ def csv_header(path: Path, separator: str) -> list[str]:
     return [name.strip() for name in first]
 
 
+def template_header(header: list[str], aliases: dict[str, str]) -> list[str]:
+    """Header names lower-cased, with accepted other names replaced by the template's own."""
+    lowered = [name.strip().lower() for name in header]
+    return [aliases.get(name, name) for name in lowered]
+
+
 def header_from_head(head: bytes, separator: str) -> list[str]:
     """The header names from a file's first bytes (for format sniffing)."""
     text = head.decode("utf-8-sig", errors="replace")
@@ -156,15 +162,22 @@ def _first_line(exc: Exception) -> str:
 
 
 def csv_rows(
-    path: Path, fmt: str, separator: str, required: Iterable[str], lower: bool = False
+    path: Path,
+    fmt: str,
+    separator: str,
+    required: Iterable[str],
+    aliases: dict[str, str] | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str | None], str, str | None]]]:
     """Header and (record_no, row by column, raw text, length problem) of each data record.
 
     For small files read record by record (templates, time trackers). Values are stripped;
-    empty ones and those missing from short rows are None. `lower` lower-cases the header.
+    empty ones and those missing from short rows are None. With `aliases` (other name ->
+    column name) the header is read case-insensitively and other names are renamed.
     """
     header = csv_header(path, separator)
-    header = _unique([name.lower() for name in header] if lower else header)
+    if aliases is not None:
+        header = template_header(header, aliases)
+    header = _unique(header)
     if not header or header == ["column_1"]:
         raise UnreadableFile(f"{path.name} is empty: there is no header row to read")
     missing = [name for name in required if name not in header]

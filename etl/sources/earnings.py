@@ -13,7 +13,6 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from etl.sources import csvfiles
 from etl.sources.base import EARNING_STATUSES, ParseResult, SourceOptions
 from etl.sources.common import (
     parse_count,
@@ -26,10 +25,12 @@ from etl.sources.common import (
     stable_uid,
     zone,
 )
-from etl.sources.template import parse_template, required_value
+from etl.sources.template import parse_template, required_value, template_columns
 
 FORMAT = "earnings"
 REQUIRED = ("date", "worker", "amount", "status")
+# Other names people (and older logs) use for the template's columns.
+ALIASES = {"worker_id": "worker", "paid_date": "paid_on", "paid_at": "paid_on", "day": "date"}
 COLUMNS = (
     "date",
     "platform",
@@ -47,8 +48,7 @@ COLUMNS = (
 
 
 def sniff(head: bytes) -> bool:
-    header = {name.lower() for name in csvfiles.header_from_head(head, ",")}
-    return set(REQUIRED) <= header
+    return set(REQUIRED) <= template_columns(head, ALIASES)
 
 
 def parse(path: Path, options: SourceOptions) -> ParseResult:
@@ -59,7 +59,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
         return _earning(row, options, tz, seen) | {"record_no": record_no}
 
     platform = platform_name(options, FORMAT)
-    return parse_template(path, FORMAT, "earnings", platform, REQUIRED, row_parser)
+    return parse_template(path, FORMAT, "earnings", platform, REQUIRED, row_parser, ALIASES)
 
 
 def _earning(

@@ -9,18 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from etl.sources import csvfiles
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.common import parse_count, parse_day, platform_name
 from etl.sources.projects import PLAN_COLUMNS
-from etl.sources.template import parse_template, required_value
+from etl.sources.template import parse_template, required_value, template_columns
 
 FORMAT = "milestones"
 REQUIRED = ("project_id", "name", "due_on", "target_items")
+ALIASES = {"milestone": "name"}
 
 
 def sniff(head: bytes) -> bool:
-    header = {name.lower() for name in csvfiles.header_from_head(head, ",")}
+    header = template_columns(head, ALIASES)
     return set(REQUIRED) <= header and not header & (PLAN_COLUMNS - {"target_items"})
 
 
@@ -29,7 +29,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
         return _milestone(row, options)
 
     platform = platform_name(options, FORMAT)
-    return parse_template(path, FORMAT, "milestones", platform, REQUIRED, row_parser)
+    return parse_template(path, FORMAT, "milestones", platform, REQUIRED, row_parser, ALIASES)
 
 
 def _milestone(row: dict[str, str | None], options: SourceOptions) -> dict[str, Any]:

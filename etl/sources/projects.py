@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from etl.sources import csvfiles
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.common import (
     parse_count,
@@ -19,7 +18,7 @@ from etl.sources.common import (
     parse_share,
     platform_name,
 )
-from etl.sources.template import parse_template, required_value
+from etl.sources.template import parse_template, required_value, template_columns
 
 FORMAT = "projects"
 REQUIRED = ("project_id",)
@@ -27,7 +26,7 @@ PLAN_COLUMNS = {"target_items", "labels_per_item", "budget", "starts_on"}
 
 
 def sniff(head: bytes) -> bool:
-    header = {name.lower() for name in csvfiles.header_from_head(head, ",")}
+    header = template_columns(head)
     return set(REQUIRED) <= header and bool(header & PLAN_COLUMNS - {"target_items"})
 
 

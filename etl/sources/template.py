@@ -24,9 +24,13 @@ def parse_template(
     platform: str,
     required: tuple[str, ...],
     row_parser: RowParser,
+    aliases: dict[str, str] | None = None,
 ) -> ParseResult:
-    """Parse every row of a template file into the canonical `table` frame plus rejects."""
-    _, rows = csvfiles.csv_rows(path, fmt, ",", required, lower=True)
+    """Parse every row of a template file into the canonical `table` frame plus rejects.
+
+    Column names are case-insensitive; `aliases` maps other accepted names to the template's.
+    """
+    _, rows = csvfiles.csv_rows(path, fmt, ",", required, aliases or {})
     parsed: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     rows_read = 0
@@ -45,6 +49,11 @@ def parse_template(
         frames={table: frame_of(table, parsed)},
         rejects=rejects_frame(rejects),
     )
+
+
+def template_columns(head: bytes, aliases: dict[str, str] | None = None) -> set[str]:
+    """The header of a template file from its first bytes, as the template names columns."""
+    return set(csvfiles.template_header(csvfiles.header_from_head(head, ","), aliases or {}))
 
 
 def required_value(row: dict[str, str | None], column: str, hint: str = "") -> str:
