@@ -7,6 +7,7 @@ every effect planted in it, so metrics can be checked against known answers.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def simulate(
     if scale <= 0:
         raise ValueError(f"scale must be above 0, got {scale}")
     out_dir = Path(out_dir)
+    _remove_earlier_output(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     population = build_population(seed, scale, end_date)
     ledger = run_days(population, out_dir, seed)
@@ -90,6 +92,20 @@ def simulate(
     )
     (out_dir / "truth.json").write_text(json.dumps(truth.as_dict(), indent=2, sort_keys=True))
     return truth
+
+
+OUTPUT_FOLDERS = ("mturk", "toloka", "appen", "labelstudio", "prodigy", "toggl", "earnings",
+                  "plans", "dirty")  # fmt: skip
+
+
+def _remove_earlier_output(out_dir: Path) -> None:
+    """A second run into the same folder must not leave files of the first behind."""
+    if not (out_dir / "truth.json").is_file():
+        return
+    for name in OUTPUT_FOLDERS:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    for name in ("truth.json", "config.toml"):
+        (out_dir / name).unlink(missing_ok=True)
 
 
 def _batch_file(hit_type: str) -> str:

@@ -11,8 +11,8 @@ import polars as pl
 
 from etl.simulate.model import Population
 
-COLUMNS = ("date", "platform", "worker_id", "project", "task_type", "tasks", "hours", "amount",
-           "currency", "status", "paid_date")  # fmt: skip
+COLUMNS = ("date", "platform", "worker", "project", "task_type", "tasks", "hours", "amount",
+           "currency", "status", "paid_on")  # fmt: skip
 
 
 def write_earnings(out: Path, population: Population, lines: pl.DataFrame) -> list[Path]:

@@ -2,7 +2,9 @@
 `was_cancelled`, `ground_truth` and `reviews` (accepted or rejected, by whom and when).
 
 Gold items carry an extra annotation by the project lead marked `ground_truth`. `lead_time` is
-the time the task was open, so now and then it includes an idle tab.
+the time the task was open, so now and then it includes an idle tab. The vendor's annotator
+profiles add a self-reported `gender` to `completed_by` (left out when the annotator left it
+blank), which config maps with `worker_attributes = { gender = "completed_by.gender" }`.
 """
 
 from __future__ import annotations
@@ -37,12 +39,15 @@ class LabelStudioWriter:
     def user(self, worker: int) -> dict:
         w = self.population.workers
         if worker not in self.users:
-            self.users[worker] = {
+            profile = {
                 "id": int(w.raw_id[worker]),
                 "email": f"annotator{int(w.raw_id[worker]) % 1000:03d}@example.org",
                 "first_name": "",
                 "last_name": "",
             }
+            if w.gender[worker] is not None:
+                profile["gender"] = w.gender[worker]
+            self.users[worker] = profile
         return self.users[worker]
 
     def stamp(self, seconds: float) -> str:
@@ -77,12 +82,12 @@ class LabelStudioWriter:
     def _task(self, project: Project, rows: list[dict]) -> dict:
         first = rows[0]
         task_id = 90_000_000 + first["item"]
-        annotations = [self._annotation(project, task_id, r) for r in rows]
+        annotations = [self._annotation(project, task_id, r, n + 1) for n, r in enumerate(rows)]
         if first["is_gold"]:
             lead = dict(first, worker=self.lead, answer=first["truth"], status="submitted",
                         start=first["start"] - 3600, submit=first["start"] - 3500, active=100.0,
                         idle=1.0)  # fmt: skip
-            annotations.insert(0, self._annotation(project, task_id, lead, ground_truth=True))
+            annotations.insert(0, self._annotation(project, task_id, lead, 0, ground_truth=True))
         last = max(r["submit"] for r in rows)
         return {
             "id": task_id,
@@ -102,11 +107,12 @@ class LabelStudioWriter:
         }
 
     def _annotation(
-        self, project: Project, task_id: int, r: dict, ground_truth: bool = False
+        self, project: Project, task_id: int, r: dict, n: int, ground_truth: bool = False
     ) -> dict:
+        """Annotation `n` of a task (0 is the lead's ground truth); ids are unique per task."""
         cancelled = r["status"] == "skipped"
         lead_time = r["active"] + (r["idle"] * 2400 if r["idle"] < IDLE_SHARE else 0.0)
-        ann_id = int(mix64(42, task_id, r["worker"])[0] % np.uint64(10**8))
+        ann_id = (task_id - 90_000_000) * 10 + n + 30_000_000
         result = [] if cancelled else [{
             "id": f"r{ann_id % 10**6:06d}",
             "type": "choices",
@@ -118,7 +124,7 @@ class LabelStudioWriter:
         reviews = []
         if r.get("reviewer", -1) >= 0 and not ground_truth:
             reviews.append({
-                "id": ann_id % 10**7,
+                "id": ann_id + 5_000_000_000,
                 "created_by": self.user(r["reviewer"]),
                 "created_at": self.stamp(r["decided_at"]),
                 "accepted": r["status"] == "approved",

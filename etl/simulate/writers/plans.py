@@ -34,7 +34,7 @@ REQUESTER_FEE = 0.2  # marketplace commission on top of rewards
 PROJECT_COLUMNS = ("platform", "project_id", "name", "task_type", "starts_on", "due_on",
                    "target_items", "labels_per_item", "budget", "currency",
                    "gold_accuracy_target", "agreement_target")  # fmt: skip
-MILESTONE_COLUMNS = ("platform", "project_id", "milestone", "due_on", "target_items")
+MILESTONE_COLUMNS = ("platform", "project_id", "name", "due_on", "target_items")
 
 
 def export_project_id(p: int, stream: int) -> str:

@@ -17,6 +17,12 @@ from etl.simulate.writers.base import Sink, Timeline
 LABEL = "RELEVANT"
 
 
+def signed_hash32(item: np.ndarray, odd: int) -> np.ndarray:
+    """Prodigy-like signed 32-bit hashes that never collide: multiplying by an odd number is a
+    bijection modulo 2**32."""
+    return ((item.astype(np.int64) * odd) % 2**32 - 2**31).astype(np.int64)
+
+
 class ProdigyWriter:
     """One JSONL per dataset (project), lines in save order."""
 
@@ -28,12 +34,14 @@ class ProdigyWriter:
 
     def write(self, project: Project, frame: pl.DataFrame, history: dict[str, np.ndarray]) -> None:
         if project.project_id not in self.sinks:
-            self.sinks[project.project_id] = Sink(self.out / f"{project.project_id}.jsonl")
+            # Prodigy's importer names the project after the folder, as datasets are kept.
+            folder = self.out / project.project_id
+            self.sinks[project.project_id] = Sink(folder / f"{project.project_id}.jsonl")
         f = frame.sort("submit", "worker")
         item = f["item"].to_numpy()
         text = texts(project.project_id, project.classes, f["truth"].to_numpy(), mix64(50, item))
-        input_hash = (mix64(51, item) >> np.uint64(33)).astype(np.int64) - 2**30
-        task_hash = (mix64(52, item) >> np.uint64(33)).astype(np.int64) - 2**30
+        input_hash = signed_hash32(item, 0x9E3779B1)
+        task_hash = signed_hash32(item, 0x85EBCA77)
         ids = self.population.workers.raw_id[f["worker"].to_numpy()]
         answers = np.where(
             f["status"].to_numpy() == "skipped",

@@ -1,0 +1,151 @@
+"""The workforce simulator: same seed same bytes, a truth file that lists every planted effect, a
+config that maps what it wrote, and exports every importer reads without a reject."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from etl.settings import load_settings
+from etl.simulate import simulate
+
+SMALL = 0.1  # ~30 workers: seconds, not minutes
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim") / "out"
+    simulate(out, seed=11, scale=SMALL)
+    return out
+
+
+def test_same_seed_gives_the_same_bytes(small_run, tmp_path):
+    again = tmp_path / "again"
+    simulate(again, seed=11, scale=SMALL)
+    assert digests(again) == digests(small_run)
+
+
+def test_another_seed_gives_other_data(small_run, tmp_path):
+    other = tmp_path / "other"
+    simulate(other, seed=12, scale=SMALL)
+    mine, theirs = digests(small_run), digests(other)
+    assert mine.keys() == theirs.keys()
+    assert mine["toloka/assignments_from_pool_42774131__30-06-2025.tsv"] != (
+        theirs["toloka/assignments_from_pool_42774131__30-06-2025.tsv"]
+    )
+
+
+def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(small_run, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(small_run, out)
+    # what a bigger earlier run leaves: more freelancers' logs
+    (out / "earnings" / "earnings_freelancer99.csv").write_text("date,platform\n")
+    simulate(out, seed=11, scale=SMALL)
+    assert digests(out) == digests(small_run)
+
+
+def test_dates_end_on_the_end_date(tmp_path):
+    truth = simulate(tmp_path / "out", seed=11, scale=SMALL, end_date=date(2024, 2, 29))
+    assert (truth.first_day, truth.end_date) == ("2023-12-02", "2024-02-29")
+    toggl = (tmp_path / "out/toggl/Toggl_time_entries_2023-12-02_to_2024-02-29.csv").read_text()
+    assert '"2024-02-29"' in toggl and '"2024-03-01"' not in toggl
+
+
+def test_truth_lists_every_planted_effect(small_run):
+    truth = json.loads((small_run / "truth.json").read_text())
+    planted = truth["planted"]
+    assert set(planted) >= {
+        "pay_gap",
+        "biased_reviewer",
+        "weak_annotators",
+        "label_bias",
+        "slipping_project",
+        "late_platform",
+        "overwork",
+    }
+    assert planted["pay_gap"]["planted_median_wage_ratio"] < 0.85
+    assert planted["label_bias"]["realized_false_positive_rate"]["aae"] > (
+        planted["label_bias"]["realized_false_positive_rate"]["sae"] + 0.08
+    )
+    slip = planted["slipping_project"]
+    assert slip["items_done_by_due"] < slip["target_items"]
+    delays = planted["late_platform"]["realized_median_delay_days"]
+    assert delays["outlier"] > 20 > 5 > delays["dataannotation"]
+    assert all(w["weeks_over_48h"] for w in planted["overwork"]["workers"])
+    assert planted["overwork"]["max_weekly_hours_of_others"] < 48
+
+
+def test_demo_freelancer_works_on_several_platforms(small_run):
+    truth = json.loads((small_run / "truth.json").read_text())
+    freelancer = truth["demo_freelancer"]
+    assert set(freelancer["ids"]) == {"mturk", "toloka", "dataannotation", "outlier"}
+    for platform, figures in freelancer["expected"].items():
+        # unpaid time (searching, qualification tests, onboarding) lowers every platform's wage
+        assert figures["tracked_hours"] > figures["paid_hours"] > 0, platform
+        assert figures["effective_hourly_wage"] < figures["paid_time_hourly_wage"], platform
+    assert truth["demo_manager_projects"]
+
+
+def test_config_maps_the_files_it_came_with(small_run):
+    settings = load_settings(small_run / "config.toml")
+    truth = json.loads((small_run / "truth.json").read_text())
+    user = truth["demo_freelancer"]["toggl_user"]
+    ids = {f"{p}:{raw}" for p, raw in truth["demo_freelancer"]["ids"].items()}
+    assert set(settings.toggl.user_worker[user]) == ids
+    assert settings.toggl.client_platform["Toloka"] == "toloka"
+    assert settings.source("toloka").item_attributes == {"dialect": "INPUT:dialect"}
+    assert settings.source("mturk").worker_attributes["gender"] == "Answer.gender"
+    assert settings.source("toloka").timezone == "Europe/Moscow"
+    repo = tomllib.loads((Path(__file__).parents[2] / "config.toml").read_text())
+    assert settings.agreement.seed == repo["agreement"]["seed"]
+
+
+def test_every_export_ingests_without_a_reject(small_run, tmp_path, monkeypatch):
+    from etl.load import ingest
+
+    monkeypatch.setenv("CROWDMETER_PSEUDONYM_KEY", "test-key")
+    settings = load_settings(small_run / "config.toml", data_dir=tmp_path / "data")
+    truth = json.loads((small_run / "truth.json").read_text())
+    report = ingest(settings, [small_run / f["path"] for f in truth["files"]])
+    problems = [
+        (f.path, f.status, f.error, f.rows_rejected)
+        for f in report.files
+        if f.status == "failed" or f.rows_rejected
+    ]
+    assert problems == []
+    assert {f.format for f in report.files} >= {
+        "mturk", "toloka", "appen", "labelstudio", "prodigy", "toggl", "earnings",
+    }  # fmt: skip
+
+
+def test_dirty_file_rejects_what_truth_lists(small_run, tmp_path, monkeypatch):
+    from etl.load import ingest
+
+    monkeypatch.setenv("CROWDMETER_PSEUDONYM_KEY", "test-key")
+    settings = load_settings(small_run / "config.toml", data_dir=tmp_path / "data")
+    dirty = json.loads((small_run / "truth.json").read_text())["dirty"]
+    report = ingest(settings, [small_run / dirty["path"]])
+    from etl.reader import SnapshotReader
+
+    rejects = SnapshotReader(settings).frame(
+        "SELECT record_no, reason FROM etl_rejects ORDER BY record_no"
+    )
+    expected = dirty["expected_rejects"]
+    assert rejects["record_no"].to_list() == [r["record_no"] for r in expected]
+    for reason, wanted in zip(rejects["reason"], expected, strict=True):
+        assert wanted["column"] in reason
+    assert report.files[0].rows_rejected == len(expected)
