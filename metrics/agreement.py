@@ -248,10 +248,10 @@ def _declared_categories(values: pl.Series, categories: list[Any]) -> list[Any]:
             raise ValueError(
                 f"The values are numbers but the declared categories are not: {categories}."
             ) from None
-        known = values.is_in(declared)
+        known = values.is_in(declared.implode())
     else:
         declared = pl.Series([str(c) for c in categories])
-        known = values.cast(pl.String).is_in(declared)
+        known = values.cast(pl.String).is_in(declared.implode())
     unknown = values.filter(~known).unique().sort().head(5).to_list()
     if unknown:
         raise ValueError(
@@ -670,12 +670,17 @@ def agreement_report(
     pairable = t.pairable
     n_pairable_values = int(t.ratings[pairable].sum())
     reasons = _undefined_reasons(t, ratings, names)
-    sums = _unit_sums(t, ratings, set(names))
-    point = _coefficient_values(sums.totals(None), names, ratings)
-    intervals = _bootstrap(sums, t, ratings, names, bootstrap_samples, confidence, seed, reasons)
+    if len(reasons) == len(names):  # nothing to compute (no pairable units)
+        point, intervals = {}, {}
+    else:
+        sums = _unit_sums(t, ratings, set(names))
+        point = _coefficient_values(sums.totals(None), names, ratings)
+        intervals = _bootstrap(
+            sums, t, ratings, names, bootstrap_samples, confidence, seed, reasons
+        )
     result = {}
     for name in names:
-        value, p_o, p_e = (_finite_or_none(part[0]) for part in point[name])
+        value, p_o, p_e = (_finite_or_none(part[0]) for part in point.get(name, _NOTHING))
         reason = reasons.get(name) or (None if value is not None else _zero_denominator(name))
         if reason:
             result[name] = Coefficient(None, undefined_reason=reason, observed_agreement=p_o)
@@ -789,6 +794,9 @@ def _bootstrap(
         for n in wanted:
             draws[n].append(values[n][0])
     return {n: percentile_interval(np.concatenate(draws[n]), confidence) for n in wanted}
+
+
+_NOTHING = (np.array([np.nan]),) * 3
 
 
 def _finite_or_none(x: float) -> float | None:
