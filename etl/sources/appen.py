@@ -19,16 +19,17 @@ from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.canonical import (
     assignments_frame,
     attribute_notes,
+    collect_rows,
     column_or_null,
     gold_value_expr,
     items_frame,
+    raw_columns,
     split_rejects,
+    value_columns,
     workers_frame,
 )
 from etl.sources.common import (
     file_stem,
-    instant_expr,
-    instant_problem_expr,
     platform_name,
     reasons_expr,
     required_problem_expr,
@@ -39,7 +40,6 @@ from etl.sources.countries import ALPHA3_TO_ALPHA2
 FORMAT = "appen"
 REQUIRED = ("_unit_id", "_id", "_worker_id")
 TIMES = {"_started_at": "started_at", "_created_at": "submitted_at"}
-SYSTEM_READ = ("_unit_id", "_id", "_worker_id", "_golden", "_tainted", "_country", *TIMES)
 # Personal data: never read, whatever the config says.
 PERSONAL = re.compile(r"^_(ip|city|region)$|e-?mail|(^|_)(first|last|full|user)_?name$", re.I)
 JOB_IN_NAME = re.compile(r"(?:^|[_\-.])f(\d{5,})(?:[_\-.]|$)|job[_-]?(\d+)")
@@ -57,7 +57,8 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     source = options.source
     zone(source.timezone)
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, lambda c: not PERSONAL.search(c))
-    frame = csvfiles.collect(table, _canonical(table, path, platform, options), FORMAT)
+    query = _canonical(table, path, platform, options)
+    frame = collect_rows(table, query, FORMAT, TIMES, {}, source.timezone)
     good, rejected = split_rejects(frame)
     fields = _answer_fields(good, table.header)
     gold = {f: f"{f}_gold" for f in fields if f"{f}_gold" in table.header}
@@ -102,9 +103,7 @@ def _canonical(
     table: csvfiles.CsvTable, path: Path, platform: str, options: SourceOptions
 ) -> pl.LazyFrame:
     header = table.header
-    frame = table.frame.with_columns(
-        *[column_or_null(header, name).alias(name) for name in TIMES]
-    ).with_columns(
+    frame = table.frame.with_columns(*raw_columns(table, list(TIMES))).with_columns(
         pl.concat_str([pl.lit(f"{platform}:"), pl.col("_id")]).alias("assignment_uid"),
         pl.lit(_project(path, options)).alias("project_id"),
         pl.col("_unit_id").alias("item_id"),
@@ -119,7 +118,7 @@ def _canonical(
         .str.to_uppercase()
         .replace_strict(ALPHA3_TO_ALPHA2, default=None, return_dtype=pl.String)
         .alias("country"),
-        *[instant_expr(raw, options.source.timezone).alias(out) for raw, out in TIMES.items()],
+        *value_columns(table, TIMES, {}, options.source.timezone),
     )
     repeated = pl.col("_id").is_not_null() & ~pl.col("_id").is_first_distinct()
     problems = [required_problem_expr(name) for name in REQUIRED]
@@ -127,7 +126,6 @@ def _canonical(
         pl.when(repeated).then(
             pl.lit("judgment _id appears again earlier in the file; only the first is kept")
         ),
-        *[instant_problem_expr(raw, out) for raw, out in TIMES.items()],
         csvfiles.too_long_problem_expr(header),
     ]
     return frame.with_columns(reasons_expr(problems).alias("reason"))

@@ -6,10 +6,22 @@ Attributes come only from the columns named in config (`worker_attributes`,
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import polars as pl
 
 from etl.settings import SourceSettings
-from etl.sources.common import attributes_json
+from etl.sources import csvfiles
+from etl.sources.common import (
+    attributes_json,
+    instant_expr,
+    money_expr,
+    parse_instant,
+    parse_money,
+    time_layout,
+    zone,
+)
+from etl.sources.csvfiles import CsvTable
 
 NULL_TEXT = pl.lit(None, dtype=pl.String)
 
@@ -144,3 +156,76 @@ def split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     good = frame.filter(pl.col("reason").is_null()).drop("reason")
     bad = frame.filter(pl.col("reason").is_not_null()).select("record_no", "reason")
     return good, bad
+
+
+def repair_values(
+    frame: pl.DataFrame, times: dict[str, str], money: dict[str, str], tz: ZoneInfo
+) -> pl.DataFrame:
+    """Re-read, one by one, the times and amounts the fast vectorized layout left null.
+
+    `times` and `money` map raw column -> parsed column. A value that reads now fills its
+    parsed column; one that does not adds its reason to the row's `reason`.
+    """
+    readers = [(raw, out, lambda v: parse_instant(v, tz)) for raw, out in times.items()]
+    readers += [(raw, out, parse_money) for raw, out in money.items()]
+    for raw, out, read in readers:
+        missed = frame.filter(pl.col(raw).is_not_null() & pl.col(out).is_null())
+        if missed.is_empty():
+            continue
+        fixes = []
+        for record_no, text in missed.select("record_no", raw).iter_rows():
+            try:
+                fixes.append((record_no, read(text), None))
+            except ValueError as exc:
+                fixes.append((record_no, None, f"{raw}: {exc}"))
+        frame = _apply_fixes(frame, out, fixes)
+    return frame
+
+
+def _apply_fixes(frame: pl.DataFrame, out: str, fixes: list[tuple]) -> pl.DataFrame:
+    fixed = pl.DataFrame(
+        fixes,
+        schema={"record_no": pl.Int64, "_fixed": frame.schema[out], "_problem": pl.String},
+        orient="row",
+    )
+    reason = pl.concat_str(["reason", "_problem"], separator="; ", ignore_nulls=True)
+    return (
+        frame.join(fixed, on="record_no", how="left")
+        .with_columns(
+            pl.coalesce(out, "_fixed").alias(out),
+            pl.when(reason != "").then(reason).alias("reason"),
+        )
+        .drop("_fixed", "_problem")
+    )
+
+
+def value_columns(
+    table: CsvTable, times: dict[str, str], money: dict[str, str], tz: str
+) -> list[pl.Expr]:
+    """Fast parses of time and money columns, in a layout chosen from each column's first
+    values; apply them after `raw_columns` so that columns the file lacks exist as nulls."""
+    samples = csvfiles.sample_values(table, [*times, *money])
+    parsed = [
+        instant_expr(raw, tz, time_layout(samples.get(raw, []))).alias(out)
+        for raw, out in times.items()
+    ]
+    parsed += [money_expr(raw).alias(out) for raw, out in money.items()]
+    return parsed
+
+
+def raw_columns(table: CsvTable, names: list[str]) -> list[pl.Expr]:
+    """The named columns, as nulls where the file does not have them."""
+    return [column_or_null(table.header, name).alias(name) for name in names]
+
+
+def collect_rows(
+    table: CsvTable,
+    frame: pl.LazyFrame,
+    fmt: str,
+    times: dict[str, str],
+    money: dict[str, str],
+    tz: str,
+) -> pl.DataFrame:
+    """Run the importer's query, then re-read the values the fast layouts could not."""
+    rows = csvfiles.collect(table, frame, fmt)
+    return repair_values(rows, times, money, zone(tz))

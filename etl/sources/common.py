@@ -190,87 +190,71 @@ def status_reason(value: Any, column: str, accepted: Mapping[str, str]) -> str:
 
 
 # --- Polars expressions (vectorized CSV formats) ------------------------------------------
+#
+# Times and money are parsed with one fast layout per column, chosen from a sample of its
+# values; the rare values the fast path leaves null are re-read one by one with
+# `parse_instant` / `parse_money` (see `canonical.repair_values`), which either read them or
+# give the reject reason. So mixed layouts still parse, and millions of rows stay fast.
+
+_ISO_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+_ISO_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
 
-def instant_expr(column: str, tz: str) -> pl.Expr:
-    """UTC instants from a string column: MTurk strings with a zone, ISO with an offset, or
-    naive text read in `tz`. Unreadable values become null (see `instant_problem_expr`)."""
+def time_layout(sample: list[str]) -> str:
+    """The layout most of `sample` is written in: 'mturk', 'iso_aware', 'iso_naive' or a
+    naive strptime format."""
+    votes: dict[str, int] = {}
+    for value in sample:
+        layout = _layout_of(value.strip())
+        if layout:
+            votes[layout] = votes.get(layout, 0) + 1
+    return max(votes, key=votes.__getitem__) if votes else "mturk"
+
+
+def _layout_of(text: str) -> str | None:
+    if _MTURK_TIME.match(text):
+        return "mturk"
+    if _ISO_AWARE.match(text):
+        return "iso_aware"
+    if _ISO_NAIVE.match(text):
+        return "iso_naive"
+    for fmt in _NAIVE_FORMATS:
+        try:
+            datetime.strptime(text, fmt)
+            return fmt
+        except ValueError:
+            continue
+    return None
+
+
+def instant_expr(column: str, tz: str, layout: str) -> pl.Expr:
+    """UTC instants from a string column written in `layout`; other values become null."""
     text = pl.col(column).str.strip_chars()
-    parts = text.str.extract_groups(_MTURK_TIME.pattern)
-    abbrev = parts.struct.field("2")
-    offset = abbrev.replace_strict(ZONE_OFFSET_MINUTES, default=None, return_dtype=pl.Int64)
-    mturk_naive = pl.concat_str(
-        [parts.struct.field("1"), parts.struct.field("3")], separator=" "
-    ).str.strptime(pl.Datetime("us"), "%a %b %d %H:%M:%S %Y", strict=False)
-    with_abbrev = (mturk_naive - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
-    with_offset = text.str.strptime(
-        pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%z", strict=False
-    ).dt.convert_time_zone("UTC")
-    zulu = (
-        text.str.replace(r"Z$", "")
-        .str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
-        .dt.replace_time_zone("UTC")
-    )
-    naive = pl.coalesce(
-        [text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _NAIVE_FORMATS]
-        + [text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)]
-    )
-    local = naive.dt.replace_time_zone(
-        tz, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
-    zulu_or_local = pl.when(text.str.ends_with("Z")).then(zulu).otherwise(local)
-    return (
-        pl.when(abbrev.is_not_null())
-        .then(with_abbrev)
-        .otherwise(pl.coalesce(with_offset, zulu_or_local))
-        .cast(UTC_TS)
-    )
+    if layout == "mturk":
+        zones = list(ZONE_OFFSET_MINUTES)
+        offsets = [f" {_offset_text(ZONE_OFFSET_MINUTES[z])} " for z in zones]
+        return text.str.replace_many([f" {z} " for z in zones], offsets).str.strptime(
+            UTC_TS, "%a %b %d %H:%M:%S %z %Y", strict=False
+        )
+    if layout == "iso_aware":
+        return text.str.replace(" ", "T", literal=True).str.strptime(
+            UTC_TS, "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False
+        )
+    fmt = "%Y-%m-%dT%H:%M:%S%.f" if layout == "iso_naive" else layout
+    naive = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
+    local = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    return local.dt.convert_time_zone("UTC")
 
 
-def instant_problem_expr(column: str, parsed: str) -> pl.Expr:
-    """A reject reason where `column` holds text but `parsed` (its instant) is null."""
-    raw = pl.col(column)
-    abbrev = raw.str.strip_chars().str.extract(_MTURK_TIME.pattern, 2)
-    unknown_zone = pl.format(
-        "{} {} is in zone '{}', which Crowdmeter does not know (known: {})",
-        pl.lit(column),
-        _quoted(raw),
-        abbrev,
-        pl.lit(", ".join(ZONE_OFFSET_MINUTES)),
-    )
-    unreadable = pl.format(
-        "{} {} is not a time Crowdmeter can read: expected {}",
-        pl.lit(column),
-        _quoted(raw),
-        pl.lit(EXPECTED_TIME),
-    )
-    bad = raw.is_not_null() & pl.col(parsed).is_null()
-    return (
-        pl.when(bad & abbrev.is_not_null() & ~abbrev.is_in(list(ZONE_OFFSET_MINUTES)))
-        .then(unknown_zone)
-        .when(bad)
-        .then(unreadable)
-    )
+def _offset_text(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
 def money_expr(column: str) -> pl.Expr:
-    """Decimal amounts from '$0.50'-style text; anything else becomes null."""
-    raw = pl.col(column)
-    valid = raw.str.contains(MONEY_PATTERN)
-    return pl.when(valid).then(raw.str.replace_all(r"[^\d.]", "").cast(MONEY, strict=False))
-
-
-def money_problem_expr(column: str) -> pl.Expr:
-    """A reject reason where `column` holds text that is not an amount."""
-    raw = pl.col(column)
-    return pl.when(raw.is_not_null() & ~raw.str.contains(MONEY_PATTERN)).then(
-        pl.format(
-            "{} {} is not an amount: expected {}",
-            pl.lit(column),
-            _quoted(raw),
-            pl.lit(EXPECTED_MONEY),
-        )
-    )
+    """Decimal amounts from plain or '$'-prefixed numbers; anything else becomes null."""
+    amount = pl.col(column).str.strip_chars().str.strip_prefix("$").cast(MONEY, strict=False)
+    return pl.when(amount >= 0).then(amount)
 
 
 def required_problem_expr(column: str) -> pl.Expr:

@@ -87,7 +87,8 @@ def read_csv_table(
         row_index_name=RECORD_NO,
         row_index_offset=1,
     )
-    every = [pl.col(name).is_null() for name in names]
+    # Only the kept columns are tested, so the reader can skip the others entirely.
+    every = [pl.col(name).is_null() for name in keep]
     blank_line = pl.all_horizontal(every) & pl.col(EXTRA).is_null()
     frame = frame.filter(~blank_line).select(
         pl.col(RECORD_NO).cast(pl.Int64), *[pl.col(name) for name in keep], pl.col(EXTRA)
@@ -104,6 +105,15 @@ def collect(table: CsvTable, frame: pl.LazyFrame, fmt: str) -> pl.DataFrame:
             f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
             "that it is a complete UTF-8 export and not cut short"
         ) from exc
+
+
+def sample_values(table: CsvTable, columns: list[str], rows: int = 200) -> dict[str, list[str]]:
+    """The first non-empty values of some columns (to choose a parsing layout)."""
+    present = [c for c in columns if c in table.header]
+    if not present:
+        return {}
+    head = collect(table, table.frame.select(present).head(rows), "sample")
+    return {c: head[c].drop_nulls().to_list() for c in present}
 
 
 def too_long_problem_expr(header: list[str]) -> pl.Expr:

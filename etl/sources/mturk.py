@@ -19,16 +19,15 @@ from etl.sources.canonical import (
     assignments_frame,
     attribute_columns,
     attribute_notes,
+    collect_rows,
     column_or_null,
     items_frame,
+    raw_columns,
     split_rejects,
+    value_columns,
     workers_frame,
 )
 from etl.sources.common import (
-    instant_expr,
-    instant_problem_expr,
-    money_expr,
-    money_problem_expr,
     platform_name,
     reasons_expr,
     required_problem_expr,
@@ -45,7 +44,8 @@ TIMES = {
     "ApprovalTime": "approved_at",
     "RejectionTime": "rejected_at",
 }
-USED = {*REQUIRED, "HITTypeId", "Reward", "RequesterAnnotation", *TIMES}
+MONEY = {"Reward": "reward"}
+USED = {*REQUIRED, "HITTypeId", "RequesterAnnotation", *TIMES, *MONEY}
 ANSWER = "Answer."
 TASK_ANSWERS = "Answer.taskAnswers"
 # Objects inside taskAnswers that describe the input, not the worker's answer.
@@ -63,7 +63,9 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     attributes = attribute_columns(source)
     wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
-    frame = csvfiles.collect(table, _canonical(table, platform, options), FORMAT)
+    frame = collect_rows(
+        table, _canonical(table, platform, options), FORMAT, TIMES, MONEY, source.timezone
+    )
     good, rejected = split_rejects(frame)
     good, annotations, blob_rejects = _annotations(good, table.header)
     rejects = pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects])
@@ -91,17 +93,15 @@ def _canonical(table: csvfiles.CsvTable, platform: str, options: SourceOptions) 
         pl.lit(options.project, dtype=pl.String), batch, column_or_null(header, "HITTypeId")
     )
     status = pl.col("AssignmentStatus").str.strip_chars()
-    frame = table.frame.with_columns(
-        *[column_or_null(header, name).alias(name) for name in (*TIMES, "Reward")],
-    ).with_columns(
+    tz = options.source.timezone
+    frame = table.frame.with_columns(*raw_columns(table, [*TIMES, *MONEY])).with_columns(
         pl.concat_str([pl.lit(f"{platform}:"), pl.col("AssignmentId")]).alias("assignment_uid"),
         pl.col("WorkerId").str.strip_chars().alias("worker_id"),
         pl.col("HITId").alias("item_id"),
         pl.lit(False).alias("is_gold"),
         project.alias("project_id"),
         status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
-        money_expr("Reward").alias("reward"),
-        *[instant_expr(raw, options.source.timezone).alias(out) for raw, out in TIMES.items()],
+        *value_columns(table, TIMES, MONEY, tz),
     )
     problems = [required_problem_expr(name) for name in REQUIRED]
     problems += [
@@ -109,8 +109,6 @@ def _canonical(table: csvfiles.CsvTable, platform: str, options: SourceOptions) 
             pl.lit("HITTypeId is empty and no BatchId is given: pass --project")
         ),
         status_problem_expr("AssignmentStatus", "status", STATUSES),
-        money_problem_expr("Reward"),
-        *[instant_problem_expr(raw, out) for raw, out in TIMES.items()],
         csvfiles.too_long_problem_expr(header),
     ]
     return frame.with_columns(reasons_expr(problems).alias("reason"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from etl.settings import TogglSettings
 from etl.sources import csvfiles
-from etl.sources.base import ACTIVITIES, ParseResult, SourceOptions
+from etl.sources.base import ACTIVITIES, ParseResult, SourceOptions, rejects_frame
 from etl.sources.common import parse_instant, platform_name, stable_uid, zone
 from etl.sources.records import RecordError, RowCollector, frame_of
 
@@ -48,9 +48,14 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
         if entry["platform"] is None:
             name = " / ".join(filter(None, (row.get("Client"), row.get("Project")))) or "(none)"
             unmapped[name] = unmapped.get(name, 0) + 1
-    result = collector.result(rows_read=rows_read, notes=_unmapped_note(unmapped))
-    result.frames = {"time_entries": frame_of("time_entries", entries)}
-    return result
+    return ParseResult(
+        format=FORMAT,
+        platform=collector.platform,
+        rows_read=rows_read,
+        frames={"time_entries": frame_of("time_entries", entries)},
+        rejects=rejects_frame(collector.rejects),
+        notes=_unmapped_note(unmapped),
+    )
 
 
 def _entry(row: dict[str, str | None], toggl: TogglSettings, tz: Any) -> dict[str, Any]:

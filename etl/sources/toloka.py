@@ -19,18 +19,17 @@ from etl.sources.canonical import (
     assignments_frame,
     attribute_columns,
     attribute_notes,
+    collect_rows,
     column_or_null,
     gold_value_expr,
     items_frame,
+    raw_columns,
     split_rejects,
+    value_columns,
     workers_frame,
 )
 from etl.sources.common import (
     file_stem,
-    instant_expr,
-    instant_problem_expr,
-    money_expr,
-    money_problem_expr,
     platform_name,
     reasons_expr,
     required_problem_expr,
@@ -62,6 +61,7 @@ TIMES = {
     "ASSIGNMENT:accepted": "approved_at",
     "ASSIGNMENT:rejected": "rejected_at",
 }
+MONEY = {"ASSIGNMENT:reward": "page_reward"}
 POOL_IN_NAME = re.compile(r"pool_(\d+)")
 POOL_IN_LINK = r"/task/(\d+)/"
 
@@ -78,7 +78,8 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     attributes = attribute_columns(source)
     wanted = lambda c: c.startswith((ASSIGNMENT, OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted)
-    frame = csvfiles.collect(table, _canonical(table, path, platform, options), FORMAT)
+    query = _canonical(table, path, platform, options)
+    frame = collect_rows(table, query, FORMAT, TIMES, MONEY, source.timezone)
     good, rejected = split_rejects(frame)
     good = good.with_columns(_reward_share().alias("reward"))
     outputs = {c[len(OUTPUT) :]: c for c in table.header if c.startswith(OUTPUT)}
@@ -116,9 +117,7 @@ def _canonical(
     header = table.header
     golden = [pl.col(c).is_not_null() for c in header if c.startswith(GOLDEN)]
     status = pl.col("ASSIGNMENT:status").str.strip_chars().str.to_uppercase()
-    frame = table.frame.with_columns(
-        *[column_or_null(header, name).alias(name) for name in (*TIMES, "ASSIGNMENT:reward")]
-    ).with_columns(
+    frame = table.frame.with_columns(*raw_columns(table, [*TIMES, *MONEY])).with_columns(
         pl.concat_str(
             [
                 pl.lit(f"{platform}:"),
@@ -131,9 +130,8 @@ def _canonical(
         pl.col("ASSIGNMENT:task_id").alias("item_id"),
         pl.col("ASSIGNMENT:worker_id").str.strip_chars().alias("worker_id"),
         status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
-        money_expr("ASSIGNMENT:reward").alias("page_reward"),
         (pl.any_horizontal(golden) if golden else pl.lit(False)).alias("is_gold"),
-        *[instant_expr(raw, options.source.timezone).alias(out) for raw, out in TIMES.items()],
+        *value_columns(table, TIMES, MONEY, options.source.timezone),
     )
     problems = [required_problem_expr(name) for name in REQUIRED]
     problems += [
@@ -145,8 +143,6 @@ def _canonical(
             )
         )
         .otherwise(status_problem_expr("ASSIGNMENT:status", "status", STATUSES)),
-        money_problem_expr("ASSIGNMENT:reward"),
-        *[instant_problem_expr(raw, out) for raw, out in TIMES.items()],
         csvfiles.too_long_problem_expr(header),
     ]
     return frame.with_columns(reasons_expr(problems).alias("reason"))
