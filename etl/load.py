@@ -20,6 +20,7 @@ import polars as pl
 
 from etl import sources
 from etl.merge import merge_file
+from etl.merge import staged as staged_frame
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise
 from etl.publish import publish, remove_partial_files
@@ -150,7 +151,7 @@ def load_file(
         )
         parsed = sources.parse_file(path, fmt, options)
     except UnreadableFile as exc:
-        result.error = f"{path}: {exc}"
+        result.error = str(exc)
         _record_failed_file(con, run_id, path, sha, result)
         return result
     result.platform = parsed.platform
@@ -328,15 +329,12 @@ def _record_failed_file(
 def _insert_rejects(con: duckdb.DuckDBPyConnection, file_id: int, rejects: pl.DataFrame) -> None:
     if rejects.is_empty():
         return
-    staged = rejects.with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
-    con.register("_stage_rejects", staged)
-    try:
+    rows = rejects.with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
+    with staged_frame(con, "_stage_rejects", rows):
         con.execute(
             "INSERT INTO etl_rejects (file_id, record_no, reason, raw)"
             " SELECT file_id, record_no, reason, raw FROM _stage_rejects"
         )
-    finally:
-        con.unregister("_stage_rejects")
 
 
 def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:

@@ -10,7 +10,8 @@ Runs inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import polars as pl
@@ -26,6 +27,15 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     "milestones": ("platform", "project_id", "name"),
 }
 ANNOTATION_COLUMNS = ("field", "value", "value_num", "region", "gold_value", "ordinal")
+
+
+@contextmanager
+def staged(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+    """`frame` visible to SQL as `name` for the block. After a failed statement the transaction
+    refuses all work, unregistering included, so the original error is the one that propagates."""
+    con.register(name, frame)
+    yield  # an error in the block propagates from here, skipping the unregister
+    con.unregister(name)
 
 
 def merge_file(
@@ -65,9 +75,10 @@ def merge_facts(
     """Update rows whose values changed, insert rows whose key is new; return both counts."""
     columns = [c for c in SCHEMAS[table] if c != "record_no"]
     compared = [c for c in columns if c not in key]
-    staged = frame.select(columns).with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
-    con.register("_stage", staged)
-    try:
+    rows = frame.select(columns).with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
+    if table == "assignments":
+        rows = rows.with_columns(pl.col("is_gold").fill_null(False))
+    with staged(con, "_stage", rows):
         match = " AND ".join(f"t.{k} = s.{k}" for k in key)
         changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared) or "false"
         sets = ", ".join(f"{c} = s.{c}" for c in [*compared, "file_id"])
@@ -79,20 +90,17 @@ def merge_facts(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM _stage AS s"
             f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {match})"
         ).fetchone()[0]
-    finally:
-        con.unregister("_stage")
     return int(inserted), int(updated)
 
 
 def merge_annotations(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, file_id: int) -> None:
     """Replace the answers of every assignment whose set of answers differs from the stored one."""
-    staged = frame.unique(subset=["assignment_uid", "field", "ordinal"], keep="last").with_columns(
+    rows = frame.unique(subset=["assignment_uid", "field", "ordinal"], keep="last").with_columns(
         pl.lit(file_id, dtype=pl.Int64).alias("file_id")
     )
-    con.register("_stage_ann", staged)
     cols = ", ".join(["assignment_uid", *ANNOTATION_COLUMNS])
     cmp = cols.replace("region", "region::VARCHAR")
-    try:
+    with staged(con, "_stage_ann", rows):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _known AS SELECT DISTINCT assignment_uid FROM annotations"
             " WHERE assignment_uid IN (SELECT assignment_uid FROM _stage_ann)"
@@ -117,9 +125,7 @@ def merge_annotations(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, file_
             " WHERE assignment_uid NOT IN (SELECT * FROM _known)"
             " OR assignment_uid IN (SELECT * FROM _replace)"
         )
-    finally:
-        con.unregister("_stage_ann")
-        con.execute("DROP TABLE IF EXISTS _known; DROP TABLE IF EXISTS _replace")
+        con.execute("DROP TABLE _known; DROP TABLE _replace")
 
 
 def merge_workers(
@@ -174,8 +180,7 @@ def merge_workers(
         workers = workers.with_columns(
             pl.lit(None, pl.String).alias("country"), pl.lit(None, pl.String).alias("attributes")
         )
-    con.register("_stage_workers", workers.with_columns(pl.lit(file_id).alias("file_id")))
-    try:
+    with staged(con, "_stage_workers", workers.with_columns(pl.lit(file_id).alias("file_id"))):
         con.execute(
             """
             INSERT INTO workers (worker_id, platform, country, attributes, first_seen, last_seen,
@@ -189,8 +194,6 @@ def merge_workers(
                 last_seen = GREATEST(excluded.last_seen, workers.last_seen)
             """
         )
-    finally:
-        con.unregister("_stage_workers")
 
 
 def merge_items(
@@ -218,9 +221,8 @@ def merge_items(
         .agg(pl.col("gold_value").drop_nulls().first(), pl.col("attributes").drop_nulls().first())
         .with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
     )
-    con.register("_stage_items", items)
     key = "t.platform = s.platform AND t.project_id = s.project_id AND t.item_id = s.item_id"
-    try:
+    with staged(con, "_stage_items", items):
         con.execute(
             f"""
             UPDATE items AS t SET
@@ -239,8 +241,6 @@ def merge_items(
             FROM _stage_items AS s WHERE NOT EXISTS (SELECT 1 FROM items AS t WHERE {key})
             """
         )
-    finally:
-        con.unregister("_stage_items")
 
 
 def _add_missing_projects(
@@ -255,8 +255,7 @@ def _add_missing_projects(
         .agg(pl.col("task_type").drop_nulls().first())
         .with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
     )
-    con.register("_stage_projects", seen)
-    try:
+    with staged(con, "_stage_projects", seen):
         con.execute(
             """
             INSERT INTO projects (platform, project_id, name, task_type, file_id)
@@ -265,5 +264,3 @@ def _add_missing_projects(
                 task_type = COALESCE(projects.task_type, excluded.task_type)
             """
         )
-    finally:
-        con.unregister("_stage_projects")
