@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 import polars as pl
@@ -22,7 +23,8 @@ from etl.reader import SnapshotReader
 from etl.settings import Settings
 
 MAX_FILTER_VALUES = 50
-MAX_FILTER_CHARS = 200
+MAX_FILTER_CHARS = 400
+T = TypeVar("T")
 GRID_ROWS = 2000  # rows sent to a grid; downloads carry them all
 
 
@@ -38,6 +40,7 @@ class Filters:
     end: date | None = None
     platforms: tuple[str, ...] = ()
     projects: tuple[str, ...] = ()
+    focus: str = ""  # what the page zooms in on (the Quality page's project field)
 
     @classmethod
     def from_query(cls, search: str | None) -> Filters:
@@ -48,7 +51,8 @@ class Filters:
         start, end = _date(query.get("from")), _date(query.get("to"))
         if start and end and start > end:
             start, end = end, start
-        return cls(start, end, _values(query.get("platform")), _values(query.get("project")))
+        focus = next(iter(_values(query.get("focus"))), "")
+        return cls(start, end, _values(query.get("platform")), _values(query.get("project")), focus)
 
     def to_query(self) -> str:
         """The URL query string of these filters ('' when none is set)."""
@@ -59,6 +63,8 @@ class Filters:
             pairs.append(("to", self.end.isoformat()))
         pairs += [("platform", p) for p in self.platforms]
         pairs += [("project", p) for p in self.projects]
+        if self.focus:
+            pairs.append(("focus", self.focus))
         return "?" + urlencode(pairs) if pairs else ""
 
 
@@ -96,17 +102,17 @@ class QueryCache:
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, str, str], pl.DataFrame] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str]) -> pl.DataFrame | None:
+    def get(self, key: tuple[str, str, str]) -> Any:
         with self._lock:
             frame = self._items.get(key)
             if frame is not None:
                 self._items.move_to_end(key)
             return frame
 
-    def put(self, key: tuple[str, str, str], frame: pl.DataFrame) -> None:
+    def put(self, key: tuple[str, str, str], frame: Any) -> None:
         with self._lock:
             self._items[key] = frame
             while len(self._items) > self.size:
@@ -153,6 +159,25 @@ class ScopedData:
         if self.cache:
             self.cache.put(key, frame)
         return frame
+
+    def memo(self, name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
+        """`compute()` once per snapshot, viewer scope and `params` (for slow metrics)."""
+        scope = {
+            "role": self.viewer.role,
+            "projects": self.viewer.project_keys,
+            "workers": list(self.viewer.workers),
+        }
+        key = (
+            self.reader.current_name() or "",
+            name,
+            json.dumps({**params, "scope": scope}, sort_keys=True, default=str),
+        )
+        found = self.cache.get(key) if self.cache else None
+        if found is None:
+            found = compute()
+            if self.cache:
+                self.cache.put(key, found)
+        return found
 
     def has_table(self, table: str) -> bool:
         found = self.frame(
@@ -296,6 +321,57 @@ class ScopedData:
             f"SELECT max(day) AS newest_day FROM mart_activity_daily {where.sql}", where.params
         ).row(0, named=True)
         return {"snapshot": self.reader.current_name(), **runs, **newest}
+
+    # -- quality ----------------------------------------------------------------------------
+
+    def project_fields(self, filters: Filters) -> pl.DataFrame:
+        """Answered fields of the projects in scope, most answered first."""
+        if self.viewer.role == "freelancer":
+            raise NotAllowed("Quality figures cover whole projects; freelancers see Earnings.")
+        where = self.scope(filters, day=None, worker=None)
+        return self.frame(
+            f"SELECT * FROM mart_project_fields {where.sql} ORDER BY answers DESC, platform, "
+            "project_id, field",
+            where.params,
+        )
+
+    def field_answers(
+        self, platform: str, project_id: str, field: str, filters: Filters
+    ) -> pl.DataFrame:
+        """First answers of one field of one project in scope: unit, coder, value, gold, week."""
+        if self.viewer.role == "freelancer":
+            raise NotAllowed("Quality figures cover whole projects; freelancers see Earnings.")
+        where = self.scope(
+            filters,
+            day="timezone('UTC', coalesce(a.submitted_at, a.started_at))::DATE",
+            worker=None,
+        )
+        where.add(
+            "platform = $platform AND project_id = $project_id AND n.field = $field",
+            platform=platform,
+            project_id=project_id,
+            field=field,
+        )
+        return self.frame(
+            "SELECT a.item_id AS unit, a.worker_id AS coder, n.value, n.gold_value AS gold, "
+            "date_trunc('week', timezone('UTC', coalesce(a.submitted_at, a.started_at)))::DATE "
+            "AS week FROM annotations n JOIN assignments a USING (assignment_uid) "
+            f"{where.sql} AND a.status IN ('submitted', 'approved', 'rejected') "
+            "AND n.ordinal = 0 AND n.value IS NOT NULL ORDER BY unit, coder",
+            where.params,
+        )
+
+    def annotator_outcomes(self, filters: Filters) -> pl.DataFrame:
+        """Per annotator and project: assignments, gold answered and right, reviewed, rejected."""
+        self.require_per_worker()
+        where = self.scope(filters)
+        return self.frame(
+            "SELECT worker_id, platform, project_id, sum(assignments)::BIGINT AS assignments, "
+            "sum(gold_answered)::BIGINT AS gold_answered, sum(gold_correct)::BIGINT AS "
+            "gold_correct, sum(reviewed)::BIGINT AS reviewed, sum(rejected)::BIGINT AS rejected "
+            f"FROM mart_activity_daily {where.sql} GROUP BY ALL ORDER BY assignments DESC",
+            where.params,
+        )
 
     # -- pipeline ---------------------------------------------------------------------------
 

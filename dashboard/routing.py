@@ -130,7 +130,8 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
             return no_update, *controls_from_filters(Filters.from_query(search))
         if dates and not all(dates):
             raise PreventUpdate  # half a date range: wait for the second click
-        query = filters_from_controls(dates, platforms, projects).to_query()
+        current = Filters.from_query(search)
+        query = filters_from_controls(current, dates, platforms, projects).to_query()
         if query == (search or ""):
             raise PreventUpdate
         return query, no_update, no_update, no_update

@@ -75,8 +75,9 @@ def below_floor_share(
         workers.select("worker_id", "platform", "country"), on=["worker_id", "platform"], how="left"
     )
     rules = hourly_floors(floors, hours_per_day, hours_per_week).rename({"effective_from": "day"})
+    # Both sides are sorted by day here, so the check (impossible with `by`) is skipped.
     dated = daily.sort("day").join_asof(
-        rules.sort("day"), on="day", by="country", strategy="backward"
+        rules.sort("day"), on="day", by="country", strategy="backward", check_sortedness=False
     )
     dated = to_reporting_currency(
         dated.with_columns(floor_currency=pl.col("currency").fill_null(reporting_currency)),
@@ -155,7 +156,9 @@ def skip_list(
     groups = groups.with_row_index("group_no")
     low, high = _bootstrap_interval(daily, groups, keys, samples, confidence, seed)
     return (
-        groups.with_columns(ci_low=pl.Series(low), ci_high=pl.Series(high))
+        groups.with_columns(
+            ci_low=pl.Series(low).fill_nan(None), ci_high=pl.Series(high).fill_nan(None)
+        )
         .filter((pl.col("tasks") >= min_tasks) & (pl.col("effective_wage") < pl.col("threshold")))
         .with_columns(confidently_below=pl.col("ci_high") < pl.col("threshold"))
         .drop("group_no")

@@ -288,32 +288,95 @@ def earnings_log_ledger(
     return _ledger_rows(rows, fee_rates, "seconds", tasks)
 
 
-def tracked_time(time_entries: pl.DataFrame) -> pl.DataFrame:
+def tracked_time(
+    time_entries: pl.DataFrame, logged_days: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Attributed time entries as (worker, platform, project, day) rows of tracked seconds.
 
-    Overlapping entries of one worker on one platform count once. `tracked_task_seconds` is
-    time on tasks (activity task or other); `unpaid_logged_seconds` is qualification tests,
-    training, searching and admin, which no platform records.
+    Overlapping entries of one worker on one platform count once, and an entry that crosses
+    midnight is split between its days. Days are UTC days, as are the days of platform task
+    logs, except for a (worker, platform) in `logged_days` (days of an earnings log, which a
+    worker writes in local days): their entries are dayed at the worker's estimated local
+    offset (`local_offsets`). `tracked_task_seconds` is time on tasks (activity task or
+    other); `unpaid_logged_seconds` is qualification tests, training, searching and admin.
     """
     attributed = time_entries.filter(pl.col("platform").is_not_null()).with_columns(
         work_start=pl.col("started_at"), work_end=pl.max_horizontal("started_at", "ended_at")
     )
-    rows = assign_sessions(attributed, 0.0).with_columns(day=pl.col("work_start").dt.date())
+    rows = assign_sessions(attributed, 0.0).filter(pl.col("covered_seconds") > 0)
+    offsets = local_offsets(rows, logged_days)
+    shift = pl.duration(hours=pl.col("offset_hours").fill_null(0))
+    rows = rows.join(offsets, on=["worker_id", "platform"], how="left").with_columns(
+        local_start=pl.col("covered_from") + shift, local_end=pl.col("work_end") + shift
+    )
+    pieces = _split_at_midnight(rows, "local_start", "local_end")
     is_task = pl.col("activity").is_in(TRACKED_TASK_ACTIVITIES)
-    return rows.group_by(["worker_id", "platform", "project_id", "day"]).agg(
-        tracked_task_seconds=pl.when(is_task).then(pl.col("covered_seconds")).otherwise(0.0).sum(),
-        unpaid_logged_seconds=pl.when(is_task).then(0.0).otherwise(pl.col("covered_seconds")).sum(),
+    return pieces.group_by(["worker_id", "platform", "project_id", "day"]).agg(
+        tracked_task_seconds=pl.when(is_task).then(pl.col("seconds")).otherwise(0.0).sum(),
+        unpaid_logged_seconds=pl.when(is_task).then(0.0).otherwise(pl.col("seconds")).sum(),
+    )
+
+
+def local_offsets(entries: pl.DataFrame, logged_days: pl.DataFrame | None) -> pl.DataFrame:
+    """Per (worker, platform) with an earnings log: the whole-hour UTC offset (-12 to +14)
+    that puts the most tracked seconds on days the log names; ties go to the offset nearest 0.
+
+    A log says "3 April" in the worker's own day, the tracker's export gives UTC instants:
+    without the offset, evening work west of Greenwich lands on the next UTC day, and the day's
+    logged hours and its tracked hours would both be counted.
+    """
+    schema = {"worker_id": pl.String, "platform": pl.String, "offset_hours": pl.Int64}
+    if logged_days is None or logged_days.is_empty():
+        return pl.DataFrame(schema=schema)
+    pairs = ["worker_id", "platform"]
+    logged_days = logged_days.select(*pairs, "day").unique().with_columns(logged=pl.lit(True))
+    candidates = (
+        entries.join(logged_days.select(pairs).unique(), on=pairs, how="semi")
+        .select(*pairs, "covered_from", "covered_seconds")
+        .join(pl.DataFrame({"offset_hours": list(range(-12, 15))}), how="cross")
+        .with_columns(
+            day=(pl.col("covered_from") + pl.duration(hours=pl.col("offset_hours"))).dt.date()
+        )
+        .join(logged_days, on=[*pairs, "day"], how="left")
+    )
+    scores = candidates.group_by([*pairs, "offset_hours"]).agg(
+        on_logged_days=pl.when(pl.col("logged")).then(pl.col("covered_seconds")).sum()
+    )
+    return (
+        scores.sort(
+            [*pairs, "on_logged_days", pl.col("offset_hours").abs()],
+            descending=[False, False, True, False],
+        )
+        .group_by(pairs, maintain_order=True)
+        .first()
+        .select(*schema)
+        .cast(schema)
+    )
+
+
+def _split_at_midnight(frame: pl.DataFrame, start: str, end: str) -> pl.DataFrame:
+    """One row per day an interval touches, with `day` and the `seconds` spent on it."""
+    last_instant = pl.col(end) - pl.duration(microseconds=1)
+    midnight = pl.col("day").cast(UTC)
+    pieces = frame.with_columns(
+        day=pl.date_ranges(pl.col(start).dt.date(), last_instant.dt.date())
+    ).explode("day")
+    piece_start = pl.max_horizontal(pl.col(start), midnight)
+    piece_end = pl.min_horizontal(pl.col(end), midnight + pl.duration(days=1))
+    return pieces.with_columns(
+        seconds=(piece_end - piece_start).dt.total_microseconds().cast(pl.Float64) / 1e6
     )
 
 
 def apply_time_tracking(recorded: pl.DataFrame, tracked: pl.DataFrame) -> pl.DataFrame:
     """The ledger with tracked time as the total of each tracked day, never added twice.
 
-    On a (worker, platform, day) with tracked task time, the difference between it and the
-    recorded task time (task, gap and pending seconds) becomes `tracking_adjustment_seconds`,
-    shared over that day's rows in proportion to their recorded time (evenly when none has
-    any); earnings without hours become timed. Logged unpaid time is always added: platforms
-    never record it.
+    On a (worker, platform, day) with tracked time, tracked time is the day's total: logged
+    unpaid time (qualification, training, searching, admin) is added, and the difference
+    between tracked task time and the recorded task time (task, gap and pending seconds)
+    becomes `tracking_adjustment_seconds`, shared over that day's rows in proportion to their
+    recorded time (evenly when none has any); earnings without hours become timed. Untracked
+    days keep their recorded time.
     """
     day_keys = ["worker_id", "platform", "day"]
     recorded_expr = pl.sum_horizontal(
@@ -325,8 +388,9 @@ def apply_time_tracking(recorded: pl.DataFrame, tracked: pl.DataFrame) -> pl.Dat
     )
     tracked_days = (
         tracked.group_by(day_keys)
-        .agg(pl.col("tracked_task_seconds").sum())
-        .filter(pl.col("tracked_task_seconds") > 0)
+        .agg(pl.col("tracked_task_seconds").sum(), unpaid=pl.col("unpaid_logged_seconds").sum())
+        .filter(pl.col("tracked_task_seconds") + pl.col("unpaid") > 0)
+        .drop("unpaid")
     )
     rows = (
         recorded.with_columns(recorded_seconds=recorded_expr)
@@ -396,7 +460,8 @@ def pay_ledger(
     task_days = tasks.select("worker_id", "platform", "day").unique()
     logged = earnings_log_ledger(earnings, fx, fee_rates, reporting_currency, task_days)
     recorded = pl.concat([tasks, logged], how="diagonal_relaxed")
-    return apply_time_tracking(recorded, tracked_time(time_entries))
+    logged_days = logged.select("worker_id", "platform", "day")
+    return apply_time_tracking(recorded, tracked_time(time_entries, logged_days))
 
 
 def with_periods(frame: pl.DataFrame, by: Sequence[str], day: str = "day") -> pl.DataFrame:

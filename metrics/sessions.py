@@ -38,11 +38,11 @@ def assign_sessions(
     """Timed rows of `frame` (with `work_start`, `work_end`) sorted, each with its session.
 
     Adds `session_start` (true for a session's first task), `covered_seconds` (the part of the
-    task's
-    interval no earlier-starting task of the session already covers, so overlapping tasks
-    count once, for the one that started first) and `gap_seconds` (idle time between the latest
-    end so far and this start, inside a session; 0 for a session's first task). Per session,
-    covered plus gap seconds add up to the session time.
+    task's interval no earlier-starting task of the session already covers, so overlapping tasks
+    count once, for the one that started first; that part runs from `covered_from` to
+    `work_end`) and `gap_seconds` (idle time between the latest end so far and this start,
+    inside a session; 0 for a session's first task). Per session, covered plus gap seconds add
+    up to the session time.
     """
     keys = SESSION_KEYS if keys is None else keys
     gap = pl.duration(microseconds=int(round(gap_minutes * 60_000_000)))
@@ -55,10 +55,11 @@ def assign_sessions(
         .with_columns(reach=reach)
     )
     session_start = pl.col("reach").is_null() | (pl.col("work_start") > pl.col("reach") + gap)
-    covered_from = pl.max_horizontal("work_start", pl.col("reach"))
+    covered_from = pl.min_horizontal(pl.max_horizontal("work_start", "reach"), "work_end")
     return timed.with_columns(
         session_start=session_start,
-        covered_seconds=_seconds(pl.col("work_end") - covered_from).clip(lower_bound=0.0),
+        covered_from=covered_from,
+        covered_seconds=_seconds(pl.col("work_end") - covered_from),
         gap_seconds=pl.when(session_start)
         .then(0.0)
         .otherwise(_seconds(pl.col("work_start") - pl.col("reach")).clip(lower_bound=0.0)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import dash_mantine_components as dmc
@@ -66,15 +67,26 @@ def filter_choices(options: pl.DataFrame) -> tuple[list[dict], list[dict]]:
 
 
 def filters_from_controls(
-    dates: list[str | None] | None, platforms: list[str] | None, projects: list[str] | None
+    current: Filters,
+    dates: list[str | None] | None,
+    platforms: list[str] | None,
+    projects: list[str] | None,
 ) -> Filters:
-    """Filters from the controls' values (an unfinished date range counts as no range)."""
+    """`current` with the controls' values (an unfinished date range counts as no range)."""
     start = end = None
-    if dates and all(dates):
-        start, end = (date.fromisoformat(d[:10]) for d in dates[:2])
-    return Filters.from_query(
-        Filters(start, end, tuple(platforms or ()), tuple(projects or ())).to_query()
+    if dates and len(dates) >= 2 and all(isinstance(d, str) for d in dates[:2]):
+        try:
+            start, end = (date.fromisoformat(d[:10]) for d in dates[:2])
+        except ValueError:
+            start = end = None  # a date the picker never sends: treat it as no range
+    chosen = replace(
+        current,
+        start=start,
+        end=end,
+        platforms=tuple(platforms or ()),
+        projects=tuple(projects or ()),
     )
+    return Filters.from_query(chosen.to_query())  # the same limits as a typed-in URL
 
 
 def controls_from_filters(filters: Filters) -> tuple[list[str] | None, list[str], list[str]]:

@@ -102,7 +102,7 @@ class Ledger:
         approved = status == "approved"
         gold = frame["is_gold"].to_numpy() & ~np.isin(status, ["skipped", "expired"])
         correct = frame["correct"].to_numpy()
-        active = frame["active"].to_numpy()
+        active = self._recorded_seconds(frame)
         self.assignments += frame.height
         for name, mask in (
             ("assignments", np.ones(len(who), dtype=bool)),
@@ -130,6 +130,15 @@ class Ledger:
                 ),
                 1,
             )
+
+    @staticmethod
+    def _recorded_seconds(frame: pl.DataFrame) -> np.ndarray:
+        """Task time as the export records it: Toloka times whole suites, so each task gets its
+        share of the suite's wall-clock time, gaps between its tasks included."""
+        if "suite_start" in frame.columns:
+            suite = (frame["suite_submit"] - frame["suite_start"]) / frame["tasks"]
+            return suite.to_numpy()
+        return frame["active"].to_numpy()
 
     @staticmethod
     def _reward(project: Project, frame: pl.DataFrame) -> np.ndarray:

@@ -232,7 +232,7 @@ def build_population(seed: int, scale: float, end_date: date) -> Population:
         speed=rng.lognormal(0.0, 0.3, n),
         accuracy=np.clip(rng.beta(14, 2.2, n), 0.78, 0.98),
         class_noise=rng.normal(0.0, 0.03, (n, 6)),
-        p_active=rng.uniform(0.12, 0.4, n),
+        p_active=rng.uniform(0.1, 0.34, n),
         extra_sessions=rng.uniform(0.1, 0.6, n),
         session_minutes=rng.uniform(20, 55, n),
         start_hour=rng.uniform(7, 21, n),

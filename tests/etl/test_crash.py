@@ -1,4 +1,4 @@
-"""`kill -9` during ingest and publish leaves whole files only, and a rerun reaches a clean run's totals."""
+"""`kill -9` during ingest and publish: whole files only, and a rerun matches a clean run."""
 
 from __future__ import annotations
 
