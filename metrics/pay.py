@@ -586,9 +586,9 @@ def payment_delays(
     """Days from submission to payment per group of `by`: median, 90th percentile, counts.
 
     Assignments give `paid_at - submitted_at`; earnings-log lines give `paid_at` minus the
-    start of the logged day (so up to a day longer). `unpaid_earned` counts approved or
-    logged-pending work not yet paid, and `oldest_unpaid_days` its age at `as_of` (default:
-    the newest time in the data).
+    start of the logged day (so up to a day longer). `unpaid_earned` counts approved work with
+    a price, or logged-pending lines, not yet paid, and `oldest_unpaid_days` its age at `as_of`
+    (default: the newest time in the data).
     """
     by = list(by)
     tasks = assignments.select(
@@ -596,7 +596,8 @@ def payment_delays(
         day=pl.col("submitted_at").dt.date(),
         submitted=pl.col("submitted_at"),
         paid_at=pl.col("paid_at"),
-        earned=pl.col("status") == "approved",
+        # Tools that record no pay (reward null) owe nothing, so they never count as unpaid.
+        earned=(pl.col("status") == "approved") & pl.col("reward").is_not_null(),
     )
     logged = earnings.filter(pl.col("status") != "rejected").select(
         *[c for c in by if c in earnings.columns and c not in PERIODS],

@@ -285,3 +285,26 @@ def test_medians_and_means_across_workers() -> None:
     assert spread["workers"] == 2
     per_worker = summarise_wages(ledger, ["worker_id"])
     assert per_worker.get_column("worker_id").to_list() == ["w1", "w2"]
+
+
+def test_a_log_in_local_days_meets_tracked_time_in_utc_once() -> None:
+    # The worker is 5 hours behind UTC and logs 1 h on 4 and on 5 March (local days). Tracked:
+    # 20:00-21:30 local on the 4th (01:00-02:30 UTC on the 5th) and 23:45-00:15 local on the
+    # 5th (04:45-05:15 UTC on the 6th), which crosses local midnight.
+    entries = [
+        entry(t(5, 1, 0), t(5, 2, 30), "task", "dataannotation"),
+        entry(datetime(2025, 3, 6, 4, 45, tzinfo=UTC), t(6, 5, 15), "task", "dataannotation"),
+    ]
+    earnings = [logged(4, "20"), logged(5, "20")]
+    row = wages(assignments=[], earnings=earnings, entries=entries).row(0, named=True)
+    assert row["hours_worked"] == pytest.approx(2.0)  # 1.5 h + 0.5 h tracked, nothing twice
+    by_day = wages(assignments=[], earnings=earnings, entries=entries, by=["day"])
+    assert by_day.get_column("day").to_list() == [date(2025, 3, d) for d in (4, 5, 6)]
+    assert by_day.get_column("hours_worked").to_list() == pytest.approx([1.5, 0.25, 0.25])
+
+
+def test_a_tracked_entry_across_midnight_is_split_between_days() -> None:
+    entries = [entry(t(3, 23, 30), t(4, 0, 30))]
+    days = wages(assignments=[], entries=entries, by=["day"])
+    assert days.get_column("day").to_list() == [date(2025, 3, 3), date(2025, 3, 4)]
+    assert days.get_column("tracking_adjustment_hours").to_list() == pytest.approx([0.5, 0.5])
