@@ -6,8 +6,8 @@ hours, tasks and money), `mart_earnings_by_worker` (worker x platform, with paym
 `mart_earnings_by_worker_week`, `mart_earnings_by_worker_task_type`, `mart_earnings_platforms`
 (platform: medians and means across workers, suppressed below `min_group_size`),
 `mart_earnings_delays` (platform), `mart_earnings_fairpay` (worker x platform: hours below
-the local wage floor), `mart_earnings_skiplist` (worker x platform x task type below the
-threshold), `mart_earnings_unattributed` (tracked time no platform claims) and
+the local wage floor), `mart_earnings_skiplist` (worker x platform x task type or project below
+the threshold), `mart_earnings_unattributed` (tracked time no platform claims) and
 `mart_earnings_notes` (what was left out and why).
 """
 
@@ -33,10 +33,13 @@ Query = Callable[[str, list[Any] | None], pl.DataFrame]
 
 # Only the columns pay needs, so a page or command never pulls answers or lineage along.
 INPUT_SQL = {
+    # A project's task type stands in where the export names none per assignment.
     "assignments": """
-        SELECT worker_id, platform, project_id, task_type, started_at, submitted_at,
-               active_seconds, status, reward, bonus, currency, reviewed_at, paid_at
-        FROM assignments {where}""",
+        SELECT a.worker_id, a.platform, a.project_id,
+               coalesce(a.task_type, p.task_type) AS task_type, a.started_at, a.submitted_at,
+               a.active_seconds, a.status, a.reward, a.bonus, a.currency, a.reviewed_at,
+               a.paid_at
+        FROM assignments a LEFT JOIN projects p USING (platform, project_id) {where}""",
     "time_entries": """
         SELECT worker_id, platform, project_id, started_at, ended_at, seconds, activity
         FROM time_entries {where}""",
@@ -137,22 +140,29 @@ def floor_check(ledger: pl.DataFrame, inputs: PayInputs, settings: Settings) -> 
 def worker_skip_list(
     ledger: pl.DataFrame, fairpay: pl.DataFrame, settings: Settings, threshold: float | None = None
 ) -> pl.DataFrame:
-    """Task types under `threshold` (default: settings, else each worker's local floor)."""
+    """Task types and projects paying a worker less than `threshold` per hour (default:
+    settings, else the wage floor of the worker's country), as `kind` and `name`."""
     wage = settings.pay.skip_below_wage if threshold is None else threshold
     thresholds: float | pl.DataFrame = wage
     if not wage:
         thresholds = fairpay.select(
             "worker_id", "platform", threshold="floor_per_hour"
         ).drop_nulls()
-    return skip_list(
-        ledger,
-        thresholds,
-        by=["task_type"],
-        min_tasks=settings.pay.skip_min_tasks,
-        samples=settings.pay.bootstrap_samples,
-        confidence=settings.pay.confidence,
-        seed=settings.pay.seed,
-    )
+    listed = [
+        skip_list(
+            ledger,
+            thresholds,
+            by=[column],
+            min_tasks=settings.pay.skip_min_tasks,
+            samples=settings.pay.bootstrap_samples,
+            confidence=settings.pay.confidence,
+            seed=settings.pay.seed,
+        )
+        .rename({column: "name"})
+        .with_columns(kind=pl.lit(kind))
+        for kind, column in (("task type", "task_type"), ("project", "project_id"))
+    ]
+    return pl.concat(listed, how="vertical_relaxed").filter(pl.col("name").is_not_null())
 
 
 def with_delays(wages: pl.DataFrame, inputs: PayInputs, by: list[str]) -> pl.DataFrame:

@@ -371,12 +371,14 @@ def _split_at_midnight(frame: pl.DataFrame, start: str, end: str) -> pl.DataFram
 def apply_time_tracking(recorded: pl.DataFrame, tracked: pl.DataFrame) -> pl.DataFrame:
     """The ledger with tracked time as the total of each tracked day, never added twice.
 
-    On a (worker, platform, day) with tracked time, tracked time is the day's total: logged
-    unpaid time (qualification, training, searching, admin) is added, and the difference
-    between tracked task time and the recorded task time (task, gap and pending seconds)
-    becomes `tracking_adjustment_seconds`, shared over that day's rows in proportion to their
-    recorded time (evenly when none has any); earnings without hours become timed. Untracked
-    days keep their recorded time.
+    On a (worker, platform, day) with tracked time, tracked time is the day's total: the
+    difference between tracked task time and the recorded task time (task, gap and pending
+    seconds) becomes `tracking_adjustment_seconds`, and logged unpaid time (qualification,
+    training, searching, admin) becomes `unpaid_logged_seconds`. Both are shared over that
+    day's recorded rows in proportion to their recorded time (evenly when none has any), so a
+    task type carries the searching and waiting of the days it was worked; earnings without
+    hours become timed. Untracked days keep their recorded time; tracked days without any
+    record keep the tracked time as its own rows.
     """
     day_keys = ["worker_id", "platform", "day"]
     recorded_expr = pl.sum_horizontal(
@@ -388,9 +390,11 @@ def apply_time_tracking(recorded: pl.DataFrame, tracked: pl.DataFrame) -> pl.Dat
     )
     tracked_days = (
         tracked.group_by(day_keys)
-        .agg(pl.col("tracked_task_seconds").sum(), unpaid=pl.col("unpaid_logged_seconds").sum())
-        .filter(pl.col("tracked_task_seconds") + pl.col("unpaid") > 0)
-        .drop("unpaid")
+        .agg(
+            day_tracked_task=pl.col("tracked_task_seconds").sum(),
+            day_unpaid=pl.col("unpaid_logged_seconds").sum(),
+        )
+        .filter(pl.col("day_tracked_task") + pl.col("day_unpaid") > 0)
     )
     rows = (
         recorded.with_columns(recorded_seconds=recorded_expr)
@@ -405,30 +409,36 @@ def apply_time_tracking(recorded: pl.DataFrame, tracked: pl.DataFrame) -> pl.Dat
         .then(pl.col("recorded_seconds") / pl.col("day_recorded"))
         .otherwise(1.0 / pl.col("day_rows"))
     )
-    on_tracked_day = pl.col("tracked_task_seconds").is_not_null()
+    on_tracked_day = pl.col("day_tracked_task").is_not_null()
+
+    def on_tracked(value: pl.Expr, otherwise: pl.Expr) -> pl.Expr:
+        return pl.when(on_tracked_day).then(value).otherwise(otherwise)
+
     rows = rows.with_columns(
-        tracking_adjustment_seconds=pl.when(on_tracked_day)
-        .then((pl.col("tracked_task_seconds") - pl.col("day_recorded")) * share)
-        .otherwise(0.0),
-        gross_earnings=pl.col("gross_earnings")
-        + pl.when(on_tracked_day).then(pl.col("untimed_earnings")).otherwise(0.0),
-        fees=pl.col("fees") + pl.when(on_tracked_day).then(pl.col("untimed_fees")).otherwise(0.0),
-        untimed_earnings=pl.when(on_tracked_day).then(0.0).otherwise(pl.col("untimed_earnings")),
-    ).drop("recorded_seconds", "day_recorded", "day_rows", "tracked_task_seconds", "untimed_fees")
-    # Tracked days with no platform record at all keep their tracked time as it was logged.
+        tracking_adjustment_seconds=on_tracked(
+            (pl.col("day_tracked_task") - pl.col("day_recorded")) * share, pl.lit(0.0)
+        ),
+        unpaid_logged_seconds=on_tracked(pl.col("day_unpaid") * share, pl.lit(0.0)),
+        gross_earnings=pl.col("gross_earnings") + on_tracked(pl.col("untimed_earnings"), 0.0),
+        fees=pl.col("fees") + on_tracked(pl.col("untimed_fees"), pl.lit(0.0)),
+        untimed_earnings=on_tracked(pl.lit(0.0), pl.col("untimed_earnings")),
+    ).drop(
+        "recorded_seconds",
+        "day_recorded",
+        "day_rows",
+        "day_tracked_task",
+        "day_unpaid",
+        "untimed_fees",
+    )
     only_tracked = tracked.join(recorded.select(day_keys).unique(), on=day_keys, how="anti")
-    extra = pl.concat(
-        [
-            only_tracked.select(
-                *day_keys[:2],
-                "project_id",
-                "day",
-                tracking_adjustment_seconds="tracked_task_seconds",
-            ),
-            tracked.select(*day_keys[:2], "project_id", "day", "unpaid_logged_seconds"),
-        ],
-        how="diagonal_relaxed",
-    ).with_columns(task_type=pl.lit(None, pl.String))
+    extra = only_tracked.select(
+        *day_keys[:2],
+        "project_id",
+        "day",
+        "unpaid_logged_seconds",
+        tracking_adjustment_seconds="tracked_task_seconds",
+        task_type=pl.lit(None, pl.String),
+    )
     return (
         pl.concat([rows, extra], how="diagonal_relaxed")
         .group_by(LEDGER_KEYS)
@@ -475,7 +485,8 @@ def with_periods(frame: pl.DataFrame, by: Sequence[str], day: str = "day") -> pl
 
 
 def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Wages per group of `by` (ledger keys, `week` or `month`) with hours, tasks and steps.
+    """Wages per group of `by` (ledger keys, `week` or `month`; none: one row for all) with
+    hours, tasks and steps.
 
     `paid_time_wage` = net earnings / hours of approved work; `effective_wage` = net
     earnings / all hours worked. `step_<name>` columns are the waterfall from
@@ -484,14 +495,12 @@ def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     of the group carries a price (tools that record no pay).
     """
     by = list(by)
-    sums = (
-        with_periods(ledger, by)
-        .group_by(by)
-        .agg(
-            workers=pl.col("worker_id").n_unique(),
-            **{c: pl.col(c).sum() for c in [*SECONDS, *COUNTS, *MONEY]},
-        )
-    )
+    totals = {
+        "workers": pl.col("worker_id").n_unique(),
+        **{c: pl.col(c).sum() for c in [*SECONDS, *COUNTS, *MONEY]},
+    }
+    rows = with_periods(ledger, by)
+    sums = rows.group_by(by).agg(**totals).sort(by) if by else rows.select(**totals)
     net = pl.col("gross_earnings") - pl.col("fees")
     priced = (pl.col("priced_tasks") > 0) | (pl.col("gross_earnings") > 0)
     hours = 0.0
@@ -516,7 +525,6 @@ def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
         )
         .with_columns((pl.col(c) / 3600).alias(c.replace("_seconds", "_hours")) for c in SECONDS)
         .drop(SECONDS)
-        .sort(by)
     )
 
 
@@ -543,38 +551,31 @@ def effective_wages(
 
 
 def wages_across_workers(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Median and mean of workers' wages per group of `by` (each worker's wage counts once).
+    """Median and mean of workers' wages per group of `by` (none: one row for all); each
+    worker's wage counts once.
 
     Also the pooled wage (all net earnings / all hours), which weighs workers by their hours.
     """
     by = [b for b in by if b != "worker_id"]
     per_worker = summarise_wages(ledger, ["worker_id", *by])
-    pooled = (
-        summarise_wages(ledger, by)
-        if by
-        else summarise_wages(ledger.with_columns(all=pl.lit("all")), ["all"])
+    spread = {
+        "workers_with_wage": pl.col("effective_wage").drop_nulls().len(),
+        "median_effective_wage": pl.col("effective_wage").median(),
+        "mean_effective_wage": pl.col("effective_wage").mean(),
+        "median_paid_time_wage": pl.col("paid_time_wage").median(),
+        "mean_paid_time_wage": pl.col("paid_time_wage").mean(),
+    }
+    pooled = summarise_wages(ledger, by).select(
+        *by,
+        "workers",
+        "hours_worked",
+        "net_earnings",
+        pooled_effective_wage="effective_wage",
+        pooled_paid_time_wage="paid_time_wage",
     )
-    keys = by or ["all"]
-    per_worker = per_worker if by else per_worker.with_columns(all=pl.lit("all"))
-    spread = per_worker.group_by(keys).agg(
-        workers_with_wage=pl.col("effective_wage").drop_nulls().len(),
-        median_effective_wage=pl.col("effective_wage").median(),
-        mean_effective_wage=pl.col("effective_wage").mean(),
-        median_paid_time_wage=pl.col("paid_time_wage").median(),
-        mean_paid_time_wage=pl.col("paid_time_wage").mean(),
-    )
-    return (
-        pooled.select(
-            *keys,
-            "workers",
-            "hours_worked",
-            "net_earnings",
-            pooled_effective_wage="effective_wage",
-            pooled_paid_time_wage="paid_time_wage",
-        )
-        .join(spread, on=keys, how="left")
-        .sort(keys)
-    )
+    if not by:
+        return pooled.hstack(per_worker.select(**spread))
+    return pooled.join(per_worker.group_by(by).agg(**spread), on=by, how="left").sort(by)
 
 
 def payment_delays(
@@ -583,7 +584,8 @@ def payment_delays(
     by: Sequence[str] = ("platform",),
     as_of: datetime | None = None,
 ) -> pl.DataFrame:
-    """Days from submission to payment per group of `by`: median, 90th percentile, counts.
+    """Days from submission to payment per group of `by` (none: one row for all): median,
+    90th percentile and counts.
 
     Assignments give `paid_at - submitted_at`; earnings-log lines give `paid_at` minus the
     start of the logged day (so up to a day longer). `unpaid_earned` counts approved work with
@@ -591,6 +593,8 @@ def payment_delays(
     (default: the newest time in the data).
     """
     by = list(by)
+    assignments = conform_input("assignments", assignments)
+    earnings = conform_input("earnings", earnings)
     tasks = assignments.select(
         *[c for c in by if c in assignments.columns and c not in PERIODS],
         day=pl.col("submitted_at").dt.date(),
@@ -614,17 +618,14 @@ def payment_delays(
     delay = (pl.col("paid_at") - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
     unpaid = pl.col("earned") & pl.col("paid_at").is_null()
     age = (pl.lit(as_of) - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
-    return (
-        rows.group_by(by)
-        .agg(
-            paid=pl.col("paid_at").is_not_null().sum(),
-            median_delay_days=delay.median(),
-            p90_delay_days=delay.quantile(0.9, interpolation="linear"),
-            unpaid_earned=unpaid.sum(),
-            oldest_unpaid_days=pl.when(unpaid).then(age).max(),
-        )
-        .sort(by)
-    )
+    figures = {
+        "paid": pl.col("paid_at").is_not_null().sum(),
+        "median_delay_days": delay.median(),
+        "p90_delay_days": delay.quantile(0.9, interpolation="linear"),
+        "unpaid_earned": unpaid.sum(),
+        "oldest_unpaid_days": pl.when(unpaid).then(age).max(),
+    }
+    return rows.group_by(by).agg(**figures).sort(by) if by else rows.select(**figures)
 
 
 def unattributed_time(time_entries: pl.DataFrame) -> dict[str, float | int]:
