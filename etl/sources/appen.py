@@ -21,6 +21,7 @@ from etl.sources.canonical import (
     attribute_notes,
     collect_rows,
     column_or_null,
+    finish_query,
     gold_value_expr,
     items_frame,
     raw_columns,
@@ -29,10 +30,10 @@ from etl.sources.canonical import (
     workers_frame,
 )
 from etl.sources.common import (
+    Problem,
     file_stem,
     platform_name,
-    reasons_expr,
-    required_problem_expr,
+    required_problem,
     zone,
 )
 from etl.sources.countries import ALPHA3_TO_ALPHA2
@@ -57,8 +58,8 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     source = options.source
     zone(source.timezone)
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, lambda c: not PERSONAL.search(c))
-    query = _canonical(table, path, platform, options)
-    frame = collect_rows(table, query, FORMAT, TIMES, {}, source.timezone)
+    query, problems = _canonical(table, path, platform, options)
+    frame = collect_rows(table, query, FORMAT, problems, TIMES, {}, source.timezone)
     good, rejected = split_rejects(frame)
     fields = _answer_fields(good, table.header)
     gold = {f: f"{f}_gold" for f in fields if f"{f}_gold" in table.header}
@@ -101,7 +102,8 @@ def _is_true(header: list[str], name: str) -> pl.Expr:
 
 def _canonical(
     table: csvfiles.CsvTable, path: Path, platform: str, options: SourceOptions
-) -> pl.LazyFrame:
+) -> tuple[pl.LazyFrame, list[Problem]]:
+    """The query for canonical columns (times, status, gold, country parsed) and its checks."""
     header = table.header
     frame = table.frame.with_columns(*raw_columns(table, list(TIMES))).with_columns(
         pl.concat_str([pl.lit(f"{platform}:"), pl.col("_id")]).alias("assignment_uid"),
@@ -121,14 +123,17 @@ def _canonical(
         *value_columns(table, TIMES, {}, options.source.timezone),
     )
     repeated = pl.col("_id").is_not_null() & ~pl.col("_id").is_first_distinct()
-    problems = [required_problem_expr(name) for name in REQUIRED]
+    frame = frame.with_columns(repeated.alias("_repeated"))
+    problems = [required_problem(name) for name in REQUIRED]
     problems += [
-        pl.when(repeated).then(
-            pl.lit("judgment _id appears again earlier in the file; only the first is kept")
+        Problem(
+            pl.col("_repeated"),
+            pl.lit("judgment _id appears again earlier in the file; only the first is kept"),
         ),
-        csvfiles.too_long_problem_expr(header),
+        csvfiles.too_long_problem(header),
     ]
-    return frame.with_columns(reasons_expr(problems).alias("reason"))
+    drop = ["_id", "_unit_id", "_worker_id", "_golden", "_tainted", "_country", "_repeated"]
+    return finish_query(frame, problems, drop, TIMES, {}), problems
 
 
 def _answer_fields(good: pl.DataFrame, header: list[str]) -> list[str]:
@@ -142,9 +147,9 @@ def _answer_fields(good: pl.DataFrame, header: list[str]) -> list[str]:
     if good.is_empty():
         return sorted(with_gold)
     varies = (
-        good.group_by("_unit_id")
+        good.group_by("item_id")
         .agg((pl.col(c).n_unique() > 1).alias(c) for c in candidates if c not in with_gold)
-        .select(pl.exclude("_unit_id").any())
+        .select(pl.exclude("item_id").any())
     )
     varying = {name for name, flag in varies.row(0, named=True).items() if flag}
     return [c for c in candidates if c in with_gold or c in varying]

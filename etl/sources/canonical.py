@@ -13,11 +13,13 @@ import polars as pl
 from etl.settings import SourceSettings
 from etl.sources import csvfiles
 from etl.sources.common import (
+    Problem,
     attributes_json,
     instant_expr,
     money_expr,
     parse_instant,
     parse_money,
+    reasons_expr,
     time_layout,
     zone,
 )
@@ -36,7 +38,7 @@ def workers_frame(
     columns = sorted({c for c in attributes.values() if c in rows.columns})
     workers = rows.select(
         pl.col("worker_id"), country.alias("country"), *[pl.col(c) for c in columns]
-    ).unique("worker_id", keep="last", maintain_order=True)
+    ).unique("worker_id", keep="last")
     return workers.select(
         pl.col("worker_id"),
         pl.lit(platform).alias("platform"),
@@ -49,20 +51,20 @@ def items_frame(
     rows: pl.DataFrame,
     platform: str,
     attributes: dict[str, str],
-    gold: pl.Expr = NULL_TEXT,
+    gold: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """One row per (project_id, item_id); gold from the last record that carries one."""
     columns = sorted({c for c in attributes.values() if c in rows.columns})
-    items = (
-        rows.select(
-            pl.col("project_id"),
-            pl.col("item_id"),
-            gold.alias("gold_value"),
-            *[pl.col(c) for c in columns],
+    key = ["project_id", "item_id"]
+    if gold is None:
+        items = rows.select(*key, *columns).unique(key, keep="last")
+        items = items.with_columns(NULL_TEXT.alias("gold_value"))
+    else:
+        items = (
+            rows.select(*key, gold.alias("gold_value"), *columns)
+            .group_by(key)
+            .agg(pl.col("gold_value").drop_nulls().last(), *[pl.col(c).last() for c in columns])
         )
-        .sort(pl.col("gold_value").is_not_null())
-        .unique(["project_id", "item_id"], keep="last", maintain_order=True)
-    )
     return items.select(
         pl.lit(platform).alias("platform"),
         pl.col("project_id"),
@@ -109,10 +111,11 @@ def column_or_null(header: list[str], name: str) -> pl.Expr:
     return pl.col(name) if name in header else NULL_TEXT
 
 
-def gold_value_expr(gold: dict[str, str]) -> pl.Expr:
-    """An item's gold answer: the single gold column's value, or a JSON object of several."""
+def gold_value_expr(gold: dict[str, str]) -> pl.Expr | None:
+    """An item's gold answer: the single gold column's value, or a JSON object of several;
+    None when the file has no gold columns."""
     if not gold:
-        return NULL_TEXT
+        return None
     if len(gold) == 1:
         return pl.col(next(iter(gold.values())))
     values = pl.struct([pl.col(c).alias(f) for f, c in gold.items()])
@@ -159,44 +162,89 @@ def split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def repair_values(
-    frame: pl.DataFrame, times: dict[str, str], money: dict[str, str], tz: ZoneInfo
+    rows: pl.DataFrame, times: dict[str, str], money: dict[str, str], tz: ZoneInfo
 ) -> pl.DataFrame:
     """Re-read, one by one, the times and amounts the fast vectorized layout left null.
 
-    `times` and `money` map raw column -> parsed column. A value that reads now fills its
+    Their raw text waits in `unparsed` (see `finish_query`). A value that reads now fills its
     parsed column; one that does not adds its reason to the row's `reason`.
     """
-    readers = [(raw, out, lambda v: parse_instant(v, tz)) for raw, out in times.items()]
-    readers += [(raw, out, parse_money) for raw, out in money.items()]
-    for raw, out, read in readers:
-        missed = frame.filter(pl.col(raw).is_not_null() & pl.col(out).is_null())
-        if missed.is_empty():
-            continue
-        fixes = []
-        for record_no, text in missed.select("record_no", raw).iter_rows():
+    positions = rows["unparsed"].is_not_null().arg_true()
+    pairs = {**times, **money}
+    if positions.is_empty() or not pairs:
+        return rows.drop("unparsed")
+    dtype = pl.Struct({raw: pl.String for raw in pairs})
+    raw_values = rows["unparsed"].gather(positions).str.json_decode(dtype).struct.unnest()
+    for raw, out in pairs.items():
+        read = parse_money if raw in money else (lambda v: parse_instant(v, tz))
+        read_ok, values, failed, reasons = [], [], [], []
+        current = rows[out].gather(positions)
+        for position, text, parsed in zip(positions, raw_values[raw], current, strict=True):
+            if text is None or parsed is not None:
+                continue
             try:
-                fixes.append((record_no, read(text), None))
+                values.append(read(text))
+                read_ok.append(position)
             except ValueError as exc:
-                fixes.append((record_no, None, f"{raw}: {exc}"))
-        frame = _apply_fixes(frame, out, fixes)
-    return frame
+                failed.append(position)
+                reasons.append(f"{raw}: {exc}")
+        column = rows[out].clone()
+        if read_ok:
+            column.scatter(read_ok, pl.Series(values, dtype=column.dtype))
+        rows = rows.with_columns(column, _add_reasons(rows["reason"], failed, reasons))
+    return rows.drop("unparsed")
 
 
-def _apply_fixes(frame: pl.DataFrame, out: str, fixes: list[tuple]) -> pl.DataFrame:
-    fixed = pl.DataFrame(
-        fixes,
-        schema={"record_no": pl.Int64, "_fixed": frame.schema[out], "_problem": pl.String},
-        orient="row",
-    )
-    reason = pl.concat_str(["reason", "_problem"], separator="; ", ignore_nulls=True)
-    return (
-        frame.join(fixed, on="record_no", how="left")
-        .with_columns(
-            pl.coalesce(out, "_fixed").alias(out),
-            pl.when(reason != "").then(reason).alias("reason"),
+def _add_reasons(reason: pl.Series, positions: list[int], reasons: list[str]) -> pl.Series:
+    if not positions:
+        return reason
+    before = reason.gather(positions).to_list()
+    merged = [r if b is None else f"{b}; {r}" for b, r in zip(before, reasons, strict=True)]
+    return reason.clone().scatter(positions, pl.Series(merged, dtype=pl.String))
+
+
+def finish_query(
+    frame: pl.LazyFrame,
+    problems: list[Problem],
+    drop: list[str],
+    times: dict[str, str],
+    money: dict[str, str],
+) -> pl.LazyFrame:
+    """Flag failed checks and drop the raw columns, so a big file collects small.
+
+    `bad` marks rows where a check failed and `evidence` keeps, for those rows only, the raw
+    values the checks read (as JSON); `unparsed` keeps the raw times and amounts the fast
+    layouts could not read. `drop` names the other raw columns no frame needs.
+    """
+    evidence = sorted({c for p in problems for c in p.columns})
+    bad = pl.any_horizontal([p.failed for p in problems]) if problems else pl.lit(False)
+    packed = pl.struct(evidence).struct.json_encode() if evidence else pl.lit("{}")
+    pairs = {**times, **money}
+    missed = [pl.col(raw).is_not_null() & pl.col(out).is_null() for raw, out in pairs.items()]
+    unparsed = pl.lit(None, dtype=pl.String)
+    if pairs:
+        raw_text = pl.struct([pl.col(raw) for raw in pairs]).struct.json_encode()
+        unparsed = pl.when(pl.any_horizontal(missed)).then(raw_text)
+    removed = {*drop, *evidence, *pairs, csvfiles.EXTRA}
+    return frame.with_columns(
+        bad.alias("bad"),
+        pl.when(bad).then(packed).alias("evidence"),
+        unparsed.alias("unparsed"),
+    ).drop(sorted(removed), strict=False)
+
+
+def explain_problems(rows: pl.DataFrame, problems: list[Problem]) -> pl.DataFrame:
+    """Replace `bad`/`evidence` by `reason`, worded for the bad rows only."""
+    reason = pl.Series("reason", [None] * rows.height, dtype=pl.String)
+    bad = rows["bad"].arg_true()
+    if not bad.is_empty():
+        evidence = sorted({c for p in problems for c in p.columns})
+        dtype = pl.Struct({c: pl.String for c in evidence})
+        subset = (
+            rows[bad].with_columns(pl.col("evidence").str.json_decode(dtype)).unnest("evidence")
         )
-        .drop("_fixed", "_problem")
-    )
+        reason.scatter(bad, subset.select(reasons_expr(problems)).to_series())
+    return rows.drop("bad", "evidence").with_columns(reason)
 
 
 def value_columns(
@@ -222,10 +270,12 @@ def collect_rows(
     table: CsvTable,
     frame: pl.LazyFrame,
     fmt: str,
+    problems: list[Problem],
     times: dict[str, str],
     money: dict[str, str],
     tz: str,
 ) -> pl.DataFrame:
-    """Run the importer's query, then re-read the values the fast layouts could not."""
-    rows = csvfiles.collect(table, frame, fmt)
+    """Run the importer's query (checks flagged, raw columns dropped), word the reasons of
+    bad rows, then re-read the values the fast layouts could not."""
+    rows = explain_problems(csvfiles.collect(table, frame, fmt), problems)
     return repair_values(rows, times, money, zone(tz))

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -181,14 +182,6 @@ def attributes_json(row: Mapping[str, Any], columns: Mapping[str, str]) -> str |
     return json.dumps(found, sort_keys=True, ensure_ascii=False) if found else None
 
 
-def status_reason(value: Any, column: str, accepted: Mapping[str, str]) -> str:
-    """The reject reason for a status the importer does not know."""
-    return (
-        f"{column} {value!r} is not a status Crowdmeter knows; accepted values: "
-        f"{', '.join(accepted)}"
-    )
-
-
 # --- Polars expressions (vectorized CSV formats) ------------------------------------------
 #
 # Times and money are parsed with one fast layout per column, chosen from a sample of its
@@ -257,31 +250,45 @@ def money_expr(column: str) -> pl.Expr:
     return pl.when(amount >= 0).then(amount)
 
 
-def required_problem_expr(column: str) -> pl.Expr:
-    """A reject reason where a required column is empty (or the row is too short to hold it)."""
-    return pl.when(pl.col(column).is_null()).then(
-        pl.lit(f"{column} is empty (or the row is shorter than the header)")
+@dataclass(frozen=True)
+class Problem:
+    """One check on vectorized rows: where it fails, and the reason to give there.
+
+    `columns` names the raw columns the check reads; they are kept only for failing rows.
+    """
+
+    failed: pl.Expr
+    reason: pl.Expr
+    columns: tuple[str, ...] = ()
+
+
+def required_problem(column: str) -> Problem:
+    """A required column is empty (or the row is too short to hold it)."""
+    return Problem(
+        pl.col(column).is_null(),
+        pl.lit(f"{column} is empty (or the row is shorter than the header)"),
+        (column,),
     )
 
 
-def status_problem_expr(column: str, mapped: str, accepted: Mapping[str, str]) -> pl.Expr:
-    """A reject reason where `column` holds a status missing from `accepted`."""
+def status_problem(column: str, mapped: str, accepted: Mapping[str, str]) -> Problem:
+    """`column` holds a status missing from `accepted` (its mapping `mapped` is null)."""
     raw = pl.col(column)
-    return pl.when(raw.is_not_null() & pl.col(mapped).is_null()).then(
-        pl.format(
-            "{} {} is not a status Crowdmeter knows; accepted values: {}",
-            pl.lit(column),
-            _quoted(raw),
-            pl.lit(", ".join(accepted)),
-        )
+    reason = pl.format(
+        "{} {} is not a status Crowdmeter knows; accepted values: {}",
+        pl.lit(column),
+        _quoted(raw),
+        pl.lit(", ".join(accepted)),
     )
+    return Problem(raw.is_not_null() & pl.col(mapped).is_null(), reason, (column,))
 
 
-def reasons_expr(problems: list[pl.Expr]) -> pl.Expr:
-    """All problems of a row joined by '; ', or null when there are none."""
+def reasons_expr(problems: list[Problem]) -> pl.Expr:
+    """All failed checks of a row joined by '; ', or null when there are none."""
     if not problems:
         return pl.lit(None, dtype=pl.String)
-    joined = pl.concat_str(problems, separator="; ", ignore_nulls=True)
+    parts = [pl.when(p.failed).then(p.reason) for p in problems]
+    joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined != "").then(joined)
 
 

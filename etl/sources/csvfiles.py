@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from etl.sources.base import UnreadableFile
+from etl.sources.common import Problem
 
 EXTRA = "__extra__"
 RECORD_NO = "record_no"
@@ -116,13 +117,15 @@ def sample_values(table: CsvTable, columns: list[str], rows: int = 200) -> dict[
     return {c: head[c].drop_nulls().to_list() for c in present}
 
 
-def too_long_problem_expr(header: list[str]) -> pl.Expr:
-    """A reject reason for rows holding values past the last header column."""
-    return pl.when(pl.col(EXTRA).is_not_null()).then(
+def too_long_problem(header: list[str]) -> Problem:
+    """Rows holding values past the last header column."""
+    return Problem(
+        pl.col(EXTRA).is_not_null(),
         pl.lit(
             f"the row has more fields than the header's {len(header)} columns; "
             "an unquoted separator inside a value usually causes this"
-        )
+        ),
+        (EXTRA,),
     )
 
 

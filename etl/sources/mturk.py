@@ -21,6 +21,7 @@ from etl.sources.canonical import (
     attribute_notes,
     collect_rows,
     column_or_null,
+    finish_query,
     items_frame,
     raw_columns,
     split_rejects,
@@ -28,10 +29,10 @@ from etl.sources.canonical import (
     workers_frame,
 )
 from etl.sources.common import (
+    Problem,
     platform_name,
-    reasons_expr,
-    required_problem_expr,
-    status_problem_expr,
+    required_problem,
+    status_problem,
     zone,
 )
 
@@ -63,9 +64,8 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     attributes = attribute_columns(source)
     wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
-    frame = collect_rows(
-        table, _canonical(table, platform, options), FORMAT, TIMES, MONEY, source.timezone
-    )
+    query, problems = _canonical(table, platform, options)
+    frame = collect_rows(table, query, FORMAT, problems, TIMES, MONEY, source.timezone)
     good, rejected = split_rejects(frame)
     good, annotations, blob_rejects = _annotations(good, table.header)
     rejects = pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects])
@@ -85,8 +85,10 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     )
 
 
-def _canonical(table: csvfiles.CsvTable, platform: str, options: SourceOptions) -> pl.LazyFrame:
-    """The wanted columns plus parsed times, money, status, project and a reject reason."""
+def _canonical(
+    table: csvfiles.CsvTable, platform: str, options: SourceOptions
+) -> tuple[pl.LazyFrame, list[Problem]]:
+    """The query for canonical columns (times, money, status, project parsed) and its checks."""
     header = table.header
     batch = column_or_null(header, "RequesterAnnotation").str.extract(r"BatchId:(\d+)", 1)
     project = pl.coalesce(
@@ -103,15 +105,17 @@ def _canonical(table: csvfiles.CsvTable, platform: str, options: SourceOptions) 
         status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
         *value_columns(table, TIMES, MONEY, tz),
     )
-    problems = [required_problem_expr(name) for name in REQUIRED]
+    problems = [required_problem(name) for name in REQUIRED]
     problems += [
-        pl.when(pl.col("project_id").is_null()).then(
-            pl.lit("HITTypeId is empty and no BatchId is given: pass --project")
+        Problem(
+            pl.col("project_id").is_null(),
+            pl.lit("HITTypeId is empty and no BatchId is given: pass --project"),
         ),
-        status_problem_expr("AssignmentStatus", "status", STATUSES),
-        csvfiles.too_long_problem_expr(header),
+        status_problem("AssignmentStatus", "status", STATUSES),
+        csvfiles.too_long_problem(header),
     ]
-    return frame.with_columns(reasons_expr(problems).alias("reason"))
+    drop = ["HITTypeId", "RequesterAnnotation"]
+    return finish_query(frame, problems, drop, TIMES, MONEY), problems
 
 
 def _annotations(

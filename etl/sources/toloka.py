@@ -21,6 +21,7 @@ from etl.sources.canonical import (
     attribute_notes,
     collect_rows,
     column_or_null,
+    finish_query,
     gold_value_expr,
     items_frame,
     raw_columns,
@@ -29,11 +30,11 @@ from etl.sources.canonical import (
     workers_frame,
 )
 from etl.sources.common import (
+    Problem,
     file_stem,
     platform_name,
-    reasons_expr,
-    required_problem_expr,
-    status_problem_expr,
+    required_problem,
+    status_problem,
     zone,
 )
 
@@ -62,6 +63,7 @@ TIMES = {
     "ASSIGNMENT:rejected": "rejected_at",
 }
 MONEY = {"ASSIGNMENT:reward": "page_reward"}
+USED = {*REQUIRED, "ASSIGNMENT:link", *TIMES, *MONEY}
 POOL_IN_NAME = re.compile(r"pool_(\d+)")
 POOL_IN_LINK = r"/task/(\d+)/"
 
@@ -76,10 +78,10 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     source = options.source
     zone(source.timezone)
     attributes = attribute_columns(source)
-    wanted = lambda c: c.startswith((ASSIGNMENT, OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
+    wanted = lambda c: c in USED or c.startswith((OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted)
-    query = _canonical(table, path, platform, options)
-    frame = collect_rows(table, query, FORMAT, TIMES, MONEY, source.timezone)
+    query, problems = _canonical(table, path, platform, options)
+    frame = collect_rows(table, query, FORMAT, problems, TIMES, MONEY, source.timezone)
     good, rejected = split_rejects(frame)
     good = good.with_columns(_reward_share().alias("reward"))
     outputs = {c[len(OUTPUT) :]: c for c in table.header if c.startswith(OUTPUT)}
@@ -113,7 +115,8 @@ def _project(path: Path, options: SourceOptions, header: list[str]) -> pl.Expr:
 
 def _canonical(
     table: csvfiles.CsvTable, path: Path, platform: str, options: SourceOptions
-) -> pl.LazyFrame:
+) -> tuple[pl.LazyFrame, list[Problem]]:
+    """The query for canonical columns (times, reward, status, gold parsed) and its checks."""
     header = table.header
     golden = [pl.col(c).is_not_null() for c in header if c.startswith(GOLDEN)]
     status = pl.col("ASSIGNMENT:status").str.strip_chars().str.to_uppercase()
@@ -128,29 +131,33 @@ def _canonical(
         ).alias("assignment_uid"),
         _project(path, options, header).alias("project_id"),
         pl.col("ASSIGNMENT:task_id").alias("item_id"),
+        pl.col("ASSIGNMENT:assignment_id").alias("page"),
         pl.col("ASSIGNMENT:worker_id").str.strip_chars().alias("worker_id"),
         status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
         (pl.any_horizontal(golden) if golden else pl.lit(False)).alias("is_gold"),
         *value_columns(table, TIMES, MONEY, options.source.timezone),
     )
-    problems = [required_problem_expr(name) for name in REQUIRED]
+    active = pl.lit(
+        "ASSIGNMENT:status 'ACTIVE': the task is still being worked on; export the pool "
+        "again once it is submitted"
+    )
+    known = status_problem("ASSIGNMENT:status", "status", STATUSES)
+    problems = [required_problem(name) for name in REQUIRED]
     problems += [
-        pl.when(status == "ACTIVE")
-        .then(
-            pl.lit(
-                "ASSIGNMENT:status 'ACTIVE': the task is still being worked on; export "
-                "the pool again once it is submitted"
-            )
-        )
-        .otherwise(status_problem_expr("ASSIGNMENT:status", "status", STATUSES)),
-        csvfiles.too_long_problem_expr(header),
+        Problem(
+            known.failed,
+            pl.when(status == "ACTIVE").then(active).otherwise(known.reason),
+            known.columns,
+        ),
+        csvfiles.too_long_problem(header),
     ]
-    return frame.with_columns(reasons_expr(problems).alias("reason"))
+    drop = ["ASSIGNMENT:task_id", "ASSIGNMENT:worker_id", "ASSIGNMENT:status", "ASSIGNMENT:link"]
+    return finish_query(frame, problems, drop, TIMES, MONEY), problems
 
 
 def _reward_share() -> pl.Expr:
     """The page's reward split evenly over its tasks, the rounding remainder on the first."""
-    page = "ASSIGNMENT:assignment_id"
+    page = "page"
     tasks = pl.len().over(page)
     micro = (pl.col("page_reward") * 1_000_000).cast(pl.Int64)
     share = micro // tasks
