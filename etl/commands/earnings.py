@@ -111,8 +111,12 @@ def collect_earnings(
     workers: list[str] | None,
     by: list[str],
     skip_below: float | None = None,
+    views: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Everything `earnings` shows, as plain data (also the content of the HTML report)."""
+    """Everything `earnings` shows, as plain data (also the content of the HTML report).
+
+    `views` asks for more groupings of the same rows (name -> columns), under "views".
+    """
     from etl.marts_earnings import (
         floor_check,
         ledger_for,
@@ -132,7 +136,11 @@ def collect_earnings(
         read_pay_inputs(reader.frame, ids), settings.reporting_currency
     )
     ledger = ledger_for(inputs, settings)
-    rows = with_delays(summarise_wages(ledger, by), inputs, by)
+
+    def wage_rows(columns: list[str]) -> list[dict[str, Any]]:
+        grouped = with_delays(summarise_wages(ledger, columns), inputs, columns)
+        return [wage_row(r, columns) for r in grouped.iter_rows(named=True)]
+
     total = summarise_wages(ledger, []).hstack(
         payment_delays(inputs.assignments, inputs.earnings, [])
     )
@@ -143,9 +151,10 @@ def collect_earnings(
         "session_gap_minutes": settings.session_gap_minutes,
         "by": by,
         "workers": [{"worker": w, "pseudonym": p} for w, p in (chosen or {}).items()],
-        "rows": [wage_row(r, by) for r in rows.iter_rows(named=True)],
+        "rows": wage_rows(by),
         "total": wage_row(total.row(0, named=True), []) if total.height else None,
         "notes": notes,
+        "views": {name: wage_rows(columns) for name, columns in (views or {}).items()},
     }
     unattributed = unattributed_by_worker(inputs.time_entries)
     payload["unattributed"] = {
