@@ -77,7 +77,7 @@ def day_sessions(
     long_session = np.repeat(long_day, n_sessions)
     minutes = np.where(
         long_session,
-        rng.normal(150, 10, len(who)),
+        rng.normal(165, 10, len(who)),
         rng.lognormal(np.log(workers.session_minutes[who]), 0.45),
     )
     breaks = np.where(long_session, rng.uniform(15, 40, len(who)), rng.uniform(20, 180, len(who)))

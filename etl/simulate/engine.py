@@ -62,28 +62,19 @@ class Ledger:
     def history(self) -> dict[str, np.ndarray]:
         return self.counts
 
-    def add_sessions(self, population: Population, slots: Slots, week: int, platform: str) -> None:
-        """Session time per worker and week, and freelancers' sessions for their Toggl logs."""
-        if not len(slots.session):
-            return
-        bounds = (
-            pl.DataFrame(
-                {
-                    "session": slots.session,
-                    "worker": slots.worker,
-                    "project": slots.project,
-                    "start": slots.start,
-                    "end": slots.end,
-                }
-            )
-            .group_by("session", "worker", "project")
-            .agg(pl.col("start").min(), pl.col("end").max())
-            .sort("session")
-        )
+    def add_sessions(self, population: Population, frame: pl.DataFrame, week: int) -> None:
+        """Hours worked per worker and week, and freelancers' sessions for their Toggl logs,
+        from the attempts as written."""
+        worked = worked_stretches(frame)
         np.add.at(
             self.weekly_seconds[:, min(week, self.n_weeks - 1)],
-            bounds["worker"].to_numpy(),
-            (bounds["end"] - bounds["start"]).to_numpy(),
+            worked["worker"].to_numpy(),
+            (worked["end"] - worked["start"]).to_numpy(),
+        )
+        bounds = (
+            frame.group_by("session", "worker")
+            .agg(pl.col("start").min(), pl.col("submit").max().alias("end"))
+            .sort("session", "worker")
         )
         person = population.workers.person[bounds["worker"].to_numpy()]
         mine = bounds.filter(pl.Series(person >= 0))
@@ -91,7 +82,8 @@ class Ledger:
             self.freelance_sessions.append(
                 mine.with_columns(
                     person=pl.Series(population.workers.person[mine["worker"].to_numpy()]),
-                    platform=pl.lit(platform),
+                    project=pl.lit(int(frame["project"][0])),
+                    platform=pl.lit(PROJECTS[int(frame["project"][0])].platform),
                 ).drop("session")
             )
 
@@ -165,6 +157,25 @@ class Ledger:
         )
 
 
+def worked_stretches(frame: pl.DataFrame, gap_seconds: float = 60.0) -> pl.DataFrame:
+    """Stretches of work per worker as docs/METRICS.md defines sessions: task intervals as the
+    export records them (Toloka: whole suites), merged while the next starts within
+    `gap_seconds` of the latest end so far."""
+    if "suite_start" in frame.columns:
+        intervals = frame.select("worker", start="suite_start", end="suite_submit").unique()
+    else:
+        intervals = frame.select("worker", "start", end="submit")
+    latest = pl.col("end").cum_max().shift(1).over("worker")
+    return (
+        intervals.sort("worker", "start", "end")
+        .with_columns(new=(pl.col("start") > latest + gap_seconds).fill_null(True))
+        .with_columns(stretch=pl.col("new").cum_sum().over("worker"))
+        .group_by("worker", "stretch")
+        .agg(pl.col("start").min(), pl.col("end").max())
+        .sort("worker", "stretch")
+    )
+
+
 def run_days(population: Population, out: Path, seed: int) -> Ledger:
     """Simulate every day and stream the platform exports into `out`."""
     timeline = Timeline(population.first_day)
@@ -183,7 +194,6 @@ def run_days(population: Population, out: Path, seed: int) -> Ledger:
             members = np.flatnonzero(workers.projects[:, on_platform].any(axis=1))
             sessions = day_sessions(workers, members, day, weekday, week, rng)
             slots = session_slots(workers, sessions, rng)
-            ledger.add_sessions(population, slots, week, platform)
             for p in on_platform:
                 for stream, part in enumerate(_streams(workers, slots, p)):
                     frame, items = project_day(
@@ -193,7 +203,9 @@ def run_days(population: Population, out: Path, seed: int) -> Ledger:
                     daily = ledger.items_per_day.setdefault((p, stream), np.zeros(DAYS, int))
                     daily[day] += len(items.truth)
                     if frame.height:
+                        frame = frame.with_columns(project=pl.lit(p))
                         ledger.add(population, PROJECTS[p], frame)
+                        ledger.add_sessions(population, frame, week)
                         writer.write(PROJECTS[p], frame, ledger.history)
     _write_survey(writers["mturk"], population)
     for writer in writers.values():

@@ -1,8 +1,8 @@
 """What each task attempt produced: which item, which answer, and what the requester decided.
 
-Items are handed out per project and day: the day's task slots, in time order, are dealt to
-`labels_per_item` replicas of each item (slot r gets item r mod G), so an item's labels come
-from different hours of the day, as they do when a batch is open all day.
+Items are handed out per project and day: the day's task slots are dealt round-robin to
+`labels_per_item` replicas of each item, so an item's labels come from different workers at
+different hours of the day, as they do when a batch is open all day.
 """
 
 from __future__ import annotations
@@ -49,15 +49,17 @@ def open_items(project: Project, first: int, count: int, rng: np.random.Generato
 
 
 def deal_items(slots: Slots, labels_per_item: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(slot rows kept, local item number of each, items opened), one label per worker and item."""
-    order = np.lexsort((slots.worker, slots.start))
-    n_items = len(order) // labels_per_item
-    kept = order[: n_items * labels_per_item]
-    local = np.arange(len(kept)) % max(n_items, 1)
-    # A worker who drew two replicas of one item keeps only the first (platforms forbid both).
-    _, first = np.unique(local.astype(np.int64) * 10**9 + slots.worker[kept], return_index=True)
-    first.sort()
-    return kept[first], local[first], n_items
+    """(slot rows kept, local item number of each, items opened), one label per worker and item.
+
+    Slots in worker order are dealt round-robin over ceil(N / k) items, so each worker's tasks go
+    to consecutive items (as when working through a batch), never twice to one item. A worker
+    doing over 1/k of the day's tasks opens more items, which then get fewer labels each.
+    """
+    order = np.lexsort((slots.start, slots.worker))
+    busiest = np.bincount(slots.worker).max() if len(order) else 0
+    n_items = max(-(-len(order) // labels_per_item), int(busiest))
+    local = np.arange(len(order)) % max(n_items, 1)
+    return order, local, n_items
 
 
 def answers(

@@ -160,7 +160,8 @@ def label_bias(ledger: Ledger) -> dict[str, Any]:
 
 
 def overwork(population: Population, ledger: Ledger) -> dict[str, Any]:
-    """Weekly session hours (Monday weeks, UTC) of the overworked, and the most anyone else did."""
+    """Weekly hours (sessions merged over gaps of a minute or less, Monday weeks, UTC) of the
+    overworked, and the most anyone else worked in a week."""
     w = population.workers
     first_monday = population.first_day - timedelta(days=population.first_day.weekday())
     hours = ledger.weekly_seconds / 3600
@@ -176,6 +177,7 @@ def overwork(population: Population, ledger: Ledger) -> dict[str, Any]:
     return {
         "threshold_hours": 48,
         "week_starts": "Monday, UTC",
+        "hours_are": "session time: task intervals as exported, merged across gaps <= 1 minute",
         "workers": workers,
         "max_weekly_hours_of_others": round(float(others.max()), 1),
     }

@@ -71,7 +71,7 @@ def write_plans(out: Path, population: Population, ledger: Ledger) -> dict[str, 
         targets = {
             "Pilot": int(0.9 * done[MILESTONE_DAYS["Pilot"]]),
             "Main batch": int(
-                0.97 * early_rate * (MILESTONE_DAYS["Main batch"] + 1)
+                early_rate * (MILESTONE_DAYS["Main batch"] + 1)
                 if slipping
                 else 0.9 * done[MILESTONE_DAYS["Main batch"]]
             ),

@@ -1,0 +1,158 @@
+"""Known answers: the metrics find what the simulator planted (truth.json), from the warehouse
+an ordinary ingest of the simulated exports builds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from etl.load import ingest
+from etl.pseudonym import pseudonymise
+from etl.reader import SnapshotReader
+from etl.settings import load_settings
+from etl.simulate import simulate
+from metrics.pay import effective_wages, payment_delays
+from metrics.quality import gold_accuracy
+from metrics.sessions import sessions
+
+KEY = "known-answer-key"
+SCALE = 0.5  # enough workers per group for the planted effects, small enough for seconds
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, SnapshotReader]:
+    """One simulated workforce, ingested like the demo does it."""
+    root = tmp_path_factory.mktemp("known")
+    truth = simulate(root / "exports", seed=7, scale=SCALE).as_dict()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CROWDMETER_PSEUDONYM_KEY", KEY)
+    settings = load_settings(root / "exports" / "config.toml", data_dir=root / "data")
+    report = ingest(settings, [root / "exports" / f["path"] for f in truth["files"]])
+    mp.undo()
+    assert report.status == "succeeded"
+    return truth, SnapshotReader(settings)
+
+
+def pseudonym(ref: dict) -> str:
+    return pseudonymise(ref["platform"], ref["raw_id"], KEY.encode())
+
+
+def test_weak_annotators_are_at_the_bottom_of_gold_accuracy(world):
+    truth, reader = world
+    answers = reader.frame(
+        """SELECT a.platform, a.worker_id AS coder, n.value,
+                  coalesce(n.gold_value, i.gold_value) AS gold
+           FROM assignments a JOIN annotations n USING (assignment_uid)
+           LEFT JOIN items i USING (platform, project_id, item_id)
+           WHERE a.platform IN ('toloka', 'appen')"""
+    )
+    table = gold_accuracy(answers, by=["platform", "coder"]).filter(pl.col("n_gold") >= 30)
+    planted = truth["planted"]["weak_annotators"]
+    for platform in ("toloka", "appen"):
+        weak = {pseudonym(w) for w in planted if w["platform"] == platform}
+        ranked = table.filter(pl.col("platform") == platform).sort("accuracy")
+        assert set(ranked["coder"].head(len(weak))) == weak
+        floor = truth["planted"]["regular_gold_accuracy_floor"][platform]
+        assert ranked.filter(~pl.col("coder").is_in(list(weak)))["accuracy"].min() == (
+            pytest.approx(floor, abs=0.02)
+        )
+    found = dict(zip(table["coder"], table["accuracy"], strict=True))
+    for w in planted:
+        assert found[pseudonym(w)] == pytest.approx(w["realized_gold_accuracy"], abs=0.02)
+
+
+def test_late_platform_has_the_planted_payment_delay(world):
+    truth, reader = world
+    late = truth["planted"]["late_platform"]
+    delays = payment_delays(
+        reader.frame("SELECT * FROM assignments"),
+        reader.frame("SELECT * FROM earnings"),
+        by=["platform"],
+    )
+    median = {
+        platform: days
+        for platform, days in zip(delays["platform"], delays["median_delay_days"], strict=True)
+        if days is not None
+    }
+    assert median[late["platform"]] == max(median.values())
+    for platform, days in late["realized_median_delay_days"].items():
+        assert median[platform] == pytest.approx(days, abs=1.0)
+    low, _ = late["planted_delay_days"][late["platform"]]
+    assert median[late["platform"]] >= low
+
+
+def test_overworked_weeks_are_found_from_sessions(world):
+    truth, reader = world
+    work = reader.frame(
+        "SELECT worker_id, platform, started_at, submitted_at, active_seconds FROM assignments"
+        " WHERE platform IN ('mturk', 'toloka')"
+    )
+    weekly = (
+        sessions(work, gap_minutes=1.0)
+        .with_columns(week=pl.col("started_at").dt.truncate("1w").dt.date())
+        .group_by("worker_id", "week")
+        .agg(hours=pl.col("seconds").sum() / 3600)
+    )
+    over = weekly.filter(pl.col("hours") > 48)
+    planted = truth["planted"]["overwork"]["workers"]
+    expected = {(pseudonym(w), week) for w in planted for week in w["weeks_over_48h"]}
+    found = {(worker, week.isoformat()) for worker, week in over.select("worker_id", "week").rows()}
+    assert found == expected
+
+
+def test_demo_freelancer_wages_match_the_truth(world):
+    truth, reader = world
+    freelancer = truth["demo_freelancer"]
+    ids = [pseudonymise(p, raw, KEY.encode()) for p, raw in freelancer["ids"].items()]
+    params = [ids]
+    where = "WHERE list_contains(?, worker_id)"
+    wages = effective_wages(
+        reader.frame(f"SELECT * FROM assignments {where}", params),
+        reader.frame(f"SELECT * FROM time_entries {where}", params),
+        reader.frame(f"SELECT * FROM earnings {where}", params),
+        reader.frame("SELECT currency, day, usd_per_unit FROM fx_rates"),
+        {p["platform"]: p["worker_fee_rate"] for p in truth["platforms"]},
+        by=["platform"],
+        gap_minutes=1.0,
+        reporting_currency="USD",
+    )
+    found = {row["platform"]: row for row in wages.iter_rows(named=True)}
+    for platform, expected in freelancer["expected"].items():
+        row = found[platform]
+        assert row["net_earnings"] == pytest.approx(expected["earnings"], rel=0.01), platform
+        assert row["paid_time_wage"] == pytest.approx(
+            expected["paid_time_hourly_wage"], rel=0.03
+        ), platform
+        assert row["effective_wage"] == pytest.approx(
+            expected["effective_hourly_wage"], rel=0.05
+        ), platform
+
+
+def test_slipping_project_is_behind_its_milestone(world):
+    truth, reader = world
+    slip = truth["planted"]["slipping_project"]
+    done = reader.frame(
+        """SELECT count(DISTINCT item_id)::BIGINT AS items FROM assignments
+           WHERE platform = ? AND project_id = ? AND submitted_at < ?::DATE + 1""",
+        [slip["platform"], slip["project_id"], slip["due_on"]],
+    ).item()
+    target = reader.frame(
+        "SELECT target_items FROM milestones WHERE platform = ? AND project_id = ? AND name = ?",
+        [slip["platform"], slip["project_id"], slip["milestone"]],
+    ).item()
+    assert target == slip["target_items"]
+    assert done == pytest.approx(slip["items_done_by_due"], rel=0.01)
+    assert done < 0.95 * target
+
+
+def test_exports_match_the_truth_files(world):
+    truth, reader = world
+    files = reader.frame("SELECT path, rows_rejected, status FROM etl_files")
+    assert files["rows_rejected"].sum() == 0
+    assert set(files["status"]) == {"loaded"}
+    assert len(files) == len(truth["files"])
+    assert all(Path(p).name for p in files["path"])
+    assert json.dumps(truth["planted"])  # truth.json stays plain JSON
