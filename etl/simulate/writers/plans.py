@@ -76,7 +76,7 @@ def write_plans(out: Path, population: Population, ledger: Ledger) -> dict[str, 
                 else 0.9 * done[MILESTONE_DAYS["Main batch"]]
             ),
             "Final delivery": int(
-                (0.97 * early_rate if slipping else 0.9 * steady_rate) * PLAN_DAYS
+                (early_rate if slipping else 0.9 * steady_rate) * PLAN_DAYS
             ),
         }
         for name, due in MILESTONE_DAYS.items():
