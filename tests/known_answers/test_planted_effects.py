@@ -156,3 +156,55 @@ def test_exports_match_the_truth_files(world):
     assert len(files) == len(truth["files"])
     assert all(Path(p).name for p in files["path"])
     assert json.dumps(truth["planted"])  # truth.json stays plain JSON
+
+
+def test_pay_gap_by_self_reported_gender_is_the_planted_one(world):
+    truth, reader = world
+    gap = truth["planted"]["pay_gap"]
+    ledger_inputs = {
+        name: reader.frame(f"SELECT * FROM {name} WHERE platform = 'mturk'")
+        for name in ("assignments", "time_entries", "earnings")
+    }
+    wages = effective_wages(
+        ledger_inputs["assignments"],
+        ledger_inputs["time_entries"],
+        ledger_inputs["earnings"],
+        reader.frame("SELECT currency, day, usd_per_unit FROM fx_rates"),
+        {"mturk": 0.0},
+        by=["worker_id"],
+        gap_minutes=1.0,
+        reporting_currency="USD",
+    )
+    groups = reader.frame(
+        f"SELECT worker_id, attributes->>'{gap['attribute']}' AS grp FROM workers"
+        " WHERE platform = 'mturk'"
+    )
+    medians = (
+        wages.join(groups, on="worker_id")
+        .filter(pl.col("paid_time_wage").is_not_null())
+        .group_by("grp")
+        .agg(pl.col("paid_time_wage").median(), pl.len().alias("workers"))
+    )
+    median = dict(zip(medians["grp"], medians["paid_time_wage"], strict=True))
+    ratio = median[gap["group"]] / median[gap["reference_group"]]
+    assert ratio == pytest.approx(gap["realized_paid_time_median_wage_ratio"], abs=0.01)
+    assert ratio == pytest.approx(gap["planted_median_wage_ratio"], abs=0.1)
+
+
+def test_label_bias_against_the_dialect_group_shows_on_gold(world):
+    truth, reader = world
+    bias = truth["planted"]["label_bias"]
+    answers = reader.frame(
+        f"""SELECT i.attributes->>'{bias["attribute"]}' AS grp, n.value, i.gold_value AS gold
+            FROM assignments a JOIN annotations n USING (assignment_uid)
+            JOIN items i USING (platform, project_id, item_id)
+            WHERE a.platform = ? AND i.gold_value = 'not_toxic'""",
+        [bias["platform"]],
+    )
+    table = gold_accuracy(answers, by=["grp"])
+    rows = {r["grp"]: r for r in table.iter_rows(named=True)}
+    targeted, others = rows[bias["group"]], rows["sae"]
+    assert targeted["ci_high"] < others["ci_low"]  # more false "toxic" for the dialect group
+    for group, row in rows.items():
+        false_positive = bias["realized_false_positive_rate"][group]
+        assert 1 - row["ci_high"] <= false_positive <= 1 - row["ci_low"], group
