@@ -458,13 +458,14 @@ class _UnitSums:
 
     def totals(self, weights: np.ndarray | None) -> dict[str, np.ndarray]:
         """Each block summed over units: shape (1, width) unweighted, (batch, width) weighted."""
-        out = {}
-        for name, (_, cols, vals, width) in self.blocks.items():
-            if weights is None:
-                out[name] = np.bincount(cols, weights=vals, minlength=width)[None, :]
-            else:
-                out[name] = np.asarray(self._matrix(name) @ weights.T).T
-        return out
+        if weights is None:
+            return {
+                name: np.bincount(cols, weights=vals, minlength=width)[None, :]
+                for name, (_, cols, vals, width) in self.blocks.items()
+            }
+        # (width x units) @ (units x batch), with a unit's weights side by side in memory
+        by_unit = np.ascontiguousarray(weights.T)
+        return {name: np.asarray(self._matrix(name) @ by_unit).T for name in self.blocks}
 
     def _matrix(self, name: str) -> sp.csr_matrix:
         if name not in self._matrices:

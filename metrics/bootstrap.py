@@ -32,7 +32,7 @@ def resample_weights(
     done = 0
     while done < samples:
         size = min(batch, samples - done)
-        draws = rng.integers(0, n_units, size=(size, n_units))
+        draws = rng.integers(0, n_units, size=(size, n_units), dtype=np.int64)
         # one bincount over offset draws fills the whole batch at once
         offsets = (np.arange(size) * n_units)[:, None]
         counts = np.bincount((draws + offsets).ravel(), minlength=size * n_units)

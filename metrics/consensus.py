@@ -303,13 +303,17 @@ def dawid_skene(
     posteriors = votes / votes.sum(axis=1, keepdims=True)
     priors = posteriors.mean(axis=0)
     errors = _m_step(by_coder, posteriors, said)
+    # log P(class) + sum of log P(rating | class): the E-step of the next round and the
+    # bound of this one share it, so it is computed once per round
+    joint = _log_joint(answers, priors, errors)
     history: list[float] = []
     loss = -np.inf
     for _ in range(n_iter):
-        posteriors = _e_step(answers, priors, errors)
+        posteriors = _e_step(joint)
         priors = posteriors.mean(axis=0)
         errors = _m_step(by_coder, posteriors, said)
-        new_loss = _evidence_lower_bound(answers, posteriors, priors, errors) / len(coder_label)
+        joint = _log_joint(answers, priors, errors)
+        new_loss = _evidence_lower_bound(posteriors, joint) / len(coder_label)
         history.append(new_loss)
         if tol is not None and new_loss - loss < tol:
             break
@@ -336,23 +340,19 @@ def _m_step(by_coder: sp.csr_matrix, posteriors: np.ndarray, said: np.ndarray) -
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def _log_errors(errors: np.ndarray) -> np.ndarray:
+def _log_joint(answers: sp.csr_matrix, priors: np.ndarray, errors: np.ndarray) -> np.ndarray:
     g, q, _ = errors.shape
     # labels a coder never gave are never looked up; 1 keeps their log finite
-    return np.log(np.where(errors > 0, errors, 1.0)).reshape(g * q, q)
+    log_errors = np.log(np.where(errors > 0, errors, 1.0)).reshape(g * q, q)
+    return np.log(np.maximum(priors, EPS)) + answers @ log_errors
 
 
-def _e_step(answers: sp.csr_matrix, priors: np.ndarray, errors: np.ndarray) -> np.ndarray:
-    log_likelihood = np.log(np.maximum(priors, EPS)) + answers @ _log_errors(errors)
-    log_likelihood -= log_likelihood.max(axis=1, keepdims=True)
-    likelihood = np.exp(log_likelihood)
+def _e_step(joint: np.ndarray) -> np.ndarray:
+    likelihood = np.exp(joint - joint.max(axis=1, keepdims=True))
     return likelihood / likelihood.sum(axis=1, keepdims=True)
 
 
-def _evidence_lower_bound(
-    answers: sp.csr_matrix, posteriors: np.ndarray, priors: np.ndarray, errors: np.ndarray
-) -> float:
+def _evidence_lower_bound(posteriors: np.ndarray, joint: np.ndarray) -> float:
     # E_q[log p(ratings, classes)] + H(q); the prior enters once per unit
-    joint = np.log(np.maximum(priors, EPS)) + answers @ _log_errors(errors)
     clipped = np.maximum(posteriors, EPS)
     return float((posteriors * joint).sum() - (clipped * np.log(clipped)).sum())
