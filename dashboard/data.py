@@ -373,6 +373,48 @@ class ScopedData:
             where.params,
         )
 
+    # -- earnings ---------------------------------------------------------------------------
+
+    def earnings_ledger(self, filters: Filters) -> pl.DataFrame:
+        """Additive pay rows (worker, platform, project, task type, day) in the viewer's scope."""
+        where = self.scope(filters)
+        return self.frame(
+            f"SELECT * EXCLUDE (currency) FROM mart_earnings_ledger {where.sql} "
+            "ORDER BY worker_id, platform, day, project_id, task_type",
+            where.params,
+        )
+
+    def worker_pay_table(self, table: str, filters: Filters) -> pl.DataFrame:
+        """Whole-period per-worker pay rows (by_worker, fairpay, skiplist) of admins and
+        freelancers; they carry no project, so managers are not given them."""
+        if table not in ("by_worker", "fairpay", "skiplist"):
+            raise NotAllowed(f"No per-worker pay table {table!r}.")
+        self.require_per_worker()
+        if self.viewer.role == "manager":
+            raise NotAllowed("Per-worker pay across all projects is not open to managers.")
+        where = self.scope(Filters(), day=None, project=False)
+        if filters.platforms:
+            where.add(
+                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
+            )
+        return self.frame(
+            f"SELECT * FROM mart_earnings_{table} {where.sql} ORDER BY platform, worker_id",
+            where.params,
+        )
+
+    def platform_pay_delays(self, filters: Filters) -> pl.DataFrame:
+        """Payment delays and unpaid work per platform, over all workers (an aggregate)."""
+        if self.viewer.role not in ("admin", "auditor"):
+            raise NotAllowed("Platform-wide payment figures are for admins and auditors.")
+        where = Where()
+        if filters.platforms:
+            where.add(
+                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
+            )
+        return self.frame(
+            f"SELECT * FROM mart_earnings_delays {where.sql} ORDER BY platform", where.params
+        )
+
     # -- pipeline ---------------------------------------------------------------------------
 
     def _file_scope(self, filters: Filters) -> Where:

@@ -26,7 +26,7 @@ from dashboard.components.filters import (
     PROJECTS,
     controls_from_filters,
     filter_choices,
-    filters_from_controls,
+    with_control,
 )
 from dashboard.components.shell import nav_links
 from dashboard.components.tables import csv_text
@@ -130,8 +130,8 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
             return no_update, *controls_from_filters(Filters.from_query(search))
         if dates and not all(dates):
             raise PreventUpdate  # half a date range: wait for the second click
-        current = Filters.from_query(search)
-        query = filters_from_controls(current, dates, platforms, projects).to_query()
+        value = {DATES: dates, PLATFORMS: platforms, PROJECTS: projects}.get(ctx.triggered_id)
+        query = with_control(Filters.from_query(search), ctx.triggered_id, value).to_query()
         if query == (search or ""):
             raise PreventUpdate
         return query, no_update, no_update, no_update

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import dash_mantine_components as dmc
 import polars as pl
@@ -66,27 +67,31 @@ def filter_choices(options: pl.DataFrame) -> tuple[list[dict], list[dict]]:
     return [{"value": p, "label": p} for p in platforms], projects
 
 
-def filters_from_controls(
-    current: Filters,
-    dates: list[str | None] | None,
-    platforms: list[str] | None,
-    projects: list[str] | None,
-) -> Filters:
-    """`current` with the controls' values (an unfinished date range counts as no range)."""
-    start = end = None
-    if dates and len(dates) >= 2 and all(isinstance(d, str) for d in dates[:2]):
-        try:
-            start, end = (date.fromisoformat(d[:10]) for d in dates[:2])
-        except ValueError:
-            start = end = None  # a date the picker never sends: treat it as no range
-    chosen = replace(
-        current,
-        start=start,
-        end=end,
-        platforms=tuple(platforms or ()),
-        projects=tuple(projects or ()),
-    )
+def with_control(current: Filters, control: str, value: Any) -> Filters:
+    """`current` with one control's new value; the other filters stay as the URL has them, so a
+    control re-announcing its value while the page loads can never undo another's."""
+    if control == DATES:
+        start, end = _date_range(value)
+        chosen = replace(current, start=start, end=end)
+    elif control in (PLATFORMS, PROJECTS):
+        values = tuple(v for v in value or () if isinstance(v, str))
+        field = "platforms" if control == PLATFORMS else "projects"
+        chosen = replace(current, **{field: values})
+    else:
+        return current
     return Filters.from_query(chosen.to_query())  # the same limits as a typed-in URL
+
+
+def _date_range(value: Any) -> tuple[date | None, date | None]:
+    if not (isinstance(value, list) and len(value) >= 2):
+        return None, None
+    if not all(isinstance(d, str) for d in value[:2]):
+        return None, None
+    try:
+        start, end = (date.fromisoformat(d[:10]) for d in value[:2])
+    except ValueError:
+        return None, None  # a date the picker never sends: treat it as no range
+    return start, end
 
 
 def controls_from_filters(filters: Filters) -> tuple[list[str] | None, list[str], list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.pages import overview, pipeline, quality
+from dashboard.pages import earnings, overview, pipeline, quality
 from dashboard.pages.base import Page
 
-PAGES: list[Page] = [overview.PAGE, quality.PAGE, pipeline.PAGE]
+PAGES: list[Page] = [overview.PAGE, quality.PAGE, earnings.PAGE, pipeline.PAGE]

@@ -10,6 +10,7 @@ import pytest
 
 from tests.dashboard.warehouse_fixture import worker
 
+FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children"
     "...filter-platforms.data...filter-projects.data.."
@@ -174,3 +175,50 @@ def test_page_payload_carries_no_raw_ids(client_for):
     page = client_for("ada").page("/")
     assert "A_RAW_" not in page
     assert json.loads(page)  # well-formed JSON
+
+
+def test_auditor_never_gets_per_worker_earnings_or_quality(client_for):
+    aud = client_for("aud")
+    for table, path in [
+        ("earnings-workers", "/earnings"),
+        ("earnings-delays", "/earnings"),
+        ("earnings-fairpay", "/earnings"),
+        ("earnings-skiplist", "/earnings"),
+        ("quality-annotators", "/quality"),
+    ]:
+        assert aud.download(table, path).status_code == 403, table
+    for path in ("/earnings", "/quality"):
+        page = aud.page(path)
+        assert "w_" not in page, path  # no pseudonym of any worker reaches an auditor
+
+
+def test_earnings_scope_per_role(client_for):
+    fred_rows = download_rows(client_for("fred").download("earnings-workers", "/earnings"))
+    assert {r["worker_id"] for r in fred_rows} == FRED
+    mia_rows = download_rows(client_for("mia").download("earnings-workers", "/earnings"))
+    p1 = {worker("mturk", f"A_RAW_{i}") for i in range(6)}
+    assert {r["worker_id"] for r in mia_rows} == p1
+    assert client_for("mia").download("earnings-fairpay", "/earnings").status_code == 403
+
+
+def test_quality_is_scoped_to_the_managers_projects(client_for):
+    mia = client_for("mia")
+    rows = download_rows(mia.download("quality-projects", "/quality"))
+    assert [(r["platform"], r["project_id"]) for r in rows] == [("mturk", "P1")]
+    # focusing a field of another project through the URL shows nothing of it
+    forged = "?focus=toloka%1FT1%1Flabel"
+    rows = download_rows(mia.download("quality-hotspots", "/quality", forged))
+    assert rows == []
+    assert "Not available for your role" in client_for("fred").page("/quality")
+
+
+def test_quality_figures_on_the_fixture(client_for):
+    rows = download_rows(client_for("ada").download("quality-projects", "/quality"))
+    by_project = {r["project_id"]: r for r in rows}
+    # P1: 6 workers x 4 gold answers each, worker A_RAW_0 always wrong
+    assert by_project["P1"]["gold_answered"] == "24" and by_project["P1"]["gold_correct"] == "20"
+    annotators = download_rows(
+        client_for("ada").download("quality-annotators", "/quality", "?focus=mturk%1FP1%1Flabel")
+    )
+    wrong = [r for r in annotators if r["worker_id"] == worker("mturk", "A_RAW_0")]
+    assert wrong[0]["gold_accuracy"] == "0.0"
