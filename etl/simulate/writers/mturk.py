@@ -75,7 +75,7 @@ class MturkWriter:
         item = f["item"].to_numpy()
         classes = np.array(project.classes, dtype=object)
         gold = np.where(f["is_gold"].to_numpy(), classes[f["truth"].to_numpy()], None)
-        approved, decided = history["approved"][who], history["decided"][who]
+        rates = approval_rates(who, history["approved"], history["decided"])
         created = float(f["start"].min()) - 600
         t = self.timeline
         frame = f.select(
@@ -125,9 +125,9 @@ class MturkWriter:
             .cast(pl.Int64)
             .cast(pl.String)
             .alias("WorkTimeInSeconds"),
-            pl.Series("LifetimeApprovalRate", approval_rates(approved, decided)),
-            pl.Series("Last30DaysApprovalRate", approval_rates(approved, decided)),
-            pl.Series("Last7DaysApprovalRate", approval_rates(approved, decided)),
+            pl.Series("LifetimeApprovalRate", rates),
+            pl.Series("Last30DaysApprovalRate", rates),
+            pl.Series("Last7DaysApprovalRate", rates),
             pl.Series("Input.id_str", (mix64(14, item) >> np.uint64(4)).astype(str)),
             pl.Series(
                 "Input.text",
@@ -215,7 +215,10 @@ COMMON_COLUMNS = (
 MTURK_STATUS = {"approved": "Approved", "rejected": "Rejected", "submitted": "Submitted"}
 
 
-def approval_rates(approved: np.ndarray, decided: np.ndarray) -> list[str]:
-    """MTurk's `97% (120/124)` from each worker's decisions so far."""
-    pct = np.floor(100 * approved / np.maximum(decided, 1)).astype(int)
-    return [f"{p}% ({a}/{d})" for p, a, d in zip(pct, approved, decided, strict=True)]
+def approval_rates(who: np.ndarray, approved: np.ndarray, decided: np.ndarray) -> np.ndarray:
+    """MTurk's `97% (120/124)` per row, from each worker's decisions so far (one string each)."""
+    workers, row_worker = np.unique(who, return_inverse=True)
+    a, d = approved[workers], decided[workers]
+    pct = np.floor(100 * a / np.maximum(d, 1)).astype(int)
+    text = np.array([f"{p}% ({x}/{y})" for p, x, y in zip(pct, a, d, strict=True)])
+    return text[row_worker]

@@ -75,9 +75,7 @@ def write_plans(out: Path, population: Population, ledger: Ledger) -> dict[str, 
                 if slipping
                 else 0.9 * done[MILESTONE_DAYS["Main batch"]]
             ),
-            "Final delivery": int(
-                (early_rate if slipping else 0.9 * steady_rate) * PLAN_DAYS
-            ),
+            "Final delivery": int((early_rate if slipping else 0.9 * steady_rate) * PLAN_DAYS),
         }
         for name, due in MILESTONE_DAYS.items():
             milestones.append((project.platform, pid, name, day(due).isoformat(), targets[name]))
