@@ -1,7 +1,9 @@
 """Agreement on spans and boxes: match two annotators' regions by overlap, report F1.
 
 A region is the JSON of `annotations.region`: a span `{"start", "end", "label"}` (character
-offsets, end exclusive) or a box `{"x", "y", "width", "height", "label"}`. Two regions match when
+offsets, end exclusive) or a box `{"x", "y", "width", "height", "label"}` (or `"w"`, `"h"`, as
+the importers write it). Other shapes (polygons, keypoints, masks) are not compared. Two regions
+match when
 their intersection over union reaches the threshold (and, by default, their labels agree); each
 region matches at most one other, chosen to maximise total overlap (Hungarian assignment).
 
@@ -57,12 +59,14 @@ def parse_region(raw: str | dict[str, Any] | None) -> Region | None:
     label = data.get("label")
     if isinstance(label, list):  # Label Studio keeps labels in a list
         label = label[0] if label else None
-    if {"start", "end"} <= data.keys():
-        return Span(float(data["start"]), float(data["end"]), label)
-    if {"x", "y", "width", "height"} <= data.keys():
-        return Box(
-            float(data["x"]), float(data["y"]), float(data["width"]), float(data["height"]), label
-        )
+    try:
+        if {"start", "end"} <= data.keys():
+            return Span(float(data["start"]), float(data["end"]), label)
+        width, height = data.get("width", data.get("w")), data.get("height", data.get("h"))
+        if {"x", "y"} <= data.keys() and width is not None and height is not None:
+            return Box(float(data["x"]), float(data["y"]), float(width), float(height), label)
+    except (TypeError, ValueError):
+        pass  # a coordinate that is not a number: fall through to the error
     raise ValueError(
         f"Region {data!r} is neither a span (start, end) nor a box (x, y, width, height)."
     )
@@ -138,6 +142,7 @@ class RegionAgreement:
     n_regions: int
     pairs: pl.DataFrame  # coder_a, coder_b, n_units, n_a, n_b, matched, f1
     undefined_reason: str | None = None
+    n_unsupported: int = 0  # regions of other shapes, left out
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -147,6 +152,7 @@ class RegionAgreement:
             "n_units": self.n_units,
             "n_regions": self.n_regions,
             "n_coder_pairs": self.pairs.height,
+            "n_unsupported_regions": self.n_unsupported,
         }
         if self.undefined_reason:
             out["undefined_reason"] = self.undefined_reason
@@ -168,24 +174,41 @@ def region_agreement(
     unit). Spans match at `span_threshold`, boxes at `box_threshold`. The interval resamples
     units.
     """
+    frame = frame.with_columns(
+        pl.col("region").map_elements(_comparable, return_dtype=pl.String).alias("region")
+    )
+    unsupported = int(frame["region"].eq("").sum())
+    frame = frame.with_columns(pl.col("region").replace("", None))
     per_unit, pair_rows = _compare_units(frame, span_threshold, box_threshold, same_label)
     pairs = _pair_table(pair_rows)
     n_regions = int(frame["region"].drop_nulls().len())
+    if unsupported and not n_regions:
+        reason = "the regions are neither spans nor boxes (polygons, keypoints...): not compared"
+        return RegionAgreement(None, None, None, 0, 0, pairs, reason, unsupported)
     if not per_unit:
         reason = "no unit has regions from two or more annotators"
-        return RegionAgreement(None, None, None, 0, n_regions, pairs, reason)
+        return RegionAgreement(None, None, None, 0, n_regions, pairs, reason, unsupported)
     matched = np.array([m for m, _ in per_unit], dtype=np.float64)
     total = np.array([t for _, t in per_unit], dtype=np.float64)
     if total.sum() == 0:
         reason = "no annotator marked a region on the compared units"
-        return RegionAgreement(None, None, None, len(per_unit), 0, pairs, reason)
+        return RegionAgreement(None, None, None, len(per_unit), 0, pairs, reason, unsupported)
     f1 = float(2 * matched.sum() / total.sum())
     draws = [
         2 * (w @ matched) / (w @ total)
         for w in resample_weights(len(per_unit), bootstrap_samples, seed)
     ]
     low, high = percentile_interval(np.concatenate(draws), confidence) if draws else (None, None)
-    return RegionAgreement(f1, low, high, len(per_unit), n_regions, pairs)
+    return RegionAgreement(f1, low, high, len(per_unit), n_regions, pairs, None, unsupported)
+
+
+def _comparable(raw: str) -> str:
+    """The region if it is a span or a box, else "" (marks shapes that are not compared)."""
+    try:
+        parse_region(raw)
+    except ValueError:
+        return ""
+    return raw
 
 
 def _compare_units(

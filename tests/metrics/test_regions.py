@@ -87,3 +87,19 @@ def test_region_agreement_undefined_without_pairs():
 def test_docstring_examples():
     result = doctest.testmod(metrics.regions)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_importer_box_keys_and_other_shapes():
+    # the importers write boxes with w/h; polygons and keypoints are left out, not fatal
+    assert parse_region({"x": 0, "y": 0, "w": 2, "h": 3}) == Box(0.0, 0.0, 2.0, 3.0)
+    with pytest.raises(ValueError):
+        parse_region({"start": 3, "end": None})
+    box = json.dumps({"x": 0, "y": 0, "w": 4, "h": 4, "label": "car"})
+    polygon = json.dumps({"points": [[0, 0], [1, 1], [0, 1]], "label": "car"})
+    frame = pl.DataFrame(
+        {"unit": ["i1"] * 4, "coder": ["a", "b", "a", "b"], "region": [box, box, polygon, polygon]}
+    )
+    result = region_agreement(frame)
+    assert result.f1 == 1.0 and result.n_unsupported == 2
+    only_polygons = region_agreement(frame.filter(pl.col("region") == polygon))
+    assert only_polygons.f1 is None and "neither spans nor boxes" in only_polygons.undefined_reason
