@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from etl.simulate import truth as t
-from etl.simulate.engine import run_days
+from etl.simulate.engine import Ledger, run_days
 from etl.simulate.freelance import CLIENTS, freelance_records
 from etl.simulate.model import (
     DEFAULT_END_DATE,
@@ -122,7 +122,7 @@ def _files(out_dir: Path) -> list[dict[str, str]]:
     return files
 
 
-def _projects(ledger) -> list[dict]:
+def _projects(ledger: Ledger) -> list[dict]:
     out = []
     for (p, stream), daily in sorted(ledger.items_per_day.items()):
         project = PROJECTS[p]

@@ -15,7 +15,7 @@ import polars as pl
 
 from etl.simulate.activity import Slots, day_sessions, session_slots
 from etl.simulate.labelling import project_day
-from etl.simulate.model import DAYS, PROJECTS, Population, Project
+from etl.simulate.model import DAYS, PROJECTS, Population, Project, Workers
 from etl.simulate.writers.appen import AppenWriter
 from etl.simulate.writers.base import Timeline
 from etl.simulate.writers.labelstudio import LabelStudioWriter
@@ -213,7 +213,7 @@ def run_days(population: Population, out: Path, seed: int) -> Ledger:
     return ledger
 
 
-def _streams(workers, slots: Slots, p: int) -> list[Slots]:
+def _streams(workers: Workers, slots: Slots, p: int) -> list[Slots]:
     """The slot sets items are dealt from: MTurk deals each HIT type's batch separately."""
     mine = slots.subset(slots.project == p)
     if PROJECTS[p].platform != "mturk":

@@ -44,8 +44,9 @@ def test_another_seed_gives_other_data(small_run, tmp_path):
     simulate(other, seed=12, scale=SMALL)
     mine, theirs = digests(small_run), digests(other)
     assert mine.keys() == theirs.keys()
-    assert mine["toloka/assignments_from_pool_42774131__30-06-2025.tsv"] != (
-        theirs["toloka/assignments_from_pool_42774131__30-06-2025.tsv"]
+    assert (
+        mine["toloka/assignments_from_pool_42774131__30-06-2025.tsv"]
+        != (theirs["toloka/assignments_from_pool_42774131__30-06-2025.tsv"])
     )
 
 

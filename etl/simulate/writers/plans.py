@@ -8,6 +8,8 @@ the slipping project was planned on its early pace, before half its workforce le
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +105,9 @@ def _cost_per_label(p: int, stream: int) -> float:
     return COST_PER_LABEL
 
 
-def _slip_truth(platform: str, pid: str, targets: dict, done: np.ndarray, day) -> dict[str, Any]:
+def _slip_truth(
+    platform: str, pid: str, targets: dict, done: np.ndarray, day: Callable[[int], date]
+) -> dict[str, Any]:
     due = MILESTONE_DAYS["Main batch"]
     rate_after = float(np.diff(done[SLIP_CHURN_DAYS[1] :]).mean())
     remaining = targets["Final delivery"] - int(done[-1])
