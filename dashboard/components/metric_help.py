@@ -22,7 +22,8 @@ def slug(title: str) -> str:
 
 @cache
 def metric_sections(path: Path = METRICS_DOC) -> dict[str, str]:
-    """Every heading of METRICS.md (by slug) with its text up to the next heading."""
+    """Every heading of METRICS.md (by slug) with its text up to the next heading; headings
+    with no text of their own are left out."""
     if not path.is_file():
         return {}
     sections: dict[str, str] = {}
@@ -34,7 +35,7 @@ def metric_sections(path: Path = METRICS_DOC) -> dict[str, str]:
             sections[current] = f"**{match.group(2)}**\n\n"
         elif current is not None:
             sections[current] += line + "\n"
-    return {key: text.strip() for key, text in sections.items()}
+    return {key: text.strip() for key, text in sections.items() if "\n\n" in text.strip()}
 
 
 def help_icon(key: str) -> dmc.Popover | None:
@@ -55,7 +56,10 @@ def help_icon(key: str) -> dmc.Popover | None:
                     **{"aria-label": f"What is {key.replace('-', ' ')}?"},
                 )
             ),
-            dmc.PopoverDropdown(dcc.Markdown(text, mathjax=False, className="metric-help-text")),
+            dmc.PopoverDropdown(
+                dcc.Markdown(text, className="metric-help-text"),
+                style={"maxHeight": "420px", "overflowY": "auto", "fontSize": "14px"},
+            ),
         ],
         width=420,
         position="bottom-start",

@@ -48,13 +48,13 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         section(
             "From paid-time wage to effective wage",
             graph("earnings-waterfall", waterfall_figure(total.row(0, named=True), currency)),
-            help_key="effective-hourly-pay",
+            help_key="sessions-and-effective-hourly-pay",
             note="Each step adds one kind of unpaid time to the hours (or takes the fees off).",
         ),
         section(
             "Effective wage by week",
             graph("earnings-weekly", weekly_figure(by_week(data, filters), currency)),
-            help_key="effective-hourly-pay",
+            help_key="sessions-and-effective-hourly-pay",
         ),
         section(
             "Platforms compared",
@@ -83,7 +83,7 @@ def _role_sections(data: ScopedData, filters: Filters) -> list:
             section(
                 "Payment delays and unpaid money",
                 data_table("earnings-delays", worker_delays(data, filters)),
-                help_key="effective-hourly-pay",
+                help_key="sessions-and-effective-hourly-pay",
                 note="Whole period: days from submission to payment; money earned but "
                 "not yet paid.",
             ),
@@ -207,13 +207,13 @@ def _cards(row: dict, currency: str) -> list:
             "Effective wage",
             fmt_money(row["effective_wage"], per_hour),
             "earnings / all hours worked",
-            help_key="effective-hourly-pay",
+            help_key="sessions-and-effective-hourly-pay",
         ),
         kpi_card(
             "Paid-time wage",
             fmt_money(row["paid_time_wage"], per_hour),
             "earnings / hours of approved work",
-            help_key="effective-hourly-pay",
+            help_key="sessions-and-effective-hourly-pay",
         ),
         kpi_card(
             "Net earnings",

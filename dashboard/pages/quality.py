@@ -152,7 +152,7 @@ def field_detail(data: ScopedData, filters: Filters, key: str) -> Any:
         section(
             "Agreement coefficients side by side",
             data_table("quality-coefficients", coefficient_table(report), height=300),
-            help_key="agreement",
+            help_key="coefficients",
             note=f"{report.n_units:,} units, {report.n_pairable_values:,} pairable ratings "
             f"by {report.n_coders:,} annotators; {int(100 * options['confidence'])}% "
             f"bootstrap intervals over units ({options['bootstrap_samples']} resamples).",
@@ -160,7 +160,7 @@ def field_detail(data: ScopedData, filters: Filters, key: str) -> Any:
         section(
             "Agreement by week",
             graph("quality-weekly", weekly_figure(weeks)),
-            help_key="agreement",
+            help_key="coefficients",
         ),
         section(
             "Confusion matrix",
@@ -217,9 +217,9 @@ def _coefficient_cards(report) -> list:
         coef = report.coefficients.get(name)
         if coef is None or coef.value is None:
             reason = coef.undefined_reason if coef else "not computed"
-            return kpi_card(label, "undefined", reason or "", help_key="agreement")
+            return kpi_card(label, "undefined", reason or "", help_key="coefficients")
         interval = f"{coef.ci_low:.2f} to {coef.ci_high:.2f}" if coef.ci_low is not None else ""
-        return kpi_card(label, f"{coef.value:.3f}", interval, help_key="agreement")
+        return kpi_card(label, f"{coef.value:.3f}", interval, help_key="coefficients")
 
     return [
         card("percent_agreement", "Percent agreement"),

@@ -1,13 +1,16 @@
 -- mart_activity_daily: one row per worker, platform, project, task type and UTC day (the day
 -- the assignment was submitted, else started): how many assignments they worked and how each
--- ended, gold answers given and right, and active time. Additive over every column but `day`,
--- so pages sum it over any date range and scope.
+-- ended, gold answers given and right (as docs/METRICS.md defines gold accuracy: first answers
+-- of submitted work compared as text with the gold value), and active time. Additive over every
+-- column but `day`, so pages sum it over any date range and scope.
 CREATE OR REPLACE TABLE mart_activity_daily AS
 WITH gold AS (
-    -- an assignment answers gold right when every field that has a gold value matches it
-    SELECT assignment_uid, bool_and(value IS NOT DISTINCT FROM gold_value) AS correct
+    SELECT
+        assignment_uid,
+        count(*) AS answered,
+        count(*) FILTER (WHERE value = gold_value) AS correct
     FROM annotations
-    WHERE gold_value IS NOT NULL
+    WHERE gold_value IS NOT NULL AND value IS NOT NULL AND ordinal = 0
     GROUP BY assignment_uid
 )
 SELECT
@@ -24,8 +27,10 @@ SELECT
     count(*) FILTER (
         WHERE a.status IN ('returned', 'abandoned', 'skipped', 'expired')
     )::BIGINT AS not_completed,
-    count(g.correct)::BIGINT AS gold_answered,
-    count(*) FILTER (WHERE g.correct)::BIGINT AS gold_correct,
+    coalesce(sum(g.answered) FILTER (WHERE a.status IN ('submitted', 'approved', 'rejected')), 0)
+        ::BIGINT AS gold_answered,
+    coalesce(sum(g.correct) FILTER (WHERE a.status IN ('submitted', 'approved', 'rejected')), 0)
+        ::BIGINT AS gold_correct,
     coalesce(sum(a.active_seconds), 0)::DOUBLE AS active_seconds
 FROM assignments AS a
 LEFT JOIN gold AS g USING (assignment_uid)

@@ -1,0 +1,55 @@
+"""URL filters, filter controls and metric help: the pieces every page shares."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from dashboard.components.filters import DATES, PLATFORMS, controls_from_filters, with_control
+from dashboard.components.metric_help import METRICS_DOC, slug
+from dashboard.data import MAX_FILTER_VALUES, Filters
+
+PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
+
+
+def test_filters_round_trip_through_the_url():
+    filters = Filters(date(2024, 3, 1), date(2024, 3, 31), ("mturk",), ("mturk:P1", "toloka:T 1"))
+    assert Filters.from_query(filters.to_query()) == filters
+    assert Filters().to_query() == ""
+
+
+def test_filters_drop_what_does_not_parse():
+    parsed = Filters.from_query("?from=2024-02-30&to=2024-03-05&platform=&project=" + "x" * 500)
+    assert parsed == Filters(end=date(2024, 3, 5))
+    swapped = Filters.from_query("?from=2024-03-05&to=2024-03-01")
+    assert (swapped.start, swapped.end) == (date(2024, 3, 1), date(2024, 3, 5))
+    many = Filters.from_query("?" + "&".join(f"platform=p{i:03d}" for i in range(1000)))
+    assert len(many.platforms) == MAX_FILTER_VALUES
+
+
+def test_a_control_changes_only_its_own_filter():
+    current = Filters(date(2024, 3, 1), date(2024, 3, 2), ("mturk",), (), focus="x")
+    cleared = with_control(current, DATES, None)
+    assert (cleared.start, cleared.end, cleared.platforms, cleared.focus) == (
+        None,
+        None,
+        ("mturk",),
+        "x",
+    )
+    changed = with_control(current, PLATFORMS, ["toloka", 7])
+    assert changed.platforms == ("toloka",) and changed.start == date(2024, 3, 1)
+    assert with_control(current, DATES, ["2024-13-01", "nope"]).start is None
+    assert controls_from_filters(current) == (["2024-03-01", "2024-03-02"], ["mturk"], [])
+
+
+def test_every_metric_help_key_is_a_heading_of_metrics_md():
+    headings = {
+        slug(line.lstrip("#").strip())
+        for line in METRICS_DOC.read_text().splitlines()
+        if line.startswith("##")
+    }
+    used = set()
+    for page in PAGES_DIR.glob("*.py"):
+        used |= set(re.findall(r'help_key="([^"]+)"', page.read_text()))
+    assert used and used <= headings, used - headings
