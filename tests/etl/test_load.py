@@ -196,3 +196,36 @@ def test_snapshots_are_pruned_and_current_names_the_newest(settings, tmp_path, f
     assert on_disk == sorted(names[-settings.snapshots_keep :])
     assert SnapshotReader(settings).current_name() == names[-1]
     assert len(set(names)) == len(names)  # never reused: DuckDB caches instances by path
+
+
+def test_reexported_mturk_batch_updates_statuses_and_inserts_none(settings, tmp_path):
+    """The real MTurk importer end to end: Submitted rows come back Approved or Rejected."""
+    from tests.etl.test_crash import HEADER
+
+    def batch(name: str, statuses: list[str]) -> Path:
+        path = tmp_path / name
+        lines = [",".join(HEADER)]
+        for i, status in enumerate(statuses):
+            done = "Tue Apr 02 11:00:00 PDT 2024"
+            lines.append(",".join([
+                f"H{i}", "TYPE1", "Label a tweet", "$0.05", f"ASSIGN{i:04d}", f"WORKER{i % 3}",
+                status, "Mon Apr 01 10:00:00 PDT 2024", "Mon Apr 01 10:01:00 PDT 2024",
+                done if status == "Approved" else "", done if status == "Rejected" else "",
+                "60", "a tweet", "joy",
+            ]))  # fmt: skip
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    first = ingest(settings, [batch("Batch_1_batch_results.csv", ["Submitted"] * 4)]).files[0]
+    assert (first.rows_inserted, first.rows_updated) == (4, 0)
+    moved = ["Approved", "Rejected", "Approved", "Submitted"]
+    second = ingest(settings, [batch("Batch_1_batch_results(1).csv", moved)]).files[0]
+    assert (second.rows_inserted, second.rows_updated) == (0, 3)
+    rows = (
+        SnapshotReader(settings)
+        .frame("SELECT status, reviewed_at, paid_at FROM assignments ORDER BY assignment_uid")
+        .rows()
+    )
+    assert [r[0] for r in rows] == ["approved", "rejected", "approved", "submitted"]
+    assert rows[0][1] == datetime(2024, 4, 2, 18, tzinfo=UTC)  # 11:00 PDT is 18:00 UTC
+    assert rows[0][2] is not None and rows[1][2] is None  # approved work is paid, rejected not
