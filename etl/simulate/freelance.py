@@ -37,16 +37,19 @@ class FreelanceRecords:
 def freelance_records(
     population: Population, sessions: list[pl.DataFrame], seed: int
 ) -> FreelanceRecords:
-    """Time entries around the freelancers' MTurk and Toloka sessions, plus their logged work."""
+    """Time entries around the freelancers' MTurk and Toloka sessions, plus their logged work.
+
+    Earnings lines are written from the logged sessions as the timer kept them (after overlaps
+    are cut), so the hours a freelancer logs agree with the hours they tracked.
+    """
     rng = np.random.default_rng([seed, 3])
-    entries = [_marketplace_entries(sessions, rng)]
-    logged_entries, earnings = _logged_work(population, rng)
-    entries.append(logged_entries)
+    entries = [_marketplace_entries(sessions, rng), _logged_sessions(population, rng)]
     entries.append(_unpaid_extras(population, rng))
     time_entries = _without_overlaps(
-        pl.concat([e for e in entries if e.height], how="vertical_relaxed")
+        pl.concat([e for e in entries if e.height], how="diagonal_relaxed")
     )
-    return FreelanceRecords(time_entries, earnings)
+    earnings = _earnings_lines(population, time_entries, rng)
+    return FreelanceRecords(time_entries.drop("logged_day"), earnings)
 
 
 def _marketplace_entries(sessions: list[pl.DataFrame], rng: np.random.Generator) -> pl.DataFrame:
@@ -70,26 +73,38 @@ def _marketplace_entries(sessions: list[pl.DataFrame], rng: np.random.Generator)
     return pl.concat([looking, work], how="vertical_relaxed")
 
 
-def _logged_work(
-    population: Population, rng: np.random.Generator
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Evening sessions on the platforms without exports, and one earnings line per day."""
-    entries, lines = [], []
+def _logged_sessions(population: Population, rng: np.random.Generator) -> pl.DataFrame:
+    """Evening sessions on the platforms without exports (`logged_day` marks them)."""
+    entries = []
     for person in population.freelancers:
-        for platform, (project, task_type, per_hour, rejected_share) in LOGGED.items():
+        for platform, (project, *_) in LOGGED.items():
             chance = 0.45 if platform == "dataannotation" else 0.3
             days = np.flatnonzero(rng.random(DAYS) < chance)
             minutes = rng.lognormal(np.log(80), 0.4, len(days))
             local = person.start_hour + 9 + rng.normal(0, 0.7, len(days))
             start = np.round(days * 86400.0 + (local - person.utc_offset) * 3600.0)
-            end = start + np.round(minutes * 60)
             entries.append(pl.DataFrame(
                 {"person": person.number, "platform": platform, "project": project,
-                 "description": f"{project} tasks", "start": start, "end": end}
+                 "description": f"{project} tasks", "start": start,
+                 "end": start + np.round(minutes * 60), "logged_day": days}
             ))  # fmt: skip
-            hours = (end - start) / 3600
+    return pl.concat(entries, how="vertical_relaxed")
+
+
+def _earnings_lines(
+    population: Population, entries: pl.DataFrame, rng: np.random.Generator
+) -> pl.DataFrame:
+    """One earnings line per logged session: pay for its hours, a status and a payment day."""
+    lines = []
+    for person in population.freelancers:
+        for platform, (project, task_type, per_hour, rejected_share) in LOGGED.items():
+            mine = entries.filter(
+                (pl.col("person") == person.number) & (pl.col("platform") == platform)
+            ).drop_nulls("logged_day")
+            days = mine["logged_day"].to_numpy()
+            seconds = (mine["end"] - mine["start"]).to_numpy()
+            hours = seconds / 3600
             tasks = np.maximum(1, np.round(hours * per_hour * rng.uniform(0.8, 1.2, len(days))))
-            amount = np.round(hours * person.hourly_rate[platform], 2)
             low, high = PAYMENT_DELAY_DAYS[platform]
             paid_day = days + rng.integers(low, high + 1, len(days))
             status = np.where(rng.random(len(days)) < rejected_share, "rejected", "paid")
@@ -97,12 +112,10 @@ def _logged_work(
             lines.append(pl.DataFrame(
                 {"person": person.number, "platform": platform, "project": project,
                  "task_type": task_type, "day": days, "tasks": tasks.astype(np.int64),
-                 "seconds": end - start, "amount": amount, "status": status,
-                 "paid_day": np.where(status == "paid", paid_day, -1)}
+                 "seconds": seconds, "amount": np.round(hours * person.hourly_rate[platform], 2),
+                 "status": status, "paid_day": np.where(status == "paid", paid_day, -1)}
             ))  # fmt: skip
-    return pl.concat(entries, how="vertical_relaxed"), pl.concat(
-        lines, how="vertical_relaxed"
-    ).sort("person", "platform", "day")
+    return pl.concat(lines, how="vertical_relaxed").sort("person", "platform", "day")
 
 
 def _unpaid_extras(population: Population, rng: np.random.Generator) -> pl.DataFrame:

@@ -35,8 +35,9 @@ PAYMENT_DELAY_DAYS = {"dataannotation": (1, 4), "outlier": (24, 40)}
 LATE_PLATFORM = "outlier"
 # Overwork: weeks in which a few workers put in 4 long sessions a day, 6 days a week.
 OVERWORK_WEEKS = (5, 6, 7)  # week numbers counted from the first simulated day
-# Slipping project: half its workforce leaves in this day range.
+# Slipping project: most of its regular workforce leaves in this day range.
 SLIP_CHURN_DAYS = (40, 55)
+SLIP_LEAVING_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ def _plant_roles(workers: Workers, rng: np.random.Generator, scale: float) -> No
     workers.speed[spam] = 0.35  # spammers click through fast
     slipping = PROJECT_INDEX[SLIPPING_PROJECT]
     leaving = np.flatnonzero(workers.projects[:, slipping] & (workers.role == "regular"))
-    half = rng.choice(leaving, len(leaving) // 2, replace=False)
+    half = rng.choice(leaving, round(len(leaving) * SLIP_LEAVING_SHARE), replace=False)
     workers.leave_day[half] = rng.integers(*SLIP_CHURN_DAYS, len(half))
     workers.join_day[half] = 0
 

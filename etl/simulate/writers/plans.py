@@ -21,6 +21,7 @@ from etl.simulate.model import (
     MTURK_HIT_TYPES,
     PROJECTS,
     SLIP_CHURN_DAYS,
+    SLIP_LEAVING_SHARE,
     SLIPPING_PROJECT,
     Population,
 )
@@ -31,6 +32,7 @@ from etl.simulate.writers.toloka import POOLS
 
 PLAN_DAYS = 120  # every project is planned to finish 120 days after the first simulated day
 MILESTONE_DAYS = {"Pilot": 29, "Main batch": 74, "Final delivery": PLAN_DAYS - 1}
+PLANNED_GROWTH = 1.1
 COST_PER_LABEL = 0.04  # vendor and in-house tools: planned cost per label, USD
 REQUESTER_FEE = 0.2  # marketplace commission on top of rewards
 PROJECT_COLUMNS = ("platform", "project_id", "name", "task_type", "starts_on", "due_on",
@@ -68,7 +70,8 @@ def write_plans(out: Path, population: Population, ledger: Ledger) -> dict[str, 
         pid = export_project_id(p, stream)
         done = np.cumsum(daily)
         slipping = (project.platform, project.project_id) == SLIPPING_PROJECT
-        early_rate = float(daily[: SLIP_CHURN_DAYS[0]].mean())
+        # the slipping project was planned on its early pace plus the hires that never came
+        early_rate = float(daily[: SLIP_CHURN_DAYS[0]].mean()) * PLANNED_GROWTH
         steady_rate = float(done[-1] / DAYS)
         targets = {
             "Pilot": int(0.9 * done[MILESTONE_DAYS["Pilot"]]),
@@ -118,7 +121,9 @@ def _slip_truth(
         "due_on": day(due).isoformat(),
         "target_items": targets["Main batch"],
         "items_done_by_due": int(done[due]),
-        "cause": "half its workers left between days {} and {}".format(*SLIP_CHURN_DAYS),
+        "cause": "{:.0%} of its regular workers left between days {} and {}".format(
+            SLIP_LEAVING_SHARE, *SLIP_CHURN_DAYS
+        ),
         "final_milestone": "Final delivery",
         "final_due_on": day(PLAN_DAYS - 1).isoformat(),
         "final_target_items": targets["Final delivery"],
