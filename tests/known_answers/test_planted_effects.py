@@ -15,7 +15,7 @@ from etl.reader import SnapshotReader
 from etl.settings import load_settings
 from etl.simulate import simulate
 from metrics.pay import effective_wages, payment_delays
-from metrics.quality import gold_accuracy
+from metrics.quality import gold_accuracy, rejection_rate
 from metrics.sessions import sessions
 
 KEY = "known-answer-key"
@@ -208,3 +208,28 @@ def test_label_bias_against_the_dialect_group_shows_on_gold(world):
     for group, row in rows.items():
         false_positive = bias["realized_false_positive_rate"][group]
         assert 1 - row["ci_high"] <= false_positive <= 1 - row["ci_low"], group
+
+
+def test_biased_reviewer_stands_out_on_correct_work(world):
+    """The reviewer rejects correct gold answers far more often than the other reviewers.
+
+    (The per-group split needs the annotators' self-reported group in the warehouse; see
+    truth.json `biased_reviewer.realized_by_reviewer` for the planted rates by group.)
+    """
+    truth, reader = world
+    planted = truth["planted"]["biased_reviewer"]
+    reviewed = reader.frame(
+        """SELECT a.reviewer_id, a.status, n.value, coalesce(n.gold_value, i.gold_value) AS gold
+           FROM assignments a JOIN annotations n USING (assignment_uid)
+           LEFT JOIN items i USING (platform, project_id, item_id)
+           WHERE a.platform = ? AND a.reviewer_id IS NOT NULL AND NOT a.is_gold""",
+        [planted["platform"]],
+    )
+    correct = reviewed.filter(pl.col("value") == pl.col("gold"))
+    rates = {r["reviewer_id"]: r for r in rejection_rate(correct, by=["reviewer_id"]).to_dicts()}
+    biased = rates.pop(pseudonym(planted))
+    assert all(biased["ci_low"] > other["ci_high"] for other in rates.values())
+    mine = next(r for r in planted["realized_by_reviewer"] if r["raw_id"] == planted["raw_id"])
+    n_t, n_o = mine["targeted_correct_reviewed"], mine["others_correct_reviewed"]
+    blended = (mine["targeted"] * n_t + mine["others"] * n_o) / (n_t + n_o)
+    assert biased["ci_low"] <= blended <= biased["ci_high"]
