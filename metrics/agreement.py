@@ -22,7 +22,7 @@ resample units by reweighting rows of those matrices. Definitions and sources: d
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -174,8 +174,9 @@ def check_level(level: str) -> None:
         raise ValueError(f"Unknown level {level!r}; use one of: {', '.join(LEVELS)}.")
 
 
-def dense_codes(series: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    """Integer codes 0..k-1 for the values of a column, and the value each code stands for.
+def dense_codes(series: pl.Series, with_ids: bool = True) -> tuple[np.ndarray, pl.Series | int]:
+    """Integer codes 0..k-1 for the values of a column, and the value each code stands for
+    (or, with `with_ids=False`, only how many there are: gathering them is costly).
 
     >>> import polars as pl
     >>> codes, ids = dense_codes(pl.Series(["b", "a", "b"]))
@@ -194,25 +195,58 @@ def dense_codes(series: pl.Series) -> tuple[np.ndarray, pl.Series]:
             return lut[x - lo], ids
         uniq, codes = np.unique(x, return_inverse=True)
         return codes.astype(np.int64), pl.Series(series.name, uniq).cast(series.dtype)
-    return _hashed_codes(series)
+    return _hashed_codes(series, with_ids)
 
 
-def _hashed_codes(series: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    # Sorting 64-bit hashes is several times faster than building a categorical of
-    # high-cardinality strings; an independent second hash catches a collision.
-    h = series.hash(seed=0).to_numpy()
-    order = np.argsort(h)
-    hs = h[order]
-    new = np.empty(len(hs), dtype=bool)
-    new[0] = True
-    np.not_equal(hs[1:], hs[:-1], out=new[1:])
-    h2 = series.hash(seed=7).to_numpy()[order]
-    if np.any((h2[1:] != h2[:-1]) & ~new[1:]):
+def _hashed_codes(series: pl.Series, with_ids: bool = True) -> tuple[np.ndarray, pl.Series | int]:
+    # Grouping 64-bit hashes is several times faster than building a categorical of
+    # high-cardinality strings; an independent second hash catches a collision. Arrays are
+    # released as soon as they are used, since this runs on the largest inputs.
+    order, new = hash_groups(series.hash(seed=0).to_numpy())
+    check = series.hash(seed=7).to_numpy()[order]
+    collided = bool(np.any((check[1:] != check[:-1]) & ~new[1:]))
+    del check
+    if collided:
         codes = series.cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
         return dense_codes(pl.Series(codes.astype(np.int64)))[0], _first_of_each(series, codes)
-    codes = np.empty(len(hs), dtype=np.int64)
-    codes[order] = np.cumsum(new) - 1
-    return codes, series.gather(order[new])
+    codes = np.empty(len(order), dtype=np.int32 if len(order) < 2**31 else np.int64)
+    codes[order] = np.cumsum(new, dtype=codes.dtype) - 1
+    return codes, series.gather(order[new]) if with_ids else int(new.sum())
+
+
+def hash_groups(h: np.ndarray, index_bits: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A row order that puts equal hashes next to each other, and where each run starts.
+
+    Sorting values is several times faster than argsort in numpy, so each hash's high bits are
+    packed with its row number in the low `index_bits` bits and the packed values are sorted.
+    Distinct hashes that share the high bits can interleave; those few runs are re-sorted on
+    the full hash.
+    """
+    n = len(h)
+    bits = index_bits or max(1, (n - 1).bit_length())
+    if n == 0 or bits > 40:  # too few hash bits left: plain argsort
+        order = np.argsort(h)
+    else:
+        shift = np.uint64(bits)
+        packed = np.sort((h >> shift << shift) | np.arange(n, dtype=np.uint64))
+        order = (packed & np.uint64((1 << bits) - 1)).astype(np.int64)
+        prefix = packed >> shift
+        del packed
+        full = h[order]
+        same_prefix = prefix[1:] == prefix[:-1]
+        mixed = same_prefix & (full[1:] != full[:-1])
+        if mixed.any():
+            run = np.concatenate(([0], np.cumsum(~same_prefix)))
+            bad = np.zeros(run[-1] + 1, dtype=bool)
+            bad[run[1:][mixed]] = True
+            rows = np.flatnonzero(bad[run])
+            order[rows] = order[rows[np.lexsort((full[rows], run[rows]))]]
+    full = h[order]
+    new = np.empty(n, dtype=bool)
+    if n:
+        new[0] = True
+        np.not_equal(full[1:], full[:-1], out=new[1:])
+    return order, new
 
 
 def _first_of_each(series: pl.Series, codes: np.ndarray) -> pl.Series:
@@ -228,14 +262,19 @@ def _category_codes(
     else:
         labels = _observed_categories(values, level)
     scores = _category_scores(labels, level)
-    lookup = pl.Series("label", labels, dtype=values.dtype if values.dtype.is_numeric() else None)
-    if values.dtype.is_numeric():
-        order = np.argsort(lookup.to_numpy(), kind="stable")
-        sorted_labels = lookup.to_numpy()[order]
-        pos = np.searchsorted(sorted_labels, values.to_numpy())
-        return order[np.minimum(pos, len(order) - 1)].astype(np.int64), labels, scores
-    codes = values.cast(pl.String).cast(pl.Enum([str(x) for x in labels])).to_physical()
-    return codes.to_numpy().astype(np.int64), labels, scores
+    if not values.dtype.is_numeric():
+        codes = values.cast(pl.String).cast(pl.Enum([str(x) for x in labels])).to_physical()
+        return codes.to_numpy().astype(np.int32), labels, scores
+    x = values.to_numpy()
+    known = np.array(labels, dtype=x.dtype)
+    if values.dtype.is_integer() and len(known) and known.max() - known.min() <= 4 * len(known):
+        # small integer scales (1..5, 0..10): one lookup per rating instead of a search
+        lut = np.zeros(int(known.max() - known.min()) + 1, dtype=np.int32)
+        lut[known - known.min()] = np.arange(len(known), dtype=np.int32)
+        return lut[x - known.min()], labels, scores
+    order = np.argsort(known, kind="stable")
+    pos = np.minimum(np.searchsorted(known[order], x), len(order) - 1)
+    return order[pos].astype(np.int32), labels, scores
 
 
 def _declared_categories(values: pl.Series, categories: list[Any]) -> list[Any]:
@@ -309,7 +348,6 @@ class UnitTallies:
     ratings: np.ndarray  # ratings per unit
     n_categories: int
     unit_index: np.ndarray  # analysed unit -> unit code in the Ratings
-    coder_cell: np.ndarray = field(repr=False)  # per rating: analysed unit, coder*q + category
 
     @property
     def n_units(self) -> int:
@@ -322,33 +360,42 @@ class UnitTallies:
 
 def unit_tallies(ratings: Ratings, single_rated: SingleRated = "ignore") -> UnitTallies:
     """Per-unit category counts; `single_rated="ignore"` drops units with one rating."""
-    q = ratings.n_categories
-    n = ratings.n_units
-    per_unit = np.bincount(ratings.unit, minlength=n)
-    keep = per_unit >= (2 if single_rated == "ignore" else 1)
-    unit_index = np.flatnonzero(keep)
-    renumber = np.full(n, -1, dtype=np.int64)
-    renumber[unit_index] = np.arange(len(unit_index))
-    rows = renumber[ratings.unit]
-    kept = rows >= 0
-    rows, cats = rows[kept], ratings.category[kept]
-    m = len(unit_index)
-    if m * q <= DENSE_TALLY_CELLS:
-        dense = np.bincount(rows * q + cats, minlength=m * q)
+    return tally_units(
+        ratings.unit, ratings.category, ratings.n_units, ratings.n_categories, single_rated
+    )
+
+
+def tally_units(
+    unit: np.ndarray, category: np.ndarray, n_units: int, q: int, single_rated: SingleRated
+) -> UnitTallies:
+    """Per-unit category counts from the unit and category code of each rating."""
+    per_unit = np.bincount(unit, minlength=n_units)
+    analysed = per_unit >= (2 if single_rated == "ignore" else 1)
+    if n_units * q <= DENSE_TALLY_CELLS:
+        dense = np.bincount(unit * q + category, minlength=n_units * q)
         keys = np.flatnonzero(dense)
         counts = dense[keys]
+        del dense
     else:
-        keys, counts = np.unique(rows * q + cats, return_counts=True)
-    coder_cell = np.stack([rows, ratings.coder[kept] * q + cats])
+        keys, counts = np.unique(unit.astype(np.int64) * q + category, return_counts=True)
+    cell_unit, cell_category = np.divmod(keys, q)
+    kept = analysed[cell_unit]
+    unit_index = np.flatnonzero(analysed)
     return UnitTallies(
-        cell_unit=keys // q,
-        cell_category=keys % q,
-        cell_count=counts.astype(np.float64),
+        cell_unit=_analysed_units(unit_index, n_units)[cell_unit[kept]],
+        cell_category=cell_category[kept],
+        cell_count=counts[kept].astype(np.float64),
         ratings=per_unit[unit_index].astype(np.float64),
         n_categories=q,
         unit_index=unit_index,
-        coder_cell=coder_cell,
     )
+
+
+def _analysed_units(unit_index: np.ndarray, n_units: int) -> np.ndarray:
+    """Unit code -> position among the analysed units, -1 for units left out."""
+    renumber = np.full(n_units, -1, dtype=np.int64)
+    renumber[unit_index] = np.arange(len(unit_index))
+    return renumber
 
 
 def _within_unit_pairs(t: UnitTallies) -> tuple[np.ndarray, ...]:
@@ -493,8 +540,10 @@ def _unit_sums(t: UnitTallies, ratings: Ratings, names: set[str]) -> _UnitSums:
     if ordered:
         _add_weighted_agreement(sums, t, ratings.scores, ratings.level)
     if names & {"cohen_kappa", "cohen_kappa_linear", "cohen_kappa_quadratic"}:
-        rows, cols = t.coder_cell
-        sums.add("coder", rows, cols, np.ones(len(rows)), ratings.n_coders * q)
+        rows = _analysed_units(t.unit_index, ratings.n_units)[ratings.unit]
+        kept = rows >= 0
+        cols = ratings.coder[kept] * q + ratings.category[kept]
+        sums.add("coder", rows[kept], cols, np.ones(len(cols)), ratings.n_coders * q)
     return sums
 
 
@@ -712,7 +761,8 @@ def agreement_table(
 def krippendorff_alpha(
     frame: pl.DataFrame | Ratings, level: str = "nominal", categories: list[Any] | None = None
 ) -> Coefficient:
-    """Krippendorff's alpha alone, on the lean path (coincidences as one sparse product).
+    """Krippendorff's alpha alone, on a lean path: it reads only `unit` and `value` (coder
+    identity does not enter alpha) and gets the coincidences as one sparse product.
 
     >>> import polars as pl
     >>> frame = pl.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "coder": ["a", "b"] * 3,
@@ -720,29 +770,56 @@ def krippendorff_alpha(
     >>> round(krippendorff_alpha(frame, "interval").value, 4)
     0.7059
     """
-    ratings = frame if isinstance(frame, Ratings) else encode_ratings(frame, level, categories)
-    t = unit_tallies(ratings, "ignore")
+    if isinstance(frame, Ratings):
+        unit, n_units = frame.unit, frame.n_units
+        category, labels, scores = frame.category, frame.categories, frame.scores
+    else:
+        check_level(level)
+        missing = [c for c in ("unit", "value") if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"Column(s) {', '.join(missing)} not found; the columns present are: "
+                f"{', '.join(frame.columns)}."
+            )
+        rated = frame.select("unit", "value").filter(pl.col("value").is_not_null())
+        unit, found = dense_codes(rated["unit"], with_ids=False)
+        n_units = found if isinstance(found, int) else len(found)
+        category, labels, scores = _category_codes(rated["value"], level, categories)
+        del rated
+    t = tally_units(unit, category, n_units, len(labels), "ignore")
     if t.n_units == 0:
         return Coefficient(None, undefined_reason=NO_PAIRABLE_UNITS)
-    single = _single_category(t, ratings)
+    single = _single_category(t, labels)
     if single:
         return Coefficient(None, undefined_reason=single)
-    o = coincidence_matrix(t)
-    value = float(alpha_from_coincidences(o, ratings.scores, ratings.level))
+    level = frame.level if isinstance(frame, Ratings) else level
+    value = float(alpha_from_coincidences(coincidence_matrix(t), scores, level))
     if not np.isfinite(value):
         return Coefficient(None, undefined_reason=_zero_denominator("krippendorff_alpha"))
     return Coefficient(value)
 
 
 def coincidence_matrix(t: UnitTallies) -> np.ndarray:
-    """Krippendorff's coincidence matrix o[k, l] over pairable units."""
+    """Krippendorff's coincidence matrix o[k, l] over pairable units.
+
+    o = C' diag(1 / (r - 1)) C minus each unit's own pairings on the diagonal, with C the
+    unit x category counts: a dense product when C is small enough, a sparse one otherwise.
+    """
     q = t.n_categories
     pairable = t.pairable[t.cell_unit]
     cu, ck, cc = t.cell_unit[pairable], t.cell_category[pairable], t.cell_count[pairable]
-    counts = sp.csr_matrix((cc, (cu, ck)), shape=(t.n_units, q))
-    scaled = sp.csr_matrix((cc / (t.ratings[cu] - 1), (cu, ck)), shape=(t.n_units, q))
-    o = np.asarray((counts.T @ scaled).todense())
-    o[np.diag_indices(q)] -= np.bincount(ck, cc / (t.ratings[cu] - 1), minlength=q)
+    spread = cc / (t.ratings[cu] - 1)
+    if t.n_units * q <= DENSE_TALLY_CELLS:
+        counts = np.zeros((t.n_units, q))
+        counts[cu, ck] = cc
+        scaled = np.zeros((t.n_units, q))
+        scaled[cu, ck] = spread
+        o = counts.T @ scaled
+    else:
+        counts = sp.csr_matrix((cc, (cu, ck)), shape=(t.n_units, q))
+        scaled = sp.csr_matrix((spread, (cu, ck)), shape=(t.n_units, q))
+        o = np.asarray((counts.T @ scaled).todense())
+    o[np.diag_indices(q)] -= np.bincount(ck, spread, minlength=q)
     return o
 
 
@@ -753,16 +830,16 @@ def _default_coefficients(level: str) -> tuple[str, ...]:
 def _undefined_reasons(t: UnitTallies, ratings: Ratings, names: list[str]) -> dict[str, str]:
     if not t.pairable.any():
         return dict.fromkeys(names, NO_PAIRABLE_UNITS)
-    single = _single_category(t, ratings)
+    single = _single_category(t, ratings.categories)
     if single:
         return {name: single for name in names if name not in RAW_COEFFICIENTS}
     return {}
 
 
-def _single_category(t: UnitTallies, ratings: Ratings) -> str | None:
-    used = np.unique(t.cell_category)
+def _single_category(t: UnitTallies, categories: list[Any]) -> str | None:
+    used = np.flatnonzero(np.bincount(t.cell_category, minlength=t.n_categories))
     if len(used) == 1:
-        only = _plain(ratings.categories[int(used[0])])
+        only = _plain(categories[int(used[0])])
         return (
             f"every rating is in one category ({only!r}): agreement expected by chance is "
             "total, so chance-corrected agreement is undefined"

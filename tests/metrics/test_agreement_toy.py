@@ -19,7 +19,9 @@ from metrics.agreement import (
     agreement_table,
     category_agreement,
     contingency_table,
+    dense_codes,
     encode_ratings,
+    hash_groups,
     krippendorff_alpha,
     pairwise_agreement,
     unit_tallies,
@@ -253,3 +255,29 @@ def test_docstring_examples():
     for module in (metrics.agreement, metrics.bootstrap):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_hash_groups_keep_equal_hashes_together_when_prefixes_collide():
+    rng = np.random.default_rng(2)
+    spread = np.uint64(0x9E3779B97F4A7C15)
+    hashes = rng.integers(0, 60, 4000).astype(np.uint64) * spread
+    hashes += rng.integers(0, 3, 4000).astype(np.uint64)
+    # index_bits=60 leaves 4 bits of hash in the sort key: nearly every run is mixed
+    for bits in (None, 60):
+        order, new = hash_groups(hashes, bits)
+        assert sorted(order.tolist()) == list(range(4000))
+        assert new.sum() == len(np.unique(hashes))  # each distinct hash forms one run
+
+
+def test_a_hash_collision_falls_back_to_exact_codes(monkeypatch):
+    real_hash = pl.Series.hash
+
+    def colliding(self, seed=0):
+        return (
+            pl.Series(np.zeros(len(self), dtype=np.uint64)) if seed == 0 else real_hash(self, seed)
+        )
+
+    monkeypatch.setattr(pl.Series, "hash", colliding)
+    codes, ids = dense_codes(pl.Series(["b", "a", "b", "c"]))
+    assert len(ids) == 3 and codes[0] == codes[2] and len(set(codes.tolist())) == 3
+    assert sorted(ids.to_list()) == ["a", "b", "c"]
