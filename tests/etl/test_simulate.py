@@ -150,3 +150,13 @@ def test_dirty_file_rejects_what_truth_lists(small_run, tmp_path, monkeypatch):
     for reason, wanted in zip(rejects["reason"], expected, strict=True):
         assert wanted["column"] in reason
     assert report.files[0].rows_rejected == len(expected)
+
+
+def test_command_refuses_a_folder_holding_other_files(tmp_path, capsys):
+    from etl.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["simulate", str(tmp_path), "--scale", "0.05"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["simulate", str(tmp_path / "new"), "--scale", "0"]) == 2
+    assert "--scale must be above 0" in capsys.readouterr().err
