@@ -58,9 +58,15 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     source = options.source
     zone(source.timezone)
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, lambda c: not PERSONAL.search(c))
-    query, problems = _canonical(table, path, platform, options)
-    frame = collect_rows(table, query, FORMAT, problems, TIMES, {}, source.timezone)
+
+    def build(source: pl.LazyFrame) -> pl.LazyFrame:
+        return _canonical(table, source, path, platform, options)[0]
+
+    problems = _canonical(table, table.frame, path, platform, options)[1]
+    frame = collect_rows(table, build, FORMAT, problems, TIMES, {}, source.timezone)
+    rows_read = frame.height
     good, rejected = split_rejects(frame)
+    del frame  # the good rows may be the same frame; keep one reference for memory
     fields = _answer_fields(good, table.header)
     gold = {f: f"{f}_gold" for f in fields if f"{f}_gold" in table.header}
     notes = attribute_notes(table.header, source)
@@ -72,7 +78,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     return ParseResult(
         format=FORMAT,
         platform=platform,
-        rows_read=frame.height,
+        rows_read=rows_read,
         frames={
             "assignments": assignments_frame(good, platform, source.currency),
             "annotations": answers.answer_rows(
@@ -101,11 +107,15 @@ def _is_true(header: list[str], name: str) -> pl.Expr:
 
 
 def _canonical(
-    table: csvfiles.CsvTable, path: Path, platform: str, options: SourceOptions
+    table: csvfiles.CsvTable,
+    source: pl.LazyFrame,
+    path: Path,
+    platform: str,
+    options: SourceOptions,
 ) -> tuple[pl.LazyFrame, list[Problem]]:
     """The query for canonical columns (times, status, gold, country parsed) and its checks."""
     header = table.header
-    frame = table.frame.with_columns(*raw_columns(table, list(TIMES))).with_columns(
+    frame = source.with_columns(*raw_columns(table, list(TIMES))).with_columns(
         pl.concat_str([pl.lit(f"{platform}:"), pl.col("_id")]).alias("assignment_uid"),
         pl.lit(_project(path, options)).alias("project_id"),
         pl.col("_unit_id").alias("item_id"),
@@ -122,17 +132,11 @@ def _canonical(
         .alias("country"),
         *value_columns(table, TIMES, {}, options.source.timezone),
     )
-    repeated = pl.col("_id").is_not_null() & ~pl.col("_id").is_first_distinct()
-    frame = frame.with_columns(repeated.alias("_repeated"))
     problems = [required_problem(name) for name in REQUIRED]
     problems += [
-        Problem(
-            pl.col("_repeated"),
-            pl.lit("judgment _id appears again earlier in the file; only the first is kept"),
-        ),
         csvfiles.too_long_problem(header),
     ]
-    drop = ["_id", "_unit_id", "_worker_id", "_golden", "_tainted", "_country", "_repeated"]
+    drop = ["_id", "_unit_id", "_worker_id", "_golden", "_tainted", "_country"]
     return finish_query(frame, problems, drop, TIMES, {}), problems
 
 

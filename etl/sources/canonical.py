@@ -6,6 +6,7 @@ Attributes come only from the columns named in config (`worker_attributes`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -156,6 +157,9 @@ def assignments_frame(rows: pl.DataFrame, platform: str, currency: str) -> pl.Da
 
 def split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows without a reason, (record_no, reason) of the rows with one)."""
+    if frame["reason"].null_count() == frame.height:
+        # The common case: no copy of a frame that may hold millions of rows.
+        return frame.drop("reason"), frame.select("record_no", "reason").clear()
     good = frame.filter(pl.col("reason").is_null()).drop("reason")
     bad = frame.filter(pl.col("reason").is_not_null()).select("record_no", "reason")
     return good, bad
@@ -268,14 +272,29 @@ def raw_columns(table: CsvTable, names: list[str]) -> list[pl.Expr]:
 
 def collect_rows(
     table: CsvTable,
-    frame: pl.LazyFrame,
+    build: Callable[[pl.LazyFrame], pl.LazyFrame],
     fmt: str,
     problems: list[Problem],
     times: dict[str, str],
     money: dict[str, str],
     tz: str,
 ) -> pl.DataFrame:
-    """Run the importer's query (checks flagged, raw columns dropped), word the reasons of
-    bad rows, then re-read the values the fast layouts could not."""
-    rows = explain_problems(csvfiles.collect(table, frame, fmt), problems)
+    """Run the importer's query batch by batch (checks flagged, raw columns dropped), word
+    the reasons of bad rows, then re-read the values the fast layouts could not."""
+    rows = explain_problems(csvfiles.collect_in_batches(table, build, fmt), problems)
+    rows = reject_repeats(rows)
     return repair_values(rows, times, money, zone(tz))
+
+
+def reject_repeats(rows: pl.DataFrame) -> pl.DataFrame:
+    """Reject every record of an assignment after its first (an export listed it twice)."""
+    uid = rows["assignment_uid"]
+    repeats = (uid.is_not_null() & ~uid.is_first_distinct()).arg_true()
+    if repeats.is_empty():
+        return rows
+    reason = (
+        "the assignment appears again (an earlier record has the same id); only the first "
+        "record is kept"
+    )
+    positions = repeats.to_list()
+    return rows.with_columns(_add_reasons(rows["reason"], positions, [reason] * len(positions)))

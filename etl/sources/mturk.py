@@ -64,16 +64,22 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     attributes = attribute_columns(source)
     wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
-    query, problems = _canonical(table, platform, options)
-    frame = collect_rows(table, query, FORMAT, problems, TIMES, MONEY, source.timezone)
+
+    def build(source: pl.LazyFrame) -> pl.LazyFrame:
+        return _canonical(table, source, platform, options)[0]
+
+    problems = _canonical(table, table.frame, platform, options)[1]
+    frame = collect_rows(table, build, FORMAT, problems, TIMES, MONEY, source.timezone)
+    rows_read = frame.height
     good, rejected = split_rejects(frame)
+    del frame  # the good rows may be the same frame; keep one reference for memory
     good, annotations, blob_rejects = _annotations(good, table.header)
     rejects = pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects])
     notes = attribute_notes(table.header, source)
     return ParseResult(
         format=FORMAT,
         platform=platform,
-        rows_read=frame.height,
+        rows_read=rows_read,
         frames={
             "assignments": assignments_frame(good, platform, source.currency),
             "annotations": annotations,
@@ -86,7 +92,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 
 
 def _canonical(
-    table: csvfiles.CsvTable, platform: str, options: SourceOptions
+    table: csvfiles.CsvTable, source: pl.LazyFrame, platform: str, options: SourceOptions
 ) -> tuple[pl.LazyFrame, list[Problem]]:
     """The query for canonical columns (times, money, status, project parsed) and its checks."""
     header = table.header
@@ -96,7 +102,7 @@ def _canonical(
     )
     status = pl.col("AssignmentStatus").str.strip_chars()
     tz = options.source.timezone
-    frame = table.frame.with_columns(*raw_columns(table, [*TIMES, *MONEY])).with_columns(
+    frame = source.with_columns(*raw_columns(table, [*TIMES, *MONEY])).with_columns(
         pl.concat_str([pl.lit(f"{platform}:"), pl.col("AssignmentId")]).alias("assignment_uid"),
         pl.col("WorkerId").str.strip_chars().alias("worker_id"),
         pl.col("HITId").alias("item_id"),

@@ -80,9 +80,15 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     attributes = attribute_columns(source)
     wanted = lambda c: c in USED or c.startswith((OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted)
-    query, problems = _canonical(table, path, platform, options)
-    frame = collect_rows(table, query, FORMAT, problems, TIMES, MONEY, source.timezone)
+
+    def build(source: pl.LazyFrame) -> pl.LazyFrame:
+        return _canonical(table, source, path, platform, options)[0]
+
+    problems = _canonical(table, table.frame, path, platform, options)[1]
+    frame = collect_rows(table, build, FORMAT, problems, TIMES, MONEY, source.timezone)
+    rows_read = frame.height
     good, rejected = split_rejects(frame)
+    del frame  # the good rows may be the same frame; keep one reference for memory
     good = good.with_columns(_reward_share().alias("reward"))
     outputs = {c[len(OUTPUT) :]: c for c in table.header if c.startswith(OUTPUT)}
     golden = {f: f"{GOLDEN}{f}" for f in outputs if f"{GOLDEN}{f}" in table.header}
@@ -90,7 +96,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     return ParseResult(
         format=FORMAT,
         platform=platform,
-        rows_read=frame.height,
+        rows_read=rows_read,
         frames={
             "assignments": assignments_frame(good, platform, source.currency),
             "annotations": answers.answer_rows(good, ["assignment_uid"], outputs, golden),
@@ -114,13 +120,17 @@ def _project(path: Path, options: SourceOptions, header: list[str]) -> pl.Expr:
 
 
 def _canonical(
-    table: csvfiles.CsvTable, path: Path, platform: str, options: SourceOptions
+    table: csvfiles.CsvTable,
+    source: pl.LazyFrame,
+    path: Path,
+    platform: str,
+    options: SourceOptions,
 ) -> tuple[pl.LazyFrame, list[Problem]]:
     """The query for canonical columns (times, reward, status, gold parsed) and its checks."""
     header = table.header
     golden = [pl.col(c).is_not_null() for c in header if c.startswith(GOLDEN)]
     status = pl.col("ASSIGNMENT:status").str.strip_chars().str.to_uppercase()
-    frame = table.frame.with_columns(*raw_columns(table, [*TIMES, *MONEY])).with_columns(
+    frame = source.with_columns(*raw_columns(table, [*TIMES, *MONEY])).with_columns(
         pl.concat_str(
             [
                 pl.lit(f"{platform}:"),
