@@ -31,3 +31,13 @@ def graph(graph_id: str, fig: go.Figure) -> dcc.Graph:
         figure=fig,
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A short blank chart that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 15, "color": "#868e96"})
+    fig = styled(fig, "", "", height=160)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

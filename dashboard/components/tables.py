@@ -51,7 +51,8 @@ def data_table(
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
         dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, **fit},
         columnSize="responsiveSizeToFit",
-        style={} if fit else {"height": f"{height}px"},
+        # autoHeight grids size to their rows only when no height is set
+        style={"height": None} if fit else {"height": f"{height}px"},
     )
     footer = dmc.Group(
         [

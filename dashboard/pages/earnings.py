@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import fmt_money, kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import graph, styled
+from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import Filters, ScopedData
 from dashboard.pages.base import Page
@@ -44,7 +44,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         return [head, notice("Too few workers", _suppressed_text(data))]
     parts = [
         head,
-        kpi_grid(_cards(total.row(0, named=True), currency)),
+        kpi_grid(_cards(total.row(0, named=True), currency, data.viewer.role == "freelancer")),
         section(
             "From paid-time wage to effective wage",
             graph("earnings-waterfall", waterfall_figure(total.row(0, named=True), currency)),
@@ -200,8 +200,10 @@ def _readable(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _cards(row: dict, currency: str) -> list:
+def _cards(row: dict, currency: str, freelancer: bool = False) -> list:
     per_hour = f"{currency}/h"
+    # a freelancer's "workers" are their own ids, one per platform
+    who = "of your ids" if freelancer else "worker(s)"
     return [
         kpi_card(
             "Effective wage",
@@ -218,7 +220,7 @@ def _cards(row: dict, currency: str) -> list:
         kpi_card(
             "Net earnings",
             fmt_money(row["net_earnings"], currency),
-            f"over {row['hours_worked']:,.1f} hours by {row['workers']:,} worker(s)",
+            f"over {row['hours_worked']:,.1f} hours by {row['workers']:,} {who}",
         ),
         kpi_card(
             "Pending",
@@ -237,9 +239,7 @@ def waterfall_figure(row: dict, currency: str) -> go.Figure:
         row["effective_wage"],
     ]
     if any(v is None for v in values):
-        fig = go.Figure()
-        fig.add_annotation(text="No wage: no approved, priced work in view", showarrow=False)
-        return styled(fig, "", "", height=200)
+        return empty_figure("No wage: no approved, priced work in view")
     fig = go.Figure(
         go.Waterfall(
             x=labels,

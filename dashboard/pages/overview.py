@@ -67,7 +67,7 @@ def _volume_cards(totals: dict) -> list:
         kpi_card(
             "Active time",
             f"{fmt_count(totals['active_hours'])} h",
-            "time the platforms measured as active",
+            "as measured by the platforms that record it",
             help_key="throughput",
         ),
     ]

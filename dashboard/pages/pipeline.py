@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, section
-from dashboard.components.charts import graph, styled
+from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import Filters, ScopedData
 from dashboard.pages.base import Page
@@ -65,6 +65,8 @@ def _cards(runs: pl.DataFrame) -> list:
 
 
 def reasons_figure(reasons: pl.DataFrame, top: int = 15) -> go.Figure:
+    if reasons.is_empty():
+        return empty_figure("No record was rejected")
     shown = reasons.head(top).reverse()
     fig = go.Figure(
         go.Bar(

@@ -16,7 +16,7 @@ from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import graph, styled
+from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, Filters, ScopedData
 from dashboard.pages.base import Page
@@ -286,9 +286,7 @@ def weekly_figure(weeks: pl.DataFrame) -> go.Figure:
 def confusion_figure(answers: pl.DataFrame) -> go.Figure:
     matrix = confusion_matrix(answers.filter(pl.col("gold").is_not_null()))
     if matrix.is_empty():
-        fig = go.Figure()
-        fig.add_annotation(text="No gold answers for this field", showarrow=False)
-        return styled(fig, "", "", height=200)
+        return empty_figure("No gold answers for this field")
     labels = sorted(set(matrix["true"].to_list()) | set(matrix["observed"].to_list()))
     index = {label: i for i, label in enumerate(labels)}
     z = np.zeros((len(labels), len(labels)))

@@ -79,6 +79,7 @@ def open_page(browser: Browser, url: str, title: str) -> None:
     browser.driver.get(url)
     browser.wait_for_contains_text("#page h2", title)
     settle(browser)
+    graphs_drawn(browser)
 
 
 def settle(browser: Browser, quiet_seconds: float = 0.4, timeout: float = 20) -> None:
@@ -94,6 +95,18 @@ def settle(browser: Browser, quiet_seconds: float = 0.4, timeout: float = 20) ->
         elif time.monotonic() - quiet_since >= quiet_seconds:
             return
         time.sleep(0.1)
+
+
+def graphs_drawn(browser: Browser, timeout: float = 20) -> None:
+    """Wait until every graph on the page has been drawn by plotly (they load lazily)."""
+    browser._wait_for(
+        lambda driver: driver.execute_script(
+            "return Array.from(document.querySelectorAll('.dash-graph'))"
+            ".every(g => g.querySelector('.main-svg') !== null)"
+        ),
+        timeout,
+        "graphs were not drawn",
+    )
 
 
 def console_errors(browser: Browser) -> list[dict]:
