@@ -42,7 +42,8 @@ def wilson_interval(
         p = s / n
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
+    # at p = 0 or 1 the bound is exactly 0 or 1; clip the rounding error around it
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def _with_wilson(frame: pl.DataFrame, hits: str, trials: str, confidence: float) -> pl.DataFrame:
@@ -291,12 +292,15 @@ def field_quality(
     if single.is_empty():
         return {"kind": "categorical", "skipped": "no answers"}, None
     report = agreement_report(single, "nominal", **options)
-    ds = dawid_skene(single)
+    # with one rating per item there is nothing for Dawid-Skene to learn coders' errors from
+    ds = dawid_skene(single) if report.n_pairable_units else None
     graded = single.filter(pl.col("gold").is_not_null())
-    if graded.is_empty():
+    if not graded.is_empty():
+        confusion, source = confusion_matrix(graded), "gold"
+    elif ds is not None:
         confusion, source = counts_to_confusion(ds.expected_counts, ds.categories), "dawid_skene"
     else:
-        confusion, source = confusion_matrix(graded), "gold"
+        confusion, source = confusion_matrix(graded), None
     mv = majority_vote(single)
     summary = {
         "kind": "categorical",
@@ -309,15 +313,16 @@ def field_quality(
         "confusion": confusion.to_dicts(),
         "consensus": {
             "majority_ties": int(mv["tie"].sum()),
-            "dawid_skene_mean_posterior": float(ds.labels()["posterior"].mean()),
-            "dawid_skene_iterations": ds.n_iter,
+            "dawid_skene_mean_posterior": ds and float(ds.labels()["posterior"].mean()),
+            "dawid_skene_iterations": ds and ds.n_iter,
         },
         "weeks": weekly_agreement(single),
     }
-    coders = leave_one_out_agreement(single).join(
-        ds.worker_quality().select("coder", pl.col("accuracy").alias("ds_accuracy")), on="coder"
-    )
-    return summary, coders
+    coders = leave_one_out_agreement(single)
+    if ds is None:
+        return summary, coders.with_columns(ds_accuracy=pl.lit(None, pl.Float64))
+    quality = ds.worker_quality().select("coder", pl.col("accuracy").alias("ds_accuracy"))
+    return summary, coders.join(quality, on="coder")
 
 
 def weekly_agreement(single: pl.DataFrame) -> list[dict[str, Any]]:
@@ -355,13 +360,18 @@ def annotator_quality(
             .agg(
                 pl.col("n_compared").sum().alias("consensus_n_compared"),
                 pl.col("n_agree").sum().alias("consensus_n_agree"),
-                (pl.col("ds_accuracy") * pl.col("n_ratings")).sum() / pl.col("n_ratings").sum(),
+                (pl.col("ds_accuracy") * pl.col("n_ratings")).sum().alias("ds_weighted"),
+                pl.col("n_ratings").filter(pl.col("ds_accuracy").is_not_null()).sum().alias("ds_n"),
             )
             .with_columns(
                 consensus_agreement=pl.when(pl.col("consensus_n_compared") > 0).then(
                     pl.col("consensus_n_agree") / pl.col("consensus_n_compared")
-                )
+                ),
+                ds_accuracy=pl.when(pl.col("ds_n") > 0).then(
+                    pl.col("ds_weighted") / pl.col("ds_n")
+                ),
             )
+            .drop("ds_weighted", "ds_n")
         )
         table = table.join(pooled, on="coder", how="left")
     return table.rename({"coder": "worker_id"}).sort("worker_id").to_dicts()

@@ -107,3 +107,20 @@ def test_project_quality_falls_back_to_dawid_skene_without_gold():
 def test_docstring_examples():
     result = doctest.testmod(metrics.quality)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_single_rated_field_has_no_model_based_errors():
+    answers = pl.DataFrame(
+        {"platform": "mturk", "project_id": "survey", "field": "age_band", "unit": ["a", "b"],
+         "coder": ["w1", "w2"], "value": ["18-24", "25-34"], "region": None, "gold": None,
+         "ordinal": 0, "week": "2024-01-01"},
+        schema_overrides={"region": pl.String, "gold": pl.String},
+    )  # fmt: skip
+    work = answers.select("platform", "project_id", "coder", status=pl.lit("approved"))
+    (project,) = project_quality(answers, work)
+    (field,) = project["fields"]
+    assert field["error_source"] is None and field["class_errors"] == []
+    assert field["agreement"]["percent_agreement"]["undefined_reason"]
+    assert {a["ds_accuracy"] for a in project["annotators"]} == {None}
+    low, high = wilson_interval(0, 3025)
+    assert low == 0.0 and 0 < high < 0.01
