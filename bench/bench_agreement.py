@@ -67,7 +67,7 @@ def all_coefficients(path: Path) -> dict[str, float | None]:
 
 
 def our_alpha(path: Path, level: str) -> float | None:
-    frame = pl.read_parquet(path, columns=["unit", "value"]).with_columns(coder=pl.lit(0))
+    frame = pl.read_parquet(path, columns=["unit", "value"])
     return krippendorff_alpha(frame, level).value
 
 
@@ -87,15 +87,18 @@ def reference_alpha(path: Path, level: str) -> float:
     return float(krippendorff.alpha(reliability_data=pivot(path), level_of_measurement=level))
 
 
+# Peak RSS is read from VmHWM: ru_maxrss would carry over the parent's peak through fork and
+# exec, and the parent holds the krippendorff package's big matrices by then.
 BIG_CHILD = """
-import resource, sys, time
+import sys, time
 import polars as pl
 from metrics.agreement import krippendorff_alpha
 start = time.perf_counter()
-frame = pl.read_parquet(sys.argv[1], columns=["unit", "value"]).with_columns(coder=pl.lit(0))
+frame = pl.read_parquet(sys.argv[1], columns=["unit", "value"])
 value = krippendorff_alpha(frame, "nominal").value
 seconds = time.perf_counter() - start
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, value, frame.height)
+status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+print(seconds, int(status) / 1024, value, frame.height)
 """
 
 
