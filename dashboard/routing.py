@@ -14,7 +14,7 @@ from typing import Any
 
 import dash
 import duckdb
-from dash import ALL, Input, Output, State, ctx, dcc, no_update
+from dash import ALL, Input, Output, State, ctx, dcc
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -86,10 +86,15 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         Output("viewer-role", "children"),
         Output(PLATFORMS, "data"),
         Output(PROJECTS, "data"),
+        Output(DATES, "value"),
+        Output(PLATFORMS, "value"),
+        Output(PROJECTS, "value"),
         Input("url", "pathname"),
         Input("url", "search"),
     )
     def render_shell(pathname: str, search: str) -> tuple:
+        # choices and values go out together: a select given a value missing from its
+        # choices drops it, and would clear that filter from the URL
         viewer = current_viewer()
         data = source.for_viewer(viewer)
         platforms, projects = [], []
@@ -98,7 +103,8 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
             with contextlib.suppress(duckdb.CatalogException, NoSnapshot):
                 platforms, projects = filter_choices(data.filter_options())
         links = nav_links(pages_for(pages, viewer.role), _path(pathname), search)
-        return links, viewer.name, viewer.role, platforms, projects
+        values = controls_from_filters(Filters.from_query(search))
+        return links, viewer.name, viewer.role, platforms, projects, *values
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def route(pathname: str, search: str) -> Any:
@@ -116,25 +122,21 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
 
     @app.callback(
         Output("url", "search"),
-        Output(DATES, "value"),
-        Output(PLATFORMS, "value"),
-        Output(PROJECTS, "value"),
-        Input("url", "search"),
         Input(DATES, "value"),
         Input(PLATFORMS, "value"),
         Input(PROJECTS, "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
     )
-    def sync_filters(search: str, dates: Any, platforms: Any, projects: Any) -> tuple:
+    def filters_to_url(dates: Any, platforms: Any, projects: Any, search: str) -> str:
         current_viewer()
-        if ctx.triggered_id in (None, "url"):
-            return no_update, *controls_from_filters(Filters.from_query(search))
-        if dates and not all(dates):
-            raise PreventUpdate  # half a date range: wait for the second click
+        if ctx.triggered_id is None or (dates and not all(dates)):
+            raise PreventUpdate  # nothing chosen yet, or half a date range
         value = {DATES: dates, PLATFORMS: platforms, PROJECTS: projects}.get(ctx.triggered_id)
         query = with_control(Filters.from_query(search), ctx.triggered_id, value).to_query()
         if query == (search or ""):
             raise PreventUpdate
-        return query, no_update, no_update, no_update
+        return query
 
     @app.callback(
         Output("csv-download", "data"),
