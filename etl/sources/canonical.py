@@ -6,7 +6,9 @@ Attributes come only from the columns named in config (`worker_attributes`,
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -221,14 +223,15 @@ def finish_query(
     layouts could not read. `drop` names the other raw columns no frame needs.
     """
     evidence = sorted({c for p in problems for c in p.columns})
-    bad = pl.any_horizontal([p.failed for p in problems]) if problems else pl.lit(False)
+    # A chain of `|` runs several times faster than any_horizontal here.
+    bad = reduce(operator.or_, [p.failed for p in problems]) if problems else pl.lit(False)
     packed = pl.struct(evidence).struct.json_encode() if evidence else pl.lit("{}")
     pairs = {**times, **money}
     missed = [pl.col(raw).is_not_null() & pl.col(out).is_null() for raw, out in pairs.items()]
     unparsed = pl.lit(None, dtype=pl.String)
     if pairs:
         raw_text = pl.struct([pl.col(raw) for raw in pairs]).struct.json_encode()
-        unparsed = pl.when(pl.any_horizontal(missed)).then(raw_text)
+        unparsed = pl.when(reduce(operator.or_, missed)).then(raw_text)
     removed = {*drop, *evidence, *pairs, csvfiles.EXTRA}
     return frame.with_columns(
         bad.alias("bad"),

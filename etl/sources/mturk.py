@@ -96,7 +96,10 @@ def _canonical(
 ) -> tuple[pl.LazyFrame, list[Problem]]:
     """The query for canonical columns (times, money, status, project parsed) and its checks."""
     header = table.header
-    batch = column_or_null(header, "RequesterAnnotation").str.extract(r"BatchId:(\d+)", 1)
+    # 'BatchId:3930024;OriginalHitTemplateId:...': sliced, as a regex is 4x slower here.
+    note = column_or_null(header, "RequesterAnnotation")
+    end = note.str.find(";", literal=True).fill_null(note.str.len_chars())
+    batch = pl.when(note.str.starts_with("BatchId:")).then(note.str.slice(8, end - 8))
     project = pl.coalesce(
         pl.lit(options.project, dtype=pl.String), batch, column_or_null(header, "HITTypeId")
     )
