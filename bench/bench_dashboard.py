@@ -1,0 +1,267 @@
+"""Dashboard under load: concurrent simulated users on every page while snapshots are published.
+
+    python -m bench.bench_dashboard [--assignments 10000000] [--users 8] [--seconds 60]
+
+Builds a synthetic warehouse (DuckDB `range()`), publishes it with the marts, serves the app
+under gunicorn (`crowdmeter serve`'s server), then each simulated user logs in and loops over
+the pages: a first render (HTML, layout, dependencies, shell and page callbacks) and then page
+callbacks with changing filters. Meanwhile another process republishes the warehouse (marts and
+snapshot copy), as an ingest does. Prints p50/p95 per page and the error count, and, as the
+reference in the same run, the Overview headline query on the raw `assignments` table against
+the same figure read from `mart_activity_daily`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import duckdb
+
+from dashboard.users import UserStore
+from etl.publish import publish
+from etl.settings import Settings
+from etl.warehouse import open_warehouse
+
+PAGES = ["/", "/quality", "/earnings", "/pipeline"]
+SHELL = (
+    "..nav.children...viewer-name.children...viewer-role.children...filter-platforms.data"
+    "...filter-projects.data...filter-dates.value...filter-platforms.value"
+    "...filter-projects.value.."
+)
+SEARCHES = ["", "?platform=mturk", "?from=2024-02-01&to=2024-03-31", "?project=toloka:p7"]
+PASSWORD = "bench-password"
+
+SYNTHETIC_SQL = """
+INSERT INTO platforms VALUES ('mturk', 'MTurk', 'marketplace', 'USD', 0),
+    ('toloka', 'Toloka', 'marketplace', 'USD', 0), ('appen', 'Appen', 'marketplace', 'USD', 0);
+INSERT INTO etl_runs VALUES (1, 'cli', now(), now(), 'succeeded');
+INSERT INTO etl_files SELECT i, 1, ['mturk', 'toloka', 'appen'][i % 3 + 1], 'bench/' || i,
+    'x', ['mturk', 'toloka', 'appen'][i % 3 + 1], 1000, 1000, 0, 0, 'loaded', NULL, now()
+    FROM range(1, 31) t(i);
+INSERT INTO assignments SELECT
+    'a' || i, ['mturk', 'toloka', 'appen'][p % 3 + 1], 'p' || p, 'u' || (i // 3),
+    'w_' || lpad(((i * 7919 + i // 3) % $workers)::VARCHAR, 20, '0'), 'classification',
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 1.55)::BIGINT % 15552000),
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 1.55)::BIGINT % 15552000 + 45),
+    40 + i % 30,
+    ['approved', 'approved', 'approved', 'rejected', 'submitted', 'returned'][i % 6 + 1],
+    0.05, 0, 'USD', i % 10 = 0, NULL, NULL, NULL, i % 30 + 1
+FROM (SELECT i, (i // 3) % 50 AS p FROM range($n) t(i));
+INSERT INTO annotations (assignment_uid, field, value, gold_value, file_id)
+SELECT 'a' || i, 'label', ['pos', 'neg', 'neutral'][(i * 31 + i // 3) % 7 % 3 + 1],
+    CASE WHEN i % 10 = 0 THEN 'pos' END, i % 30 + 1 FROM range($n) t(i);
+"""
+
+
+def build_warehouse(settings: Settings, n: int) -> float:
+    """Synthetic warehouse of `n` assignments, published once; returns seconds taken."""
+    started = time.monotonic()
+    with open_warehouse(settings) as con:
+        if con.sql("SELECT count(*) FROM assignments").fetchall()[0][0] == 0:
+            values = {"n": n, "workers": max(n // 500, 50)}
+            for statement in filter(str.strip, SYNTHETIC_SQL.split(";")):
+                used = {k: v for k, v in values.items() if f"${k}" in statement}
+                con.execute(statement, used or None)
+        publish(con, settings, 1)
+    return time.monotonic() - started
+
+
+def republish_forever(settings_json: str, stop_after: float) -> None:
+    """Publish new snapshots back to back (marts rebuilt, file copied), as ingests would."""
+    settings = Settings.model_validate_json(settings_json)
+    deadline = time.monotonic() + stop_after
+    run_id = 2
+    while time.monotonic() < deadline:
+        with open_warehouse(settings) as con:
+            publish(con, settings, run_id)
+        run_id += 1
+        time.sleep(2)
+
+
+def serve(settings_json: str, port: int, workers: int) -> None:
+    from etl.commands.serve import DashboardServer
+
+    settings = Settings.model_validate_json(settings_json)
+    DashboardServer(settings, {"bind": f"127.0.0.1:{port}", "workers": workers}).run()
+
+
+class SimulatedUser:
+    """One logged-in browser's worth of requests."""
+
+    def __init__(self, base: str, name: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        body = f"username={name}&password={PASSWORD}".encode()
+        self.opener.open(base + "/login", data=body, timeout=60).read()
+
+    def get(self, path: str) -> None:
+        self.opener.open(self.base + path, timeout=60).read()
+
+    def callback(self, output: str, inputs: list[dict]) -> None:
+        payload = {
+            "output": output,
+            "outputs": _outputs(output),
+            "inputs": inputs,
+            "state": [],
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+        }
+        request = urllib.request.Request(
+            self.base + "/_dash-update-component",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        self.opener.open(request, timeout=60).read()
+
+    def page(self, path: str, search: str) -> None:
+        url = [
+            {"id": "url", "property": p, "value": v}
+            for p, v in (("pathname", path), ("search", search))
+        ]
+        self.callback("page.children", url)
+
+    def first_render(self, path: str) -> None:
+        self.get(path)
+        self.get("/_dash-layout")
+        self.get("/_dash-dependencies")
+        url = [
+            {"id": "url", "property": p, "value": v}
+            for p, v in (("pathname", path), ("search", ""))
+        ]
+        self.callback(SHELL, url)
+        self.page(path, "")
+
+
+def _outputs(output: str) -> list[dict] | dict:
+    if not output.startswith(".."):
+        component, prop = output.rsplit(".", 1)
+        return {"id": component, "property": prop}
+    return [
+        dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+        for p in output.strip(".").split("...")
+    ]
+
+
+def user_loop(base: str, seconds: float, results: dict, errors: list, seed: int) -> None:
+    rng = random.Random(seed)
+    user = SimulatedUser(base, "bench-admin")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        path = rng.choice(PAGES)
+        search = rng.choice(SEARCHES)
+        for kind, action in (
+            ("first render", lambda p=path: user.first_render(p)),
+            ("callback", lambda p=path, s=search: user.page(p, s)),
+        ):
+            started = time.monotonic()
+            try:
+                action()
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                errors.append(f"{path} {kind}: {exc}")
+                continue
+            results.setdefault((path, kind), []).append(time.monotonic() - started)
+
+
+def reference_queries(settings: Settings) -> dict[str, float]:
+    """The Overview headline on raw assignments vs on the mart, timed on the snapshot."""
+    name = (settings.snapshots_dir / "CURRENT").read_text().strip()
+    con = duckdb.connect(
+        str(settings.snapshots_dir / name),
+        read_only=True,
+        config={"threads": settings.reader.threads},
+    )
+    timings = {}
+    for label, sql in {
+        "raw assignments": "SELECT count(*), count(DISTINCT worker_id), "
+        "count(*) FILTER (WHERE status = 'rejected') FROM assignments",
+        "mart_activity_daily": "SELECT sum(assignments), count(DISTINCT worker_id), "
+        "sum(rejected) FROM mart_activity_daily",
+    }.items():
+        started = time.monotonic()
+        for _ in range(5):
+            con.sql(sql).fetchall()
+        timings[label] = (time.monotonic() - started) / 5
+    con.close()
+    return timings
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignments", type=int, default=10_000_000)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, help="reuse a bench warehouse here")
+    parser.add_argument("--port", type=int, default=8097)
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-dash-"))
+    os.environ.setdefault("CROWDMETER_PSEUDONYM_KEY", "bench-key")
+    settings = Settings(data_dir=data_dir)
+    print(f"building {args.assignments:,} assignments in {data_dir} ...", flush=True)
+    print(f"warehouse + first publish: {build_warehouse(settings, args.assignments):.1f} s")
+    UserStore(settings).add("bench-admin", "admin", PASSWORD, replace=True)
+    for label, seconds in reference_queries(settings).items():
+        print(f"reference, Overview headline on {label}: {1000 * seconds:.1f} ms")
+    blob = settings.model_dump_json()
+    ctx = multiprocessing.get_context("spawn")
+    server = ctx.Process(target=serve, args=(blob, args.port, args.workers), daemon=True)
+    server.start()
+    base = f"http://127.0.0.1:{args.port}"
+    _wait_until_up(base)
+    publisher = ctx.Process(target=republish_forever, args=(blob, args.seconds), daemon=True)
+    publisher.start()
+    results: dict = {}
+    errors: list[str] = []
+    threads = [
+        threading.Thread(target=user_loop, args=(base, args.seconds, results, errors, i))
+        for i in range(args.users)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    publisher.join(120)
+    snapshots = (settings.snapshots_dir / "CURRENT").read_text().strip()
+    server.terminate()
+    print(
+        f"{args.users} users, {args.seconds:.0f} s, {args.workers} gunicorn workers; "
+        f"snapshot at the end: {snapshots}"
+    )
+    for (path, kind), values in sorted(results.items()):
+        print(
+            f"{path:<10} {kind:<13} n={len(values):<5} "
+            f"p50={1000 * statistics.median(values):7.0f} ms  "
+            f"p95={1000 * percentile(values, 0.95):7.0f} ms"
+        )
+    print(f"errors: {len(errors)}", *errors[:10], sep="\n  ")
+
+
+def _wait_until_up(base: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/login", timeout=2).read()
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise SystemExit("the dashboard did not start")
+
+
+if __name__ == "__main__":
+    main()
