@@ -106,8 +106,8 @@ def _head(path: Path) -> bytes:
 
 
 def _is_utf8(head: bytes) -> bool:
-    # The head may end inside a multi-byte character: allow up to 3 trailing bytes.
-    for cut in range(4):
+    # A full head may end inside a multi-byte character: then allow up to 3 trailing bytes.
+    for cut in range(4 if len(head) == HEAD_BYTES else 1):
         try:
             head[: len(head) - cut].decode("utf-8")
             return True
@@ -122,6 +122,8 @@ def _unknown_reason(path: Path, head: bytes) -> str:
     if text[:1] in (b"[", b"{") and path.stat().st_size <= JSON_PARSE_LIMIT:
         try:
             json.loads(path.read_bytes().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return f"{path.name} is not UTF-8 text; export it again as UTF-8"
         except json.JSONDecodeError as exc:
             if not _is_json_lines(path):
                 return (
