@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -118,7 +118,7 @@ def test_valid_mturk_rows_round_trip(rows: list[tuple]) -> None:
 
 
 earning_rows = st.lists(
-    st.tuples(st.dates(min_value=datetime(2015, 1, 1).date(), max_value=datetime(2030, 1, 1).date()),
+    st.tuples(st.dates(min_value=date(2015, 1, 1), max_value=date(2030, 1, 1)),
               st.sampled_from(["outlier", "dataannotation", "prolific"]), ids,
               st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False),
               st.sampled_from(["pending", "paid", "rejected"])),
