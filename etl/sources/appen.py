@@ -19,13 +19,12 @@ from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.canonical import (
     assignments_frame,
     attribute_notes,
-    collect_rows,
+    checked_rows,
     column_or_null,
     finish_query,
     gold_value_expr,
     items_frame,
     raw_columns,
-    split_rejects,
     value_columns,
     workers_frame,
 )
@@ -59,14 +58,10 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     zone(source.timezone)
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, lambda c: not PERSONAL.search(c))
 
-    def build(source: pl.LazyFrame) -> pl.LazyFrame:
-        return _canonical(table, source, path, platform, options)[0]
+    def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
+        return _canonical(table, source, path, platform, options)
 
-    problems = _canonical(table, table.frame, path, platform, options)[1]
-    frame = collect_rows(table, build, FORMAT, problems, TIMES, {}, source.timezone)
-    rows_read = frame.height
-    good, rejected = split_rejects(frame)
-    del frame  # the good rows may be the same frame; keep one reference for memory
+    rows_read, good, rejected = checked_rows(table, query, FORMAT, TIMES, {}, source.timezone)
     fields = _answer_fields(good, table.header)
     gold = {f: f"{f}_gold" for f in fields if f"{f}_gold" in table.header}
     notes = attribute_notes(table.header, source)

@@ -289,6 +289,28 @@ def collect_rows(
     return repair_values(rows, times, money, zone(tz))
 
 
+Query = Callable[[pl.LazyFrame], tuple[pl.LazyFrame, list[Problem]]]
+
+
+def checked_rows(
+    table: CsvTable,
+    query: Query,
+    fmt: str,
+    times: dict[str, str],
+    money: dict[str, str],
+    tz: str,
+) -> tuple[int, pl.DataFrame, pl.DataFrame]:
+    """(records read, good rows, rejected (record_no, reason)) of a vectorized importer.
+
+    `query` builds the importer's canonical query over a source frame, with its checks.
+    """
+    problems = query(table.frame)[1]
+    rows = collect_rows(table, lambda s: query(s)[0], fmt, problems, times, money, tz)
+    rows_read = rows.height
+    good, rejected = split_rejects(rows)
+    return rows_read, good, rejected
+
+
 def reject_repeats(rows: pl.DataFrame) -> pl.DataFrame:
     """Reject every record of an assignment after its first (an export listed it twice)."""
     uid = rows["assignment_uid"]

@@ -19,12 +19,11 @@ from etl.sources.canonical import (
     assignments_frame,
     attribute_columns,
     attribute_notes,
-    collect_rows,
+    checked_rows,
     column_or_null,
     finish_query,
     items_frame,
     raw_columns,
-    split_rejects,
     value_columns,
     workers_frame,
 )
@@ -65,14 +64,10 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
 
-    def build(source: pl.LazyFrame) -> pl.LazyFrame:
-        return _canonical(table, source, platform, options)[0]
+    def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
+        return _canonical(table, source, platform, options)
 
-    problems = _canonical(table, table.frame, platform, options)[1]
-    frame = collect_rows(table, build, FORMAT, problems, TIMES, MONEY, source.timezone)
-    rows_read = frame.height
-    good, rejected = split_rejects(frame)
-    del frame  # the good rows may be the same frame; keep one reference for memory
+    rows_read, good, rejected = checked_rows(table, query, FORMAT, TIMES, MONEY, source.timezone)
     good, annotations, blob_rejects = _annotations(good, table.header)
     rejects = pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects])
     notes = attribute_notes(table.header, source)

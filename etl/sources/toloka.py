@@ -19,13 +19,12 @@ from etl.sources.canonical import (
     assignments_frame,
     attribute_columns,
     attribute_notes,
-    collect_rows,
+    checked_rows,
     column_or_null,
     finish_query,
     gold_value_expr,
     items_frame,
     raw_columns,
-    split_rejects,
     value_columns,
     workers_frame,
 )
@@ -81,14 +80,10 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     wanted = lambda c: c in USED or c.startswith((OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted)
 
-    def build(source: pl.LazyFrame) -> pl.LazyFrame:
-        return _canonical(table, source, path, platform, options)[0]
+    def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
+        return _canonical(table, source, path, platform, options)
 
-    problems = _canonical(table, table.frame, path, platform, options)[1]
-    frame = collect_rows(table, build, FORMAT, problems, TIMES, MONEY, source.timezone)
-    rows_read = frame.height
-    good, rejected = split_rejects(frame)
-    del frame  # the good rows may be the same frame; keep one reference for memory
+    rows_read, good, rejected = checked_rows(table, query, FORMAT, TIMES, MONEY, source.timezone)
     good = good.with_columns(_reward_share().alias("reward"))
     outputs = {c[len(OUTPUT) :]: c for c in table.header if c.startswith(OUTPUT)}
     golden = {f: f"{GOLDEN}{f}" for f in outputs if f"{GOLDEN}{f}" in table.header}
