@@ -300,8 +300,10 @@ def dawid_skene(
     by_coder = answers.T.tocsr()
     said = np.asarray(by_coder.sum(axis=1)).ravel().reshape(g, q) > 0
     votes = np.bincount(ratings.unit * q + ratings.category, minlength=n * q).reshape(n, q)
-    posteriors = votes / votes.sum(axis=1, keepdims=True)
-    priors = posteriors.mean(axis=0)
+    # posteriors are kept class-major (K x units): per-unit maxima and sums then run over K
+    # contiguous rows instead of along short rows, several times faster in numpy
+    posteriors = np.ascontiguousarray((votes / votes.sum(axis=1, keepdims=True)).T)
+    priors = posteriors.mean(axis=1)
     errors = _m_step(by_coder, posteriors, said)
     # log P(class) + sum of log P(rating | class): the E-step of the next round and the
     # bound of this one share it, so it is computed once per round
@@ -309,15 +311,17 @@ def dawid_skene(
     history: list[float] = []
     loss = -np.inf
     for _ in range(n_iter):
-        posteriors = _e_step(joint)
-        priors = posteriors.mean(axis=0)
+        posteriors, entropy = _e_step(joint)
+        priors = posteriors.mean(axis=1)
         errors = _m_step(by_coder, posteriors, said)
         joint = _log_joint(answers, priors, errors)
-        new_loss = _evidence_lower_bound(posteriors, joint) / len(coder_label)
+        # evidence lower bound: E_q[log p(ratings, classes)] + H(q), the prior once per unit
+        new_loss = (float(np.vdot(posteriors, joint)) + entropy) / len(coder_label)
         history.append(new_loss)
         if tol is not None and new_loss - loss < tol:
             break
         loss = new_loss
+    posteriors = np.ascontiguousarray(posteriors.T)
     expected = np.asarray(by_coder @ posteriors).reshape(g, q, q).sum(axis=0).T
     return DawidSkeneResult(
         unit_ids=ratings.unit_ids,
@@ -335,24 +339,30 @@ def dawid_skene(
 def _m_step(by_coder: sp.csr_matrix, posteriors: np.ndarray, said: np.ndarray) -> np.ndarray:
     """errors[w, observed, true] = P(w says observed | true), over the labels w ever gave."""
     g, q = said.shape
-    counts = np.asarray(by_coder @ posteriors).reshape(g, q, q)
+    counts = np.asarray(by_coder @ posteriors.T).reshape(g, q, q)
     counts = np.where(said[:, :, None], np.maximum(counts, EPS), 0.0)
     return counts / counts.sum(axis=1, keepdims=True)
 
 
 def _log_joint(answers: sp.csr_matrix, priors: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """log P(class) + sum over a unit's ratings of log P(rating | class), class-major."""
     g, q, _ = errors.shape
     # labels a coder never gave are never looked up; 1 keeps their log finite
     log_errors = np.log(np.where(errors > 0, errors, 1.0)).reshape(g * q, q)
-    return np.log(np.maximum(priors, EPS)) + answers @ log_errors
+    joint = np.ascontiguousarray((answers @ log_errors).T)
+    joint += np.log(np.maximum(priors, EPS))[:, None]
+    return joint
 
 
-def _e_step(joint: np.ndarray) -> np.ndarray:
-    likelihood = np.exp(joint - joint.max(axis=1, keepdims=True))
-    return likelihood / likelihood.sum(axis=1, keepdims=True)
+def _e_step(joint: np.ndarray) -> tuple[np.ndarray, float]:
+    """Posteriors from the joint log-likelihood, and their entropy.
 
-
-def _evidence_lower_bound(posteriors: np.ndarray, joint: np.ndarray) -> float:
-    # E_q[log p(ratings, classes)] + H(q); the prior enters once per unit
-    clipped = np.maximum(posteriors, EPS)
-    return float((posteriors * joint).sum() - (clipped * np.log(clipped)).sum())
+    With p = exp(joint - m) / S per unit, log p = joint - m - log S, so the entropy needs no
+    further logarithms: H = sum(m + log S) - sum(p * joint).
+    """
+    top = joint.max(axis=0)
+    posteriors = np.exp(joint - top)
+    total = posteriors.sum(axis=0)
+    posteriors /= total
+    entropy = float((top + np.log(total)).sum() - np.vdot(posteriors, joint))
+    return posteriors, entropy
