@@ -150,23 +150,29 @@ def encode_ratings(
     ([1, 3], [1, 0], 1)
     """
     check_level(level)
-    missing = [c for c in (unit, coder, value) if c not in frame.columns]
+    frame = _rated_rows(frame, [unit, coder], value)
+    unit_codes, unit_ids = dense_codes(frame[unit])
+    coder_codes, coder_ids = dense_codes(frame[coder])
+    category, labels, scores = _category_codes(frame[value], level, categories)
+    return Ratings(unit_codes, coder_codes, category, labels, scores, unit_ids, coder_ids, level)
+
+
+def _rated_rows(frame: pl.DataFrame, ids: list[str], value: str) -> pl.DataFrame:
+    """The id and value columns of rows with a value; ids must be present and filled."""
+    missing = [c for c in (*ids, value) if c not in frame.columns]
     if missing:
         raise ValueError(
             f"Column(s) {', '.join(missing)} not found; the columns present are: "
             f"{', '.join(frame.columns)}."
         )
-    frame = frame.select(unit, coder, value).filter(pl.col(value).is_not_null())
-    for name in (unit, coder):
+    frame = frame.select(*ids, value).filter(pl.col(value).is_not_null())
+    for name in ids:
         nulls = frame[name].null_count()
         if nulls:
             raise ValueError(
                 f"{nulls} rating(s) have no {name}; fill the `{name}` column or drop those rows."
             )
-    unit_codes, unit_ids = dense_codes(frame[unit])
-    coder_codes, coder_ids = dense_codes(frame[coder])
-    category, labels, scores = _category_codes(frame[value], level, categories)
-    return Ratings(unit_codes, coder_codes, category, labels, scores, unit_ids, coder_ids, level)
+    return frame
 
 
 def check_level(level: str) -> None:
@@ -775,13 +781,7 @@ def krippendorff_alpha(
         category, labels, scores = frame.category, frame.categories, frame.scores
     else:
         check_level(level)
-        missing = [c for c in ("unit", "value") if c not in frame.columns]
-        if missing:
-            raise ValueError(
-                f"Column(s) {', '.join(missing)} not found; the columns present are: "
-                f"{', '.join(frame.columns)}."
-            )
-        rated = frame.select("unit", "value").filter(pl.col("value").is_not_null())
+        rated = _rated_rows(frame, ["unit"], "value")
         unit, found = dense_codes(rated["unit"], with_ids=False)
         n_units = found if isinstance(found, int) else len(found)
         category, labels, scores = _category_codes(rated["value"], level, categories)
