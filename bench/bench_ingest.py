@@ -94,21 +94,26 @@ def run_measured(code: str, *args: str) -> tuple[float, float, str]:
         text=True,
         env={**os.environ, "CROWDMETER_PSEUDONYM_KEY": "bench"},
     )
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    out, err = proc.communicate()
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(err[-2000:])
-    return seconds, usage.ru_maxrss / 1024, out
+    *lines, peak_kib = out.strip().splitlines()
+    return seconds, int(peak_kib) / 1024, "\n".join(lines)
 
+
+# Each child prints its own peak RSS (VmHWM, which exec resets) as its last line.
+PEAK = """
+import re
+print(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+"""
 
 READ_CSV = """
 import sys, duckdb
-con = duckdb.connect(sys.argv[2])
+con = duckdb.connect(sys.argv[2], config={"enable_progress_bar": False})
 con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar=true)", [sys.argv[1]])
-print(con.sql("SELECT count(*) FROM t").fetchone()[0])
-"""
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
+""" + PEAK
 
 INGEST = """
 import sys, json
@@ -117,7 +122,7 @@ from etl.settings import Settings
 from etl.load import ingest
 report = ingest(Settings(data_dir=Path(sys.argv[2])), [Path(sys.argv[1])])
 print(json.dumps(report.as_dict()["files"][0]))
-"""
+""" + PEAK
 
 
 def main() -> None:
