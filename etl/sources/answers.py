@@ -21,7 +21,6 @@ REGION_KEYS = {
     "startOffset": "start",
     "endOffset": "end",
 }
-ANNOTATION_COLUMNS = ("field", "value", "value_num", "region", "ordinal")
 
 
 def option_groups(frame: pl.DataFrame, columns: dict[str, str]) -> dict[str, list[str]]:

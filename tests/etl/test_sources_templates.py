@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from etl.settings import SourceSettings
-from etl.sources import detect_format, parse_file
+from etl.sources import detect_format, earnings, parse_file
 from etl.sources.base import SourceOptions
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "docs" / "templates"
@@ -30,6 +30,11 @@ def test_published_templates_are_detected_and_parse_cleanly() -> None:
         result = parse_file(path)
         assert result.rejects.height == 0, result.rejects.to_dicts()
         assert result.frames[table].height == rows
+
+
+def test_earnings_template_lists_every_column_the_importer_reads() -> None:
+    header = (TEMPLATES / "earnings_template.csv").read_text().splitlines()[0].split(",")
+    assert tuple(header) == earnings.COLUMNS
 
 
 def test_earnings_rows_map_to_the_earnings_table() -> None:
