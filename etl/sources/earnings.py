@@ -31,6 +31,7 @@ FORMAT = "earnings"
 REQUIRED = ("date", "worker", "amount", "status")
 # Other names people (and older logs) use for the template's columns.
 ALIASES = {"worker_id": "worker", "paid_date": "paid_on", "paid_at": "paid_on", "day": "date"}
+# The published template's columns, in order (docs/templates/earnings_template.csv).
 COLUMNS = (
     "date",
     "platform",
