@@ -49,11 +49,9 @@ def assign_sessions(
     # Sorting by time alone and windowing over the keys keeps each worker's tasks in start
     # order: a sort on the string keys first costs ten times more on millions of rows.
     reach = pl.col("work_end").cum_max().shift(1).over(keys)  # latest end of earlier tasks
-    timed = (
-        frame.filter(pl.col("work_start").is_not_null())
-        .sort(["work_start", "work_end"])
-        .with_columns(reach=reach)
-    )
+    if frame.get_column("work_start").null_count():
+        frame = frame.filter(pl.col("work_start").is_not_null())
+    timed = frame.sort(["work_start", "work_end"]).with_columns(reach=reach)
     session_start = pl.col("reach").is_null() | (pl.col("work_start") > pl.col("reach") + gap)
     covered_from = pl.min_horizontal(pl.max_horizontal("work_start", "reach"), "work_end")
     return timed.with_columns(
