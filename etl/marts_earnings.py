@@ -7,8 +7,10 @@ hours, tasks and money), `mart_earnings_by_worker` (worker x platform, with paym
 (platform: medians and means across workers, suppressed below `min_group_size`),
 `mart_earnings_delays` (platform), `mart_earnings_fairpay` (worker x platform: hours below
 the local wage floor), `mart_earnings_skiplist` (worker x platform x task type or project below
-the threshold), `mart_earnings_unattributed` (tracked time no platform claims) and
-`mart_earnings_notes` (what was left out and why).
+the threshold), `mart_earnings_unattributed` (tracked time no platform claims),
+`mart_earnings_notes` (what was left out and why), `mart_earnings_throughput` (worker x
+platform x project x task type x day: completed tasks and active hours, additive; its median
+is not) and `mart_earnings_task_seconds` (platform x task type: median seconds per task).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import polars as pl
 from etl.settings import Settings
 from metrics.fairpay import below_floor_share, skip_list
 from metrics.pay import (
+    conform_input,
     pay_ledger,
     payment_delays,
     summarise_wages,
     wages_across_workers,
 )
+from metrics.sessions import throughput
 
 Query = Callable[[str, list[Any] | None], pl.DataFrame]
 
@@ -181,6 +185,27 @@ def unattributed_by_worker(time_entries: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def throughput_tables(inputs: PayInputs, settings: Settings) -> dict[str, pl.DataFrame]:
+    """Throughput per worker and day (additive but for the median) and per task type."""
+    assignments = conform_input("assignments", inputs.assignments)
+    gap = settings.session_gap_minutes
+    daily = throughput(
+        assignments, gap, ["worker_id", "platform", "project_id", "task_type", "day"]
+    )
+    by_type = throughput(assignments, gap, ["platform", "task_type"]).join(
+        assignments.group_by("platform", "task_type").agg(workers=pl.col("worker_id").n_unique()),
+        on=["platform", "task_type"],
+        how="left",
+        nulls_equal=True,
+    )
+    hidden = pl.col("workers") < settings.min_group_size
+    by_type = by_type.with_columns(
+        median_seconds_per_task=pl.when(hidden).then(None).otherwise("median_seconds_per_task"),
+        suppressed=hidden,
+    )
+    return {"throughput": daily, "task_seconds": by_type}
+
+
 def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Compute the earnings marts from the warehouse and write them as mart_earnings_*."""
 
@@ -210,6 +235,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "skiplist": worker_skip_list(ledger, fairpay, settings),
         "unattributed": unattributed_by_worker(inputs.time_entries),
         "notes": pl.DataFrame({"note": notes}, schema={"note": pl.String}),
+        **throughput_tables(inputs, settings),
     }
     for name, frame in tables.items():
         write_mart(con, f"mart_earnings_{name}", frame, settings.reporting_currency)

@@ -93,3 +93,42 @@ def sessions(
 
 def _seconds(duration: pl.Expr) -> pl.Expr:
     return duration.dt.total_microseconds().cast(pl.Float64) / 1_000_000
+
+
+COMPLETED = ("submitted", "approved", "rejected")
+
+
+def task_active_seconds(assignments: pl.DataFrame, gap_minutes: float) -> pl.DataFrame:
+    """Timed assignments with `task_seconds`: the platform's own active time where it has one,
+    else the task's share of its session (its covered time plus the gap before it), so a
+    session's tasks add up to the session time."""
+    rows = assign_sessions(work_intervals(assignments), gap_minutes)
+    return rows.with_columns(
+        task_seconds=pl.coalesce(
+            "active_seconds", pl.col("covered_seconds") + pl.col("gap_seconds")
+        )
+    )
+
+
+def throughput(assignments: pl.DataFrame, gap_minutes: float, by: list[str]) -> pl.DataFrame:
+    """Completed tasks (submitted, approved or rejected), active hours, tasks per active hour
+    and median seconds per task, per group of `by` (assignment columns or `day`)."""
+    rows = task_active_seconds(assignments, gap_minutes).with_columns(
+        day=pl.col("work_start").dt.date()
+    )
+    done = pl.col("status").is_in(COMPLETED)
+    return (
+        rows.group_by(by)
+        .agg(
+            tasks_completed=done.sum(),
+            active_hours=pl.col("task_seconds").sum() / 3600,
+            measured_share=pl.col("active_seconds").is_not_null().mean(),
+            median_seconds_per_task=pl.col("task_seconds").filter(done).median(),
+        )
+        .with_columns(
+            tasks_per_active_hour=pl.when(pl.col("active_hours") > 0).then(
+                pl.col("tasks_completed") / pl.col("active_hours")
+            )
+        )
+        .sort(by, nulls_last=True)
+    )

@@ -151,6 +151,9 @@ def test_marts_hold_the_same_wages(published: Settings) -> None:
             ).fetchall()
         )
         ledger_rows = con.execute("SELECT count(*) FROM mart_earnings_ledger").fetchone()[0]
+        throughput = con.execute(
+            "SELECT sum(tasks_completed), sum(active_hours) * 3600 FROM mart_earnings_throughput"
+        ).fetchone()
     finally:
         con.close()
     assert wages == {
@@ -158,6 +161,8 @@ def test_marts_hold_the_same_wages(published: Settings) -> None:
         "mturk": pytest.approx(MTURK_EFFECTIVE),
     }
     assert ledger_rows == 2
+    # No platform active time in the fixture: each task's session share (covered + gap).
+    assert throughput == (3, pytest.approx(1200 + 300 + 40))
 
 
 def test_earnings_report_is_one_offline_html_file(

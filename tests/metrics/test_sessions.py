@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.sessions import assign_sessions, sessions, work_intervals
+from metrics.sessions import assign_sessions, sessions, throughput, work_intervals
 
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 
@@ -97,3 +98,17 @@ def test_session_time_is_covered_time_plus_gaps(spans: list[tuple], gap: float) 
         assert row["covered_seconds"] + row["gap_seconds"] == row["seconds"]
         assert row["gap_seconds"] <= gap * 60 * (row["tasks"] - 1)
     assert result.get_column("tasks").sum() == len(spans)
+
+
+def test_throughput_uses_platform_active_time_else_the_session_share() -> None:
+    # A has the platform's 200 active seconds; B, C and D none: each gets its covered time
+    # plus the gap before it (B 70 + 30, C 80 + 20, D 90 + 10). D was returned: not completed.
+    frame = tasks([(0, 300, 200.0), (330, 400), (420, 500), (510, 600)]).with_columns(
+        status=pl.Series(["approved", "approved", "rejected", "returned"])
+    )
+    row = throughput(frame, gap_minutes=1, by=["platform"]).row(0, named=True)
+    assert row["tasks_completed"] == 3
+    assert row["active_hours"] * 3600 == 200 + 100 + 100 + 100
+    assert row["median_seconds_per_task"] == 100
+    assert row["tasks_per_active_hour"] == pytest.approx(3 / (500 / 3600))
+    assert row["measured_share"] == 0.25
