@@ -52,13 +52,15 @@ INSERT INTO etl_files SELECT i, 1, ['mturk', 'toloka', 'appen'][i % 3 + 1], 'ben
     FROM range(1, 31) t(i);
 INSERT INTO assignments SELECT
     'a' || i, ['mturk', 'toloka', 'appen'][p % 3 + 1], 'p' || p, 'u' || (i // 3),
-    'w_' || lpad(((i * 7919 + i // 3) % $workers)::VARCHAR, 20, '0'), 'classification',
-    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 1.55)::BIGINT % 15552000),
-    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 1.55)::BIGINT % 15552000 + 45),
+    'w_' || lpad((((i // 300) * 3 + i % 3) % $workers)::VARCHAR, 20, '0'), 'classification',
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 1.55)::BIGINT),
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i * 1.55)::BIGINT + 45),
     40 + i % 30,
     ['approved', 'approved', 'approved', 'rejected', 'submitted', 'returned'][i % 6 + 1],
     0.05, 0, 'USD', i % 10 = 0, NULL, NULL, NULL, i % 30 + 1
-FROM (SELECT i, (i // 3) % 50 AS p FROM range($n) t(i));
+-- work comes in sessions as on real platforms: the three ratings of an item go to three
+-- workers, each of whom labels a run of 100 consecutive items of one project
+FROM (SELECT i, (i // 3000) % 50 AS p FROM range($n) t(i));
 INSERT INTO annotations (assignment_uid, field, value, gold_value, file_id)
 SELECT 'a' || i, 'label', ['pos', 'neg', 'neutral'][(i * 31 + i // 3) % 7 % 3 + 1],
     CASE WHEN i % 10 = 0 THEN 'pos' END, i % 30 + 1 FROM range($n) t(i);
