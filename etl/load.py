@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from etl.pseudonym import pseudonym_key, pseudonymise
 from etl.publish import publish, remove_partial_files
 from etl.scrub import scrub_record
 from etl.settings import Settings
-from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
+from etl.sources.base import REJECTS_SCHEMA, ParseResult, SourceOptions, UnreadableFile
 from etl.warehouse import open_warehouse
 
 DELIMITERS = {"toloka": "\t"}  # every other delimited format uses commas
@@ -136,7 +137,11 @@ def load_file(
     key: bytes,
     progress: bool = False,
 ) -> FileResult:
-    """Parse and merge one file in one transaction; a failure loads nothing from it."""
+    """Parse and merge one file in one transaction; a failure loads nothing from it.
+
+    Big files arrive in parts (`sources.parse_batches`); every part merges inside the same
+    transaction, so memory stays bounded and the file still loads whole or not at all.
+    """
     result = FileResult(path=str(path), format=fmt)
     sha = file_sha256(path)
     try:
@@ -149,34 +154,93 @@ def load_file(
             toggl=settings.toggl,
             show_progress=progress,
         )
-        parsed = sources.parse_file(path, fmt, options)
+        parts = sources.parse_batches(path, fmt, options)
+        first = next(parts)
     except UnreadableFile as exc:
         result.error = str(exc)
         _record_failed_file(con, run_id, path, sha, result)
         return result
-    result.platform = parsed.platform
-    result.notes = list(parsed.notes)
-    frames = pseudonymise_frames(parsed, key)
-    rejects = scrubbed_rejects(parsed, path, key)
+    result.platform = first.platform
     con.execute("BEGIN TRANSACTION")
     try:
-        file_id = _insert_file_row(con, run_id, path, sha, parsed)
-        register_platforms(con, settings, _platforms_in(parsed, frames))
-        counts = merge_file(con, frames, file_id)
-        _insert_rejects(con, file_id, rejects)
-        result.file_id = file_id
-        result.rows_read = parsed.rows_read
-        result.rows_inserted, result.rows_updated = counts
-        result.rows_rejected = rejects.height
-        result.status = "loaded" if any(counts) else "unchanged"
-        _update_file_row(con, file_id, result)
+        result.file_id = _insert_file_row(con, run_id, path, sha, first)
+        for number, parsed in enumerate(itertools.chain([first], parts)):
+            _merge_part(con, settings, parsed, path, key, result, repeats_possible=number > 0)
+        result.status = "loaded" if result.rows_inserted or result.rows_updated else "unchanged"
+        _update_file_row(con, result.file_id, result)
         con.execute("COMMIT")
     except Exception as exc:
         con.execute("ROLLBACK")
-        result.error = f"{path}: could not be merged ({type(exc).__name__}: {exc})"
-        result.status = "failed"
-        _record_failed_file(con, run_id, path, sha, result)
+        reason = (
+            str(exc)
+            if isinstance(exc, UnreadableFile)
+            else (f"{path}: could not be merged ({type(exc).__name__}: {exc})")
+        )
+        failed = FileResult(path=str(path), format=fmt, platform=result.platform, error=reason)
+        _record_failed_file(con, run_id, path, sha, failed)
+        return failed
     return result
+
+
+def _merge_part(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    parsed: ParseResult,
+    path: Path,
+    key: bytes,
+    result: FileResult,
+    repeats_possible: bool,
+) -> None:
+    """Merge one part of a file and add its counts to `result`."""
+    frames = pseudonymise_frames(parsed, key)
+    rejects = scrubbed_rejects(parsed, path, key)
+    if repeats_possible:
+        frames, repeats = reject_repeats_of_earlier_parts(con, frames, result.file_id)
+        rejects = pl.concat([rejects, repeats])
+    register_platforms(con, settings, _platforms_in(parsed, frames))
+    inserted, updated = merge_file(con, frames, result.file_id)
+    _insert_rejects(con, result.file_id, rejects)
+    result.rows_read += parsed.rows_read
+    result.rows_inserted += inserted
+    result.rows_updated += updated
+    result.rows_rejected += rejects.height
+    result.notes.extend(parsed.notes)
+
+
+def reject_repeats_of_earlier_parts(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """An assignment an earlier part of the same file already merged is a repeated record:
+    the first one is kept (as the importers do within a part) and this one rejected."""
+    assignments = frames.get("assignments")
+    if assignments is None or assignments.is_empty():
+        return frames, pl.DataFrame(schema=REJECTS_SCHEMA)
+    with staged_frame(con, "_part_uids", assignments.select("assignment_uid", "record_no")):
+        repeated = con.sql(
+            "SELECT p.assignment_uid, p.record_no FROM _part_uids p"
+            " SEMI JOIN (SELECT assignment_uid FROM assignments WHERE file_id = ?) a"
+            " USING (assignment_uid)",
+            params=[file_id],
+        ).pl()
+    if repeated.is_empty():
+        return frames, pl.DataFrame(schema=REJECTS_SCHEMA)
+    uids = repeated["assignment_uid"].implode()
+    kept = {name: frame for name, frame in frames.items() if name not in ("workers", "items")}
+    kept["assignments"] = assignments = assignments.filter(~pl.col("assignment_uid").is_in(uids))
+    if "annotations" in frames:
+        kept["annotations"] = frames["annotations"].filter(~pl.col("assignment_uid").is_in(uids))
+    # Workers and items a part names come from its records: keep those the kept ones name.
+    for name, key in (("workers", ["worker_id", "platform"]), ("items", ["project_id", "item_id"])):
+        if name in frames:
+            kept[name] = frames[name].join(assignments.select(key).unique(), on=key, how="semi")
+    rejects = repeated.select(
+        pl.col("record_no"),
+        pl.format("assignment {} appears again; its first record was kept", "assignment_uid").alias(
+            "reason"
+        ),
+        pl.lit(None, dtype=pl.String).alias("raw"),
+    )
+    return kept, rejects
 
 
 def pseudonymise_frames(parsed: ParseResult, key: bytes) -> dict[str, pl.DataFrame]:

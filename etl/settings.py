@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     )
     min_group_size: int = Field(5, ge=1, description="groups with fewer workers are suppressed")
     snapshots_keep: int = Field(3, ge=1, description="published snapshots kept on disk")
+    etl_memory_limit: str = Field(
+        "1GB", description="DuckDB memory limit of the ETL writer (it spills to disk beyond)"
+    )
     lock_timeout_seconds: float = Field(
         30.0, ge=0, description="how long a second ETL process waits for the writer lock"
     )

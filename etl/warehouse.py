@@ -87,6 +87,8 @@ def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         con = duckdb.connect(str(settings.warehouse_path))
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET memory_limit = ?", [settings.etl_memory_limit])
+            con.execute("SET temp_directory = ?", [str(settings.data_dir / "tmp")])
             apply_migrations(con)
             yield con
         finally:

@@ -8,6 +8,7 @@ not importable when it is not (empty, binary, compressed, cut short, unknown).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -85,6 +86,21 @@ def parse_file(
     else:
         _head(path)  # an empty or binary file fails the same way whatever the format
     return FORMATS[fmt].parse(path, options)
+
+
+def parse_batches(
+    path: Path, fmt: str | None = None, options: SourceOptions = SourceOptions()
+) -> Iterator[ParseResult]:
+    """`parse_file` in parts, for formats that can read a big file a slice at a time (the
+    loader merges each part inside the file's one transaction); others come whole."""
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    module = FORMATS.get(fmt)
+    if module is None or not hasattr(module, "parse_batches"):
+        yield parse_file(path, fmt, options)
+        return
+    _head(path)
+    yield from module.parse_batches(path, options)
 
 
 def _head(path: Path) -> bytes:

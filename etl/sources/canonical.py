@@ -7,7 +7,7 @@ Attributes come only from the columns named in config (`worker_attributes`,
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import reduce
 from zoneinfo import ZoneInfo
 
@@ -309,6 +309,25 @@ def checked_rows(
     rows_read = rows.height
     good, rejected = split_rejects(rows)
     return rows_read, good, rejected
+
+
+def checked_batches(
+    table: CsvTable,
+    query: Query,
+    fmt: str,
+    times: dict[str, str],
+    money: dict[str, str],
+    tz: str,
+    rows: int,
+) -> Iterator[tuple[int, pl.DataFrame, pl.DataFrame]]:
+    """`checked_rows` of `rows` records at a time, for files too big to hold whole. Repeats
+    are rejected within a batch; the loader rejects repeats across batches."""
+    problems = query(table.frame)[1]
+    for batch in csvfiles.iter_batches(table, lambda s: query(s)[0], fmt, rows):
+        checked = reject_repeats(explain_problems(batch, problems))
+        checked = repair_values(checked, times, money, zone(tz))
+        good, rejected = split_rejects(checked)
+        yield checked.height, good, rejected
 
 
 def reject_repeats(rows: pl.DataFrame) -> pl.DataFrame:

@@ -111,23 +111,33 @@ def collect(table: CsvTable, frame: pl.LazyFrame, fmt: str) -> pl.DataFrame:
 BATCH_ROWS = 100_000  # rows read and transformed at a time: bounds memory on big exports
 
 
-def collect_in_batches(
-    table: CsvTable, build: Callable[[pl.LazyFrame], pl.LazyFrame], fmt: str
-) -> pl.DataFrame:
-    """Read the table in batches and run `build`'s query on each, so only one batch of raw
-    text is in memory at a time; the (compact) results are concatenated."""
-    parts = []
+def iter_batches(
+    table: CsvTable,
+    build: Callable[[pl.LazyFrame], pl.LazyFrame],
+    fmt: str,
+    rows: int = BATCH_ROWS,
+) -> Iterator[pl.DataFrame]:
+    """Read the table `rows` records at a time and yield `build`'s query on each, so only one
+    batch of raw text is in memory at a time. An empty table yields one empty result."""
+    empty = True
     try:
-        for batch in table.frame.collect_batches(chunk_size=BATCH_ROWS):
-            parts.append(build(batch.lazy()).collect())
+        for batch in table.frame.collect_batches(chunk_size=rows):
+            empty = False
+            yield build(batch.lazy()).collect()
     except pl.exceptions.PolarsError as exc:
         raise UnreadableFile(
             f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
             "that it is a complete UTF-8 export and not cut short"
         ) from exc
-    if not parts:
-        return build(table.frame.head(0)).collect()
-    return pl.concat(parts, rechunk=False)
+    if empty:
+        yield build(table.frame.head(0)).collect()
+
+
+def collect_in_batches(
+    table: CsvTable, build: Callable[[pl.LazyFrame], pl.LazyFrame], fmt: str
+) -> pl.DataFrame:
+    """`iter_batches`' (compact) results concatenated."""
+    return pl.concat(list(iter_batches(table, build, fmt)), rechunk=False)
 
 
 def sample_values(table: CsvTable, columns: list[str], rows: int = 200) -> dict[str, list[str]]:

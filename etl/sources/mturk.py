@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -16,9 +17,11 @@ import polars as pl
 from etl.sources import answers, csvfiles
 from etl.sources.base import ParseResult, SourceOptions, rejects_frame
 from etl.sources.canonical import (
+    Query,
     assignments_frame,
     attribute_columns,
     attribute_notes,
+    checked_batches,
     checked_rows,
     column_or_null,
     finish_query,
@@ -45,6 +48,7 @@ TIMES = {
     "RejectionTime": "rejected_at",
 }
 MONEY = {"Reward": "reward"}
+LOAD_BATCH_ROWS = 500_000  # records the loader merges at a time from a big batch file
 USED = {*REQUIRED, "HITTypeId", "RequesterAnnotation", *TIMES, *MONEY}
 ANSWER = "Answer."
 TASK_ANSWERS = "Answer.taskAnswers"
@@ -57,20 +61,49 @@ def sniff(head: bytes) -> bool:
 
 
 def parse(path: Path, options: SourceOptions) -> ParseResult:
+    table, query = _table(path, options)
+    checked = checked_rows(table, query, FORMAT, TIMES, MONEY, options.source.timezone)
+    return _result(table, options, *checked, notes=attribute_notes(table.header, options.source))
+
+
+def parse_batches(
+    path: Path, options: SourceOptions, rows: int | None = None
+) -> Iterator[ParseResult]:
+    """`parse` of `rows` (default LOAD_BATCH_ROWS) records at a time, so a multi-million-row
+    batch loads in bounded memory; notes come with the first result."""
+    rows = rows or LOAD_BATCH_ROWS
+    table, query = _table(path, options)
+    notes = attribute_notes(table.header, options.source)
+    tz = options.source.timezone
+    for checked in checked_batches(table, query, FORMAT, TIMES, MONEY, tz, rows):
+        yield _result(table, options, *checked, notes=notes)
+        notes = []
+
+
+def _table(path: Path, options: SourceOptions) -> tuple[csvfiles.CsvTable, Query]:
+    zone(options.source.timezone)
     platform = platform_name(options, FORMAT)
-    source = options.source
-    zone(source.timezone)
-    attributes = attribute_columns(source)
+    attributes = attribute_columns(options.source)
     wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
 
     def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
         return _canonical(table, source, platform, options)
 
-    rows_read, good, rejected = checked_rows(table, query, FORMAT, TIMES, MONEY, source.timezone)
+    return table, query
+
+
+def _result(
+    table: csvfiles.CsvTable,
+    options: SourceOptions,
+    rows_read: int,
+    good: pl.DataFrame,
+    rejected: pl.DataFrame,
+    notes: list[str],
+) -> ParseResult:
+    platform = platform_name(options, FORMAT)
+    source = options.source
     good, annotations, blob_rejects = _annotations(good, table.header)
-    rejects = pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects])
-    notes = attribute_notes(table.header, source)
     return ParseResult(
         format=FORMAT,
         platform=platform,
@@ -81,7 +114,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
             "workers": workers_frame(good, platform, source.worker_attributes),
             "items": items_frame(good, platform, source.item_attributes),
         },
-        rejects=rejects,
+        rejects=pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects]),
         notes=notes,
     )
 

@@ -229,3 +229,48 @@ def test_reexported_mturk_batch_updates_statuses_and_inserts_none(settings, tmp_
     assert [r[0] for r in rows] == ["approved", "rejected", "approved", "submitted"]
     assert rows[0][1] == datetime(2024, 4, 2, 18, tzinfo=UTC)  # 11:00 PDT is 18:00 UTC
     assert rows[0][2] is not None and rows[1][2] is None  # approved work is paid, rejected not
+
+
+def mturk_rows(statuses: list[str], assignment_ids: list[str] | None = None) -> str:
+    from tests.etl.test_crash import HEADER
+
+    ids = assignment_ids or [f"ASSIGN{i:04d}" for i in range(len(statuses))]
+    lines = [",".join(HEADER)]
+    for i, (status, assignment) in enumerate(zip(statuses, ids, strict=True)):
+        done = "Tue Apr 02 11:00:00 PDT 2024"
+        lines.append(",".join([
+            f"H{i}", "TYPE1", "Label a tweet", "$0.05", assignment, f"WORKER{i % 3}",
+            status, "Mon Apr 01 10:00:00 PDT 2024", "Mon Apr 01 10:01:00 PDT 2024",
+            done if status == "Approved" else "", done if status == "Rejected" else "",
+            "60", "a tweet", "joy",
+        ]))  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path, monkeypatch):
+    """Big files merge a part at a time in one transaction; a record repeated in a later
+    part is rejected like a repeat inside one part, and the tables match a whole-file load."""
+    from etl.settings import Settings
+    from etl.sources import mturk
+
+    ids = [f"ASSIGN{i:04d}" for i in range(10)]
+    ids[8] = ids[2]  # record 9 repeats record 3, three parts later
+    batch = tmp_path / "Batch_7_batch_results.csv"
+    batch.write_text(mturk_rows(["Approved"] * 10, ids))
+
+    whole = ingest(settings, [batch]).files[0]
+    monkeypatch.setattr(mturk, "LOAD_BATCH_ROWS", 3)
+    parted_settings = Settings(data_dir=tmp_path / "parted", lock_timeout_seconds=2)
+    parted = ingest(parted_settings, [batch]).files[0]
+
+    assert (whole.rows_read, whole.rows_inserted, whole.rows_rejected) == (10, 9, 1)
+    assert (parted.rows_read, parted.rows_inserted, parted.rows_rejected) == (10, 9, 1)
+    query = "SELECT * EXCLUDE (file_id) FROM {} ORDER BY ALL"
+    for table in ("assignments", "annotations", "workers", "items"):
+        a = SnapshotReader(settings).frame(query.format(table))
+        b = SnapshotReader(parted_settings).frame(query.format(table))
+        assert a.equals(b), table
+    reasons = SnapshotReader(parted_settings).frame("SELECT record_no, reason FROM etl_rejects")
+    assert reasons.rows() == [
+        (9, "assignment mturk:ASSIGN0002 appears again; its first record was kept")
+    ]
