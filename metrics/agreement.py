@@ -246,8 +246,10 @@ def hash_groups(h: np.ndarray, index_bits: int | None = None) -> tuple[np.ndarra
             bad = np.zeros(run[-1] + 1, dtype=bool)
             bad[run[1:][mixed]] = True
             rows = np.flatnonzero(bad[run])
-            order[rows] = order[rows[np.lexsort((full[rows], run[rows]))]]
-    full = h[order]
+            resorted = rows[np.lexsort((full[rows], run[rows]))]
+            order[rows], full[rows] = order[resorted], full[resorted]
+    if n == 0 or bits > 40:
+        full = h[order]
     new = np.empty(n, dtype=bool)
     if n:
         new[0] = True
@@ -375,15 +377,19 @@ def tally_units(
     unit: np.ndarray, category: np.ndarray, n_units: int, q: int, single_rated: SingleRated
 ) -> UnitTallies:
     """Per-unit category counts from the unit and category code of each rating."""
-    per_unit = np.bincount(unit, minlength=n_units)
-    analysed = per_unit >= (2 if single_rated == "ignore" else 1)
+    key = unit.astype(np.int64) * q
+    key += category
     if n_units * q <= DENSE_TALLY_CELLS:
-        dense = np.bincount(unit * q + category, minlength=n_units * q)
+        dense = np.bincount(key, minlength=n_units * q)
+        del key
+        per_unit = dense.reshape(n_units, q).sum(axis=1)
         keys = np.flatnonzero(dense)
         counts = dense[keys]
         del dense
     else:
-        keys, counts = np.unique(unit.astype(np.int64) * q + category, return_counts=True)
+        keys, counts = np.unique(key, return_counts=True)
+        per_unit = np.bincount(unit, minlength=n_units)
+    analysed = per_unit >= (2 if single_rated == "ignore" else 1)
     cell_unit, cell_category = np.divmod(keys, q)
     kept = analysed[cell_unit]
     unit_index = np.flatnonzero(analysed)
@@ -793,10 +799,25 @@ def krippendorff_alpha(
     if single:
         return Coefficient(None, undefined_reason=single)
     level = frame.level if isinstance(frame, Ratings) else level
-    value = float(alpha_from_coincidences(coincidence_matrix(t), scores, level))
+    if level == "nominal":
+        value = _nominal_alpha(t)
+    else:
+        value = float(alpha_from_coincidences(coincidence_matrix(t), scores, level))
     if not np.isfinite(value):
         return Coefficient(None, undefined_reason=_zero_denominator("krippendorff_alpha"))
     return Coefficient(value)
+
+
+def _nominal_alpha(t: UnitTallies) -> float:
+    """Nominal alpha needs only the coincidence diagonal and the marginals, both per cell:
+    alpha = 1 - (n - 1) (n - sum o_kk) / (n^2 - sum n_k^2)."""
+    pairable = t.pairable[t.cell_unit]
+    ck, cc = t.cell_category[pairable], t.cell_count[pairable]
+    n_k = np.bincount(ck, cc, minlength=t.n_categories)
+    n = n_k.sum()
+    agreeing = (cc * (cc - 1) / (t.ratings[t.cell_unit[pairable]] - 1)).sum()
+    expected = n * n - (n_k**2).sum()
+    return 1.0 - (n - 1) * (n - agreeing) / expected if expected > 0 else float("nan")
 
 
 def coincidence_matrix(t: UnitTallies) -> np.ndarray:

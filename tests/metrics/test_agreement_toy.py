@@ -281,3 +281,23 @@ def test_a_hash_collision_falls_back_to_exact_codes(monkeypatch):
     codes, ids = dense_codes(pl.Series(["b", "a", "b", "c"]))
     assert len(ids) == 3 and codes[0] == codes[2] and len(set(codes.tolist())) == 3
     assert sorted(ids.to_list()) == ["a", "b", "c"]
+
+
+def test_sparse_tallies_give_the_same_figures(monkeypatch):
+    # beyond DENSE_TALLY_CELLS the tallies and coincidences take the sorting / sparse path
+    rng = np.random.default_rng(8)
+    frame = pl.DataFrame(
+        {"unit": rng.integers(0, 40, 150), "coder": rng.integers(0, 6, 150),
+         "value": rng.integers(1, 5, 150)}
+    ).unique(["unit", "coder"])  # fmt: skip
+    dense = {
+        level: (agreement_table(frame, level), krippendorff_alpha(frame, level))
+        for level in ("nominal", "ordinal", "ratio")
+    }
+    monkeypatch.setattr(metrics.agreement, "DENSE_TALLY_CELLS", 0)
+    for level, (table, alpha) in dense.items():
+        sparse = agreement_table(frame, level)
+        for name, coef in table.items():
+            assert sparse[name].value == pytest.approx(coef.value, abs=1e-12), (level, name)
+        assert krippendorff_alpha(frame, level).value == pytest.approx(alpha.value, abs=1e-12)
+        assert alpha.value == pytest.approx(table["krippendorff_alpha"].value, abs=1e-12)
