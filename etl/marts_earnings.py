@@ -9,8 +9,8 @@ hours, tasks and money), `mart_earnings_by_worker` (worker x platform, with paym
 the local wage floor), `mart_earnings_skiplist` (worker x platform x task type or project below
 the threshold), `mart_earnings_unattributed` (tracked time no platform claims),
 `mart_earnings_notes` (what was left out and why), `mart_earnings_throughput` (worker x
-platform x project x task type x day: completed tasks and active hours, additive; its median
-is not) and `mart_earnings_task_seconds` (platform x task type: median seconds per task).
+platform x project x task type x day: completed tasks and active hours, additive) and
+`mart_earnings_task_seconds` (platform x task type: median seconds per task).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from metrics.pay import (
     summarise_wages,
     wages_across_workers,
 )
-from metrics.sessions import throughput
+from metrics.sessions import summarise_throughput, task_active_seconds
 
 Query = Callable[[str, list[Any] | None], pl.DataFrame]
 
@@ -186,14 +186,13 @@ def unattributed_by_worker(time_entries: pl.DataFrame) -> pl.DataFrame:
 
 
 def throughput_tables(inputs: PayInputs, settings: Settings) -> dict[str, pl.DataFrame]:
-    """Throughput per worker and day (additive but for the median) and per task type."""
+    """Throughput per worker and day (additive) and per task type (with the median)."""
     assignments = conform_input("assignments", inputs.assignments)
-    gap = settings.session_gap_minutes
-    daily = throughput(
-        assignments, gap, ["worker_id", "platform", "project_id", "task_type", "day"]
-    )
-    by_type = throughput(assignments, gap, ["platform", "task_type"]).join(
-        assignments.group_by("platform", "task_type").agg(workers=pl.col("worker_id").n_unique()),
+    tasks = task_active_seconds(assignments, settings.session_gap_minutes)
+    daily_keys = ["worker_id", "platform", "project_id", "task_type", "day"]
+    daily = summarise_throughput(tasks, daily_keys, median=False)
+    by_type = summarise_throughput(tasks, ["platform", "task_type"]).join(
+        tasks.group_by("platform", "task_type").agg(workers=pl.col("worker_id").n_unique()),
         on=["platform", "task_type"],
         how="left",
         nulls_equal=True,

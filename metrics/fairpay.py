@@ -131,6 +131,8 @@ def skip_list(
     Groups with fewer than `min_tasks` tasks are never listed.
     """
     keys = ["worker_id", "platform", *by]
+    if isinstance(thresholds, pl.DataFrame):  # only workers with a threshold can be listed
+        ledger = ledger.join(thresholds, on=["worker_id", "platform"], how="semi")
     daily = summarise_wages(ledger, [*keys, "day"]).with_columns(
         tasks=pl.sum_horizontal("tasks_approved", "tasks_rejected", "tasks_returned")
     )
