@@ -649,7 +649,7 @@ def payment_delays(
         as_of = as_of.item()
     delay = (pl.col("paid_at") - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
     unpaid = pl.col("earned") & pl.col("paid_at").is_null()
-    age = (pl.lit(as_of) - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
+    age = (pl.lit(as_of, dtype=UTC) - pl.col("submitted")).dt.total_seconds(fractional=True) / 86400
     figures = {
         "paid": pl.col("paid_at").is_not_null().sum(),
         "median_delay_days": delay.median(),

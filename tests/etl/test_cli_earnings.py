@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -182,3 +183,32 @@ def test_other_reports_are_not_built_yet(published: Settings, tmp_path: Path, ca
     args = ["--data-dir", str(published.data_dir), "report", "fairness"]
     assert main([*args, "--out", str(tmp_path / "f.html")]) == 2
     assert "not built yet" in capsys.readouterr().err
+
+
+def test_a_real_toggl_export_without_mappings_is_listed_as_unattributed(
+    settings: Settings, shared_dir: Path, capsys
+) -> None:
+    from etl.load import ingest
+
+    path = shared_dir / "samples/toggl"
+    path = next(path.glob("floresfdev_*.csv"))
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    seconds = sum(
+        int(h) * 3600 + int(m) * 60 + int(s) for h, m, s in (r["Duration"].split(":") for r in rows)
+    )
+    ingest(settings, [path])
+    out = run_json(settings, capsys, "earnings")
+    assert out["unattributed_total"]["entries"] == len(rows)
+    assert out["unattributed_total"]["hours"] == pytest.approx(seconds / 3600)
+    assert out["rows"] == []  # no platform: no wage
+
+
+def test_marts_build_on_an_empty_warehouse(
+    memory_warehouse: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    from etl.marts_earnings import build
+
+    build(memory_warehouse, settings)  # no reference tables loaded either
+    count = memory_warehouse.execute("SELECT count(*) FROM mart_earnings_by_worker").fetchone()
+    assert count == (0,)
