@@ -110,7 +110,8 @@ print(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 
 READ_CSV = """
 import sys, duckdb
-con = duckdb.connect(sys.argv[2], config={"enable_progress_bar": False})
+con = duckdb.connect(sys.argv[2])
+con.execute("SET enable_progress_bar = false")
 con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar=true)", [sys.argv[1]])
 print(con.execute("SELECT count(*) FROM t").fetchone()[0])
 """ + PEAK

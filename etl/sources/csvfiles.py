@@ -118,19 +118,25 @@ def iter_batches(
     rows: int = BATCH_ROWS,
 ) -> Iterator[pl.DataFrame]:
     """Read the table `rows` records at a time and yield `build`'s query on each, so only one
-    batch of raw text is in memory at a time. An empty table yields one empty result."""
-    empty = True
+    batch of raw text is in memory at a time. An empty table yields one empty result.
+
+    Slices, not `collect_batches`: the streaming engine reads ahead without bound while a
+    slow consumer (the loader merging a part) works, so a big file ended up in memory whole.
+    Finding a slice's start costs a fast newline scan."""
+    offset = 0
     try:
-        for batch in table.frame.collect_batches(chunk_size=rows):
-            empty = False
-            yield build(batch.lazy()).collect()
+        while True:
+            batch = table.frame.slice(offset, rows).collect(engine="streaming")
+            if batch.height or offset == 0:
+                yield build(batch.lazy()).collect()
+            if batch.height < rows:
+                return
+            offset += rows
     except pl.exceptions.PolarsError as exc:
         raise UnreadableFile(
             f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
             "that it is a complete UTF-8 export and not cut short"
         ) from exc
-    if empty:
-        yield build(table.frame.head(0)).collect()
 
 
 def collect_in_batches(

@@ -48,7 +48,7 @@ TIMES = {
     "RejectionTime": "rejected_at",
 }
 MONEY = {"Reward": "reward"}
-LOAD_BATCH_ROWS = 500_000  # records the loader merges at a time from a big batch file
+LOAD_BATCH_ROWS = 250_000  # records the loader merges at a time from a big batch file
 USED = {*REQUIRED, "HITTypeId", "RequesterAnnotation", *TIMES, *MONEY}
 ANSWER = "Answer."
 TASK_ANSWERS = "Answer.taskAnswers"
