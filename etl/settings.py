@@ -40,6 +40,11 @@ class SourceSettings(BaseModel):
         default_factory=dict,
         description="data-subject attribute name -> column holding it (for label audits)",
     )
+    gold_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="answer field -> column holding its gold answer, for formats with no gold "
+        "convention (MTurk): a record with one is a gold (test) question",
+    )
 
 
 class TogglSettings(BaseModel):

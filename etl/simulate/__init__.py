@@ -146,6 +146,12 @@ def _source_settings() -> dict[str, dict]:
         "toloka": ({}, {"dialect": "INPUT:dialect"}),
         "labelstudio": ({"gender": "completed_by.gender"}, {}),
     }
+    # MTurk has no gold convention: the batches carry the gold answer in an input column.
+    gold = {
+        "mturk": {
+            f"{p.field}.label": f"Input.gold_{p.field}" for p in PROJECTS if p.platform == "mturk"
+        }
+    }
     sources = {}
     for p in PLATFORMS:
         workers, items = attributes.get(p.platform, ({}, {}))
@@ -155,6 +161,7 @@ def _source_settings() -> dict[str, dict]:
             "worker_fee_rate": p.worker_fee_rate,
             "worker_attributes": workers,
             "item_attributes": items,
+            "gold_columns": gold.get(p.platform, {}),
         }
     return sources
 

@@ -25,6 +25,7 @@ from etl.sources.canonical import (
     checked_rows,
     column_or_null,
     finish_query,
+    gold_value_expr,
     items_frame,
     raw_columns,
     value_columns,
@@ -84,7 +85,8 @@ def _table(path: Path, options: SourceOptions) -> tuple[csvfiles.CsvTable, Query
     zone(options.source.timezone)
     platform = platform_name(options, FORMAT)
     attributes = attribute_columns(options.source)
-    wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes  # noqa: E731
+    gold = set(options.source.gold_columns.values())
+    wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes | gold  # noqa: E731
     table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
 
     def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
@@ -103,7 +105,8 @@ def _result(
 ) -> ParseResult:
     platform = platform_name(options, FORMAT)
     source = options.source
-    good, annotations, blob_rejects = _annotations(good, table.header)
+    gold = _gold_columns(table.header, options)
+    good, annotations, blob_rejects = _annotations(good, table.header, gold)
     return ParseResult(
         format=FORMAT,
         platform=platform,
@@ -112,7 +115,7 @@ def _result(
             "assignments": assignments_frame(good, platform, source.currency),
             "annotations": annotations,
             "workers": workers_frame(good, platform, source.worker_attributes),
-            "items": items_frame(good, platform, source.item_attributes),
+            "items": items_frame(good, platform, source.item_attributes, gold_value_expr(gold)),
         },
         rejects=pl.concat([csvfiles.rejects_with_raw(table, rejected), blob_rejects]),
         notes=notes,
@@ -137,7 +140,7 @@ def _canonical(
         pl.concat_str([pl.lit(f"{platform}:"), pl.col("AssignmentId")]).alias("assignment_uid"),
         pl.col("WorkerId").str.strip_chars().alias("worker_id"),
         pl.col("HITId").alias("item_id"),
-        pl.lit(False).alias("is_gold"),
+        _is_gold(_gold_columns(header, options)).alias("is_gold"),
         project.alias("project_id"),
         status.replace_strict(STATUSES, default=None, return_dtype=pl.String).alias("status"),
         *value_columns(table, TIMES, MONEY, tz),
@@ -155,8 +158,20 @@ def _canonical(
     return finish_query(frame, problems, drop, TIMES, MONEY), problems
 
 
+def _gold_columns(header: list[str], options: SourceOptions) -> dict[str, str]:
+    """Answer field -> gold column, for the configured gold columns this file has."""
+    return {f: c for f, c in options.source.gold_columns.items() if c in header}
+
+
+def _is_gold(gold: dict[str, str]) -> pl.Expr:
+    if not gold:
+        return pl.lit(False)
+    given = [pl.col(c).str.strip_chars().str.len_chars().fill_null(0) > 0 for c in gold.values()]
+    return pl.any_horizontal(given)
+
+
 def _annotations(
-    good: pl.DataFrame, header: list[str]
+    good: pl.DataFrame, header: list[str], gold: dict[str, str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Annotation rows from Answer.* columns and the taskAnswers JSON blob.
 
@@ -170,7 +185,7 @@ def _annotations(
         if name.startswith(ANSWER) and name != TASK_ANSWERS
     }
     blob_rejects = rejects_frame([])
-    parts = [answers.answer_rows(good, key, columns)]
+    parts = [answers.answer_rows(good, key, columns, gold)]
     if TASK_ANSWERS in header:
         decoded, bad = _decode_task_answers(good)
         if bad:
