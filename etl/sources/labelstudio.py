@@ -82,6 +82,7 @@ def _task(
     for annotation in annotations:
         uid = f"{collector.platform}:{annotation['id']}"
         _assignment(collector, uid, annotation, project, item_id, tz)
+        _worker_attributes(collector, annotation, options.source.worker_attributes)
         for result in annotation.get("result") or []:
             if isinstance(result, dict) and result.get("from_name"):
                 kind, value = result.get("type"), result.get("value")
@@ -113,6 +114,25 @@ def _assignment(
             "reviewed_at": reviewed_at,
         }
     )
+
+
+def _worker_attributes(
+    collector: RowCollector, annotation: dict, attributes: dict[str, str]
+) -> None:
+    """Self-reported groups at the configured key paths of an annotation (`completed_by.gender`);
+    Label Studio has no such fields of its own, so they are never guessed."""
+    worker_id = _user_id(annotation.get("completed_by"))
+    if not attributes or worker_id is None:
+        return
+    found = {}
+    for name, path in attributes.items():
+        value: Any = annotation
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value not in (None, ""):
+            found[name] = str(value)
+    if found:
+        collector.worker(worker_id, attributes=json.dumps(found, sort_keys=True))
 
 
 def _review(annotation: dict, tz: Any) -> tuple[str, str | None, Any]:

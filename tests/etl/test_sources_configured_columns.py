@@ -1,4 +1,4 @@
-"""MTurk has no gold convention: configured gold columns make gold questions and gold answers."""
+"""Configured columns: gold answers for MTurk, self-reported groups for Label Studio."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from etl.settings import SourceSettings
 from etl.sources import parse_file
 from etl.sources.base import SourceOptions
 
-HEADER = "HITId,HITTypeId,AssignmentId,WorkerId,AssignmentStatus,SubmitTime,Reward,Input.gold,Answer.label"
+HEADER = (
+    "HITId,HITTypeId,AssignmentId,WorkerId,AssignmentStatus,SubmitTime,Reward,"
+    "Input.gold,Answer.label"
+)
 ROWS = [
     "H1,T1,A1,W1,Approved,Mon Apr 01 10:01:00 PDT 2024,$0.05,joy,joy",
     "H1,T1,A2,W2,Approved,Mon Apr 01 10:02:00 PDT 2024,$0.05,joy,anger",
@@ -37,3 +40,30 @@ def test_without_configuration_nothing_is_gold(tmp_path):
     result = parse_file(path, "mturk", SourceOptions())
     assert not result.frames["assignments"]["is_gold"].any()
     assert result.frames["annotations"]["gold_value"].null_count() == 3
+
+
+def test_label_studio_worker_attributes_from_configured_key_paths(tmp_path):
+    import json
+
+    from etl.settings import SourceSettings as Source
+
+    task = {
+        "id": 1,
+        "project": 7,
+        "data": {"text": "hello"},
+        "annotations": [
+            {"id": 11, "completed_by": {"id": 3, "email": "a@example.org", "gender": "woman"},
+             "created_at": "2024-04-01T10:00:00Z", "lead_time": 12.5,
+             "result": [{"from_name": "intent", "type": "choices",
+                         "value": {"choices": ["buy"]}}]},
+            {"id": 12, "completed_by": 4, "created_at": "2024-04-01T10:01:00Z",
+             "result": [{"from_name": "intent", "type": "choices",
+                         "value": {"choices": ["sell"]}}]},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "project-7.json"
+    path.write_text(json.dumps([task]))
+    options = SourceOptions(source=Source(worker_attributes={"gender": "completed_by.gender"}))
+    workers = parse_file(path, "labelstudio", options).frames["workers"].sort("worker_id")
+    expected = [("3", '{"gender": "woman"}'), ("4", None)]  # worker 4 reported nothing
+    assert workers.select("worker_id", "attributes").rows() == expected
