@@ -75,10 +75,16 @@ class TogglSettings(BaseModel):
 
 class AgreementSettings(BaseModel):
     bootstrap_samples: int = Field(1000, ge=0, description="resamples over units for intervals")
+    publish_bootstrap_samples: int = Field(
+        200,
+        ge=0,
+        description="resamples over units for the intervals the Quality marts compute at every "
+        "publish (fewer than on demand: publishing runs on every ingest)",
+    )
     confidence: float = Field(0.95, gt=0, lt=1, description="two-sided interval level")
     seed: int = Field(20181204, description="random seed for the bootstrap")
     span_overlap_threshold: float = Field(
-        0.5, gt=0, le=1, description="token overlap at which two spans match"
+        0.5, gt=0, le=1, description="character intersection over union at which two spans match"
     )
     box_iou_threshold: float = Field(0.5, gt=0, le=1, description="IoU at which two boxes match")
 
@@ -143,6 +149,13 @@ class Settings(BaseSettings):
     snapshots_keep: int = Field(3, ge=1, description="published snapshots kept on disk")
     etl_memory_limit: str = Field(
         "1GB", description="DuckDB memory limit of the ETL writer (it spills to disk beyond)"
+    )
+    etl_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="niceness the ETL process takes when it opens the warehouse, so ingest and "
+        "publish yield the CPU to web workers (0 = unchanged)",
     )
     lock_timeout_seconds: float = Field(
         30.0, ge=0, description="how long a second ETL process waits for the writer lock"
