@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+from tqdm import tqdm
 
 from etl import sources
 from etl.merge import merge_file
@@ -164,8 +165,10 @@ def load_file(
     con.execute("BEGIN TRANSACTION")
     try:
         result.file_id = _insert_file_row(con, run_id, path, sha, first)
-        for number, parsed in enumerate(itertools.chain([first], parts)):
-            _merge_part(con, settings, parsed, path, key, result, repeats_possible=number > 0)
+        with _records_bar(path, progress) as bar:
+            for number, parsed in enumerate(itertools.chain([first], parts)):
+                _merge_part(con, settings, parsed, path, key, result, number > 0)
+                bar.update(parsed.rows_read)
         result.status = "loaded" if result.rows_inserted or result.rows_updated else "unchanged"
         _update_file_row(con, result.file_id, result)
         con.execute("COMMIT")
@@ -401,13 +404,16 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, file_id: int, rejects: pl.Da
         )
 
 
+def _records_bar(path: Path, enabled: bool) -> tqdm:
+    """A records-merged counter for one file: big files arrive in parts, so it moves."""
+    return tqdm(desc=f"  {path.name[-40:]}", unit=" records", disable=not enabled, leave=False)
+
+
 def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:
     """Files in order, with a bar sized by bytes on stderr when asked for."""
     if not enabled:
         yield from files
         return
-    from tqdm import tqdm
-
     sizes = [p.stat().st_size for p in files]
     with tqdm(total=sum(sizes), unit="B", unit_scale=True, desc="ingest") as bar:
         for path, size in zip(files, sizes, strict=True):
