@@ -68,6 +68,28 @@ class Filters:
         return "?" + urlencode(pairs) if pairs else ""
 
 
+@dataclass(frozen=True)
+class FieldKey:
+    """One answered field of one project: what the Quality page zooms in on."""
+
+    platform: str
+    project_id: str
+    field: str
+
+    # the separator cannot occur in platform names; the field takes whatever follows
+    SEPARATOR = "\x1f"
+
+    def to_focus(self) -> str:
+        """The field as the URL's `focus` value."""
+        return self.SEPARATOR.join((self.platform, self.project_id, self.field))
+
+    @classmethod
+    def from_focus(cls, focus: str | None) -> FieldKey | None:
+        """The field a `focus` value names, or None when it names none."""
+        parts = (focus or "").split(cls.SEPARATOR, 2)
+        return cls(*parts) if len(parts) == 3 and all(parts) else None
+
+
 def _date(values: list[str] | None) -> date | None:
     try:
         return date.fromisoformat(values[0][:10]) if values else None
@@ -323,55 +345,158 @@ class ScopedData:
         return {"snapshot": self.reader.current_name(), **runs, **newest}
 
     # -- quality ----------------------------------------------------------------------------
+    # The Quality page reads the mart_quality_* tables (etl/marts_quality.py). They are kept by
+    # week, so a date range selects the whole weeks it touches; agreement over a field's whole
+    # period is published as such, since coefficients do not add up over weeks.
 
-    def project_fields(self, filters: Filters) -> pl.DataFrame:
-        """Answered fields of the projects in scope, most answered first."""
-        if self.viewer.role == "freelancer":
-            raise NotAllowed("Quality figures cover whole projects; freelancers see Earnings.")
-        where = self.scope(filters, day=None, worker=None)
+    def quality_fields(self, filters: Filters) -> pl.DataFrame:
+        """Categorical fields of the projects in scope with answers in the chosen weeks, most
+        answered first: their units, coders, weeks and the bootstrap behind their intervals."""
+        where = self._quality_projects(filters)
+        if filters.start:
+            where.add("last_week >= date_trunc('week', $start::DATE)", start=filters.start)
+        if filters.end:
+            where.add("first_week <= $end", end=filters.end)
+        where.add("kind = 'categorical'")
+        frame = self.frame(
+            f"SELECT * FROM mart_quality_fields {where.sql} "
+            "ORDER BY answers DESC, platform, project_id, field",
+            where.params,
+        )
+        return self.suppress_small_groups(frame, "coders")
+
+    def field_info(self, field: FieldKey) -> dict[str, Any] | None:
+        """One row of `quality_fields` (whole period), or None when out of scope."""
+        where = self._quality_projects(Filters())
+        self._one_field(where, field)
+        frame = self.frame(f"SELECT * FROM mart_quality_fields {where.sql}", where.params)
+        frame = self.suppress_small_groups(frame, "coders")
+        return frame.row(0, named=True) if frame.height else None
+
+    def field_agreement(self, field: FieldKey) -> pl.DataFrame:
+        """Every coefficient of one field over its whole period, with its interval."""
+        where = self._field_aggregate(field, Filters())
         return self.frame(
-            f"SELECT * FROM mart_project_fields {where.sql} ORDER BY answers DESC, platform, "
-            "project_id, field",
+            "SELECT coefficient, n_units, n_pairable_values, value, ci_low, ci_high, "
+            f"undefined_reason FROM mart_quality_agreement {where.sql} ORDER BY coefficient",
             where.params,
         )
 
-    def field_answers(
-        self, platform: str, project_id: str, field: str, filters: Filters
-    ) -> pl.DataFrame:
-        """First answers of one field of one project in scope: unit, coder, value, gold, week."""
-        if self.viewer.role == "freelancer":
-            raise NotAllowed("Quality figures cover whole projects; freelancers see Earnings.")
-        where = self.scope(
-            filters,
-            day="timezone('UTC', coalesce(a.submitted_at, a.started_at))::DATE",
-            worker=None,
+    def field_weekly_agreement(self, field: FieldKey, filters: Filters) -> pl.DataFrame:
+        """Coefficients per week of the units' first rating, in the chosen weeks."""
+        where = self._field(field, filters)
+        frame = self.frame(
+            "SELECT week, coefficient, n_units, n_pairable_values, coders, value, ci_low, "
+            f"ci_high, undefined_reason FROM mart_quality_agreement_weekly {where.sql} "
+            "ORDER BY week, coefficient",
+            where.params,
         )
-        where.add(
-            "platform = $platform AND project_id = $project_id AND n.field = $field",
-            platform=platform,
-            project_id=project_id,
-            field=field,
-        )
+        return self.suppress_small_groups(frame, "coders")
+
+    def field_confusion(self, field: FieldKey, filters: Filters) -> pl.DataFrame:
+        """Gold answer x answer given (`true`, `observed`, `count`) summed over the weeks."""
+        where = self._field_aggregate(field, filters)
         return self.frame(
-            "SELECT a.item_id AS unit, a.worker_id AS coder, n.value, n.gold_value AS gold, "
-            "date_trunc('week', timezone('UTC', coalesce(a.submitted_at, a.started_at)))::DATE "
-            "AS week FROM annotations n JOIN assignments a USING (assignment_uid) "
-            f"{where.sql} AND a.status IN ('submitted', 'approved', 'rejected') "
-            "AND n.ordinal = 0 AND n.value IS NOT NULL ORDER BY unit, coder",
+            'SELECT "true", observed, sum("count")::BIGINT AS "count" '
+            f"FROM mart_quality_confusion {where.sql} GROUP BY ALL ORDER BY ALL",
             where.params,
         )
 
-    def annotator_outcomes(self, filters: Filters) -> pl.DataFrame:
-        """Per annotator and project: assignments, gold answered and right, reviewed, rejected."""
+    def field_hot_spots(self, field: FieldKey, filters: Filters) -> pl.DataFrame:
+        """The least agreed units first in the chosen weeks (each week keeps its worst
+        `HOT_SPOTS`, so the worst of any range of weeks are among them)."""
+        info = self.field_info(field)
+        where = self._field_aggregate(field, filters)
+        return self.frame(
+            "SELECT unit, week, n_ratings, agreement, majority, answers "
+            f"FROM mart_quality_hot_spots {where.sql} "
+            "ORDER BY agreement, n_ratings DESC, unit LIMIT $hot_spots",
+            {**where.params, "hot_spots": info["hot_spots_per_week"] if info else 0},
+        )
+
+    def field_annotators(self, field: FieldKey, filters: Filters) -> pl.DataFrame:
+        """Per annotator of one field (per-worker rows, not for auditors): answers, gold answered
+        and right, reviewed and rejected assignments, ratings compared with the others' majority
+        and agreeing with it, summed over the chosen weeks."""
         self.require_per_worker()
-        where = self.scope(filters)
+        where = self._field(field, filters, worker="worker_id")
         return self.frame(
-            "SELECT worker_id, platform, project_id, sum(assignments)::BIGINT AS assignments, "
-            "sum(gold_answered)::BIGINT AS gold_answered, sum(gold_correct)::BIGINT AS "
-            "gold_correct, sum(reviewed)::BIGINT AS reviewed, sum(rejected)::BIGINT AS rejected "
-            f"FROM mart_activity_daily {where.sql} GROUP BY ALL ORDER BY assignments DESC",
+            "SELECT worker_id, sum(answers)::BIGINT AS answers, "
+            "sum(gold_answered)::BIGINT AS gold_answered, "
+            "sum(gold_correct)::BIGINT AS gold_correct, sum(reviewed)::BIGINT AS reviewed, "
+            "sum(rejected)::BIGINT AS rejected, "
+            "sum(consensus_compared)::BIGINT AS consensus_compared, "
+            "sum(consensus_agree)::BIGINT AS consensus_agree "
+            f"FROM mart_quality_annotators {where.sql} GROUP BY worker_id "
+            "ORDER BY answers DESC, worker_id",
             where.params,
         )
+
+    def field_pairs(self, field: FieldKey) -> pl.DataFrame:
+        """Cohen's kappa between the field's busiest annotators, whole period (per-worker)."""
+        self.require_per_worker()
+        where = self._field(field, Filters())
+        if self.viewer.role == "freelancer":
+            where.add(
+                "list_contains($scope_workers::VARCHAR[], coder_a) "
+                "AND list_contains($scope_workers::VARCHAR[], coder_b)",
+                scope_workers=list(self.viewer.workers),
+            )
+        return self.frame(
+            "SELECT coder_a, coder_b, n_shared_units, percent_agreement, cohen_kappa "
+            f"FROM mart_quality_pairwise {where.sql} ORDER BY coder_a, coder_b",
+            where.params,
+        )
+
+    def _quality_projects(self, filters: Filters) -> Where:
+        if self.viewer.role == "freelancer":
+            raise NotAllowed("Quality figures cover whole projects; freelancers see Earnings.")
+        return self.scope(filters, day=None, worker=None)
+
+    def _field(self, field: FieldKey, filters: Filters, worker: str | None = None) -> Where:
+        """The viewer's scope, one field and the weeks the date range touches."""
+        if worker is None:
+            where = self._quality_projects(filters)
+        else:
+            where = self.scope(filters, day=None, worker=worker)
+        self._one_field(where, field)
+        if filters.start:
+            where.add("week >= date_trunc('week', $start::DATE)", start=filters.start)
+        if filters.end:
+            where.add("week <= $end", end=filters.end)
+        return where
+
+    @staticmethod
+    def _one_field(where: Where, field: FieldKey) -> None:
+        where.add(
+            "platform = $platform AND project_id = $project_id AND field = $field",
+            platform=field.platform,
+            project_id=field.project_id,
+            field=field.field,
+        )
+
+    def field_coders(self, field: FieldKey, filters: Filters) -> int:
+        """Distinct annotators of one field in the chosen weeks (in the viewer's scope)."""
+        where = self._field(field, filters)
+        found = self.frame(
+            "SELECT count(DISTINCT worker_id)::BIGINT AS coders "
+            f"FROM mart_quality_annotators {where.sql}",
+            where.params,
+        )
+        return int(found["coders"][0])
+
+    def _field_aggregate(self, field: FieldKey, filters: Filters) -> Where:
+        """`_field`, matching no row when an auditor would see a group that is too small."""
+        where = self._field(field, filters)
+        if self.field_suppressed(field, filters):
+            where.add("false")
+        return where
+
+    def field_suppressed(self, field: FieldKey, filters: Filters) -> bool:
+        """For auditors, whether fewer than `min_group_size` annotators are behind the figures."""
+        if not self.aggregated_only:
+            return False
+        return self.field_coders(field, filters) < self.min_group_size
 
     # -- earnings ---------------------------------------------------------------------------
 

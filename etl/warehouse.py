@@ -7,6 +7,7 @@ numbered migrations in `sql/schema/` that the warehouse has not recorded yet.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -80,9 +81,31 @@ def writer_lock(settings: Settings) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the flock
 
 
+def lower_cpu_priority(niceness: int) -> None:
+    """Take niceness `niceness` (if higher) for every thread of this process.
+
+    Publishing rebuilds every mart on every ingest; on a small machine shared with the web
+    workers it would starve them. Linux keeps a niceness per thread and new threads inherit
+    their creator's, so thread pools started earlier (Polars, DuckDB) are lowered one by one.
+    """
+    if niceness <= 0:
+        return
+    tasks = Path("/proc/self/task")
+    threads = [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [0]
+    for tid in threads:
+        with contextlib.suppress(OSError):  # the thread may have ended meanwhile
+            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+
+
 @contextmanager
 def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The read-write warehouse connection, under the writer lock, migrated to the newest schema."""
+    """The read-write warehouse connection, under the writer lock, migrated to the newest schema.
+
+    The process first lowers its CPU priority to `etl_nice`, for good: ETL commands end when
+    their run does.
+    """
+    lower_cpu_priority(settings.etl_nice)
     with writer_lock(settings):
         con = duckdb.connect(str(settings.warehouse_path))
         try:

@@ -1,5 +1,8 @@
 """Quality: agreement by project, field and week with intervals, annotator agreement, gold
 accuracy and rejection per annotator, confusion matrices and disagreement hot spots.
+
+Every figure is read from the quality marts published with the snapshot (etl/marts_quality.py);
+the page only sums and formats them, so it answers in the same time at any warehouse size.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from dash.exceptions import PreventUpdate
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
 from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import DataSource, Filters, ScopedData
+from dashboard.data import DataSource, FieldKey, Filters, ScopedData
 from dashboard.pages.base import Page
-from metrics.agreement import agreement_by, agreement_report, pairwise_agreement, unit_agreement
-from metrics.quality import confusion_matrix, wilson_interval
+from metrics.agreement import COEFFICIENTS, ORDERED_COEFFICIENTS
+from metrics.quality import wilson_interval
 
 FAMILIES = {
     "percent_agreement": "raw",
@@ -32,14 +35,20 @@ FAMILIES = {
     "gwet_ac1": "prevalence-robust",
     "brennan_prediger": "prevalence-robust",
 }
-WEEKLY = ("percent_agreement", "fleiss_kappa", "gwet_ac1")
-MATRIX_CODERS = 25  # the busiest annotators shown in the pairwise matrix
-HOT_SPOTS = 500
+ORDER = {name: i for i, name in enumerate(COEFFICIENTS + ORDERED_COEFFICIENTS)}
 ROLES = frozenset({"admin", "manager", "auditor"})
+RATE_COLUMNS = {
+    "gold_accuracy",
+    "gold_ci_low",
+    "gold_ci_high",
+    "rejection_rate",
+    "rejection_ci_low",
+    "rejection_ci_high",
+}
 
 
 def layout(data: ScopedData, filters: Filters) -> Any:
-    fields = data.project_fields(filters).filter(~pl.col("has_regions"))
+    fields = data.quality_fields(filters)
     head = dmc.Stack(
         [
             dmc.Title("Quality", order=2),
@@ -53,8 +62,11 @@ def layout(data: ScopedData, filters: Filters) -> Any:
     if fields.is_empty():
         return [head, notice("No labelled answers here", "No categorical answers in this view.")]
     choices = [
-        {"value": _key(r), "label": f"{r['platform']} · {r['project_id']} · {r['field']}"}
-        for r in fields.iter_rows(named=True)
+        {
+            "value": _key(row).to_focus(),
+            "label": f"{row['platform']} · {row['project_id']} · {row['field']}",
+        }
+        for row in fields.iter_rows(named=True)
     ]
     keys = [c["value"] for c in choices]
     focus = filters.focus if filters.focus in keys else keys[0]
@@ -71,35 +83,18 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         head,
         section(
             "Gold accuracy and review rejection by project",
-            data_table(
-                "quality-projects",
-                project_outcomes(data, filters),
-                shares={
-                    "gold_accuracy",
-                    "gold_ci_low",
-                    "gold_ci_high",
-                    "rejection_rate",
-                    "rejection_ci_low",
-                    "rejection_ci_high",
-                },
-            ),
+            data_table("quality-projects", project_outcomes(data, filters), shares=RATE_COLUMNS),
             help_key="quality",
             note="Wilson 95% intervals. Gold accuracy: right gold answers / gold answered; "
             "rejection rate: rejected / reviewed.",
         ),
         dmc.Paper(picker, p="sm", withBorder=True, radius="md", mt="md"),
-        dmc.Box(field_detail(data, filters, focus), id="quality-detail"),
+        dmc.Box(field_detail(data, filters, FieldKey.from_focus(focus)), id="quality-detail"),
     ]
 
 
-def _key(row: dict) -> str:
-    # the separator cannot occur in platform names; the field takes whatever follows
-    return f"{row['platform']}\x1f{row['project_id']}\x1f{row['field']}"
-
-
-def _split(key: str) -> tuple[str, str, str] | None:
-    parts = (key or "").split("\x1f", 2)
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
+def _key(row: dict) -> FieldKey:
+    return FieldKey(row["platform"], row["project_id"], row["field"])
 
 
 def project_outcomes(data: ScopedData, filters: Filters) -> pl.DataFrame:
@@ -131,95 +126,105 @@ def _with_rates(frame: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def field_detail(data: ScopedData, filters: Filters, key: str) -> Any:
+def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> Any:
     """Everything about one project's field: coefficients, weeks, annotators, confusion."""
-    picked = _split(key)
-    if picked is None:
+    info = data.field_info(field) if field else None
+    if field is None or info is None:
         return notice("Pick a field", "Choose a project and field above.")
-    answers = data.field_answers(*picked, filters)
-    if answers.is_empty():
-        return notice("No answers", "This field has no answers in the chosen dates.")
-    options = _agreement_options(data)
-    key = {"field": picked, "filters": filters}
-    report = data.memo(
-        "agreement",
-        key,
-        lambda: agreement_report(answers.select("unit", "coder", "value"), **options),
-    )
-    weeks = data.memo("weekly", key, lambda: weekly_table(answers, options))
+    coefficients = coefficient_table(data, filters, field)
     parts = [
-        kpi_grid(_coefficient_cards(report)),
+        kpi_grid(_coefficient_cards(coefficients)),
         section(
             "Agreement coefficients side by side",
-            data_table("quality-coefficients", coefficient_table(report), height=300),
+            data_table("quality-coefficients", coefficients, height=300),
             help_key="coefficients",
-            note=f"{report.n_units:,} units, {report.n_pairable_values:,} pairable ratings "
-            f"by {report.n_coders:,} annotators; {int(100 * options['confidence'])}% "
-            f"bootstrap intervals over units ({options['bootstrap_samples']} resamples).",
+            note=_coefficients_note(info, coefficients, filters),
         ),
         section(
             "Agreement by week",
-            graph("quality-weekly", weekly_figure(weeks)),
+            graph("quality-weekly", weekly_figure(data.field_weekly_agreement(field, filters))),
             help_key="coefficients",
-        ),
-        section(
-            "Confusion matrix",
-            graph("quality-confusion", confusion_figure(answers)),
-            note="Rows: the gold answer; columns: the answer given (gold units only).",
+            note="Units by the week of their first rating; bars: bootstrap intervals.",
         ),
     ]
+    if data.field_suppressed(field, filters):
+        parts.append(notice("Too few annotators", _suppressed_text(data), color="gray"))
+        return parts
+    parts.append(
+        section(
+            "Confusion matrix",
+            graph("quality-confusion", confusion_figure(data.field_confusion(field, filters))),
+            note="Rows: the gold answer; columns: the answer given (gold units only).",
+        )
+    )
     if not data.aggregated_only:
-        parts.append(
-            section(
-                "Pairwise annotator agreement",
-                graph(
-                    "quality-pairwise", data.memo("pairwise", key, lambda: pairwise_figure(answers))
-                ),
-                note=f"Cohen's kappa between the {MATRIX_CODERS} busiest annotators "
-                "over the units both labelled.",
-            )
-        )
-        parts.append(
-            section(
-                "Annotators: gold accuracy and rejection",
-                data_table(
-                    "quality-annotators",
-                    annotator_table(data, filters, picked),
-                    shares={
-                        "gold_accuracy",
-                        "gold_ci_low",
-                        "gold_ci_high",
-                        "rejection_rate",
-                        "rejection_ci_low",
-                        "rejection_ci_high",
-                    },
-                ),
-            )
-        )
+        parts += _per_annotator_sections(data, filters, field)
     parts.append(
         section(
             "Disagreement hot spots",
-            data_table("quality-hotspots", data.memo("hot_spots", key, lambda: hot_spots(answers))),
-            note="Units with the least agreement first; download the table to "
-            "send them for adjudication.",
+            data_table("quality-hotspots", data.field_hot_spots(field, filters)),
+            note="Units with the least agreement first (share of agreeing rating pairs); "
+            "majority empty on a tie. Download the table to send them for adjudication.",
         )
     )
     return parts
 
 
-def _agreement_options(data: ScopedData) -> dict[str, Any]:
-    a = data.settings.agreement
-    return {"bootstrap_samples": a.bootstrap_samples, "confidence": a.confidence, "seed": a.seed}
+def _per_annotator_sections(data: ScopedData, filters: Filters, field: FieldKey) -> list:
+    pairs = data.field_pairs(field)
+    shown = len(set(pairs["coder_a"].to_list()) | set(pairs["coder_b"].to_list()))
+    return [
+        section(
+            "Pairwise annotator agreement",
+            graph("quality-pairwise", pairwise_figure(pairs)),
+            note=f"Cohen's kappa between the {shown} busiest annotators of the whole period, "
+            "over the units both labelled.",
+        ),
+        section(
+            "Annotators: gold accuracy, rejection and agreement with the others",
+            data_table(
+                "quality-annotators",
+                annotator_table(data, filters, field),
+                shares=RATE_COLUMNS | {"consensus_agreement"},
+            ),
+            note="Wilson 95% intervals. Consensus agreement: share of a worker's answers equal "
+            "to the majority of the other answers on the unit (units where the others tie "
+            "are left out).",
+        ),
+    ]
 
 
-def _coefficient_cards(report) -> list:
+def _coefficients_note(info: dict, coefficients: pl.DataFrame, filters: Filters) -> str:
+    pairable = coefficients["n_pairable_values"].max() if coefficients.height else 0
+    note = (
+        f"Whole period ({info['first_week']} to the week of {info['last_week']}): "
+        f"{info['units']:,} units, {pairable or 0:,} pairable ratings by {info['coders']:,} "
+        f"annotators; {int(100 * info['confidence'])}% bootstrap intervals over units "
+        f"({info['bootstrap_samples']:,} resamples)."
+    )
+    if filters.start or filters.end:
+        note += " The date range applies to the weekly chart and the tables below, in whole weeks."
+    return note
+
+
+def _suppressed_text(data: ScopedData) -> str:
+    return (
+        f"Fewer than {data.min_group_size} annotators are behind these figures in the chosen "
+        "weeks, so they are not shown. Widen the date range."
+    )
+
+
+def _coefficient_cards(table: pl.DataFrame) -> list:
+    rows = {row["coefficient"]: row for row in table.iter_rows(named=True)}
+
     def card(name: str, label: str) -> Any:
-        coef = report.coefficients.get(name)
-        if coef is None or coef.value is None:
-            reason = coef.undefined_reason if coef else "not computed"
+        row = rows.get(name)
+        if row is None or row["value"] is None:
+            reason = row["undefined_reason"] if row else "not computed"
             return kpi_card(label, "undefined", reason or "", help_key="coefficients")
-        interval = f"{coef.ci_low:.2f} to {coef.ci_high:.2f}" if coef.ci_low is not None else ""
-        return kpi_card(label, f"{coef.value:.3f}", interval, help_key="coefficients")
+        low, high = row["ci_low"], row["ci_high"]
+        interval = f"{low:.2f} to {high:.2f}" if low is not None else ""
+        return kpi_card(label, f"{row['value']:.3f}", interval, help_key="coefficients")
 
     return [
         card("percent_agreement", "Percent agreement"),
@@ -229,41 +234,30 @@ def _coefficient_cards(report) -> list:
     ]
 
 
-def coefficient_table(report) -> pl.DataFrame:
-    rows = [
-        {
-            "coefficient": name,
-            "family": FAMILIES.get(name, ""),
-            "value": coef.value,
-            "ci_low": coef.ci_low,
-            "ci_high": coef.ci_high,
-            "undefined_reason": coef.undefined_reason,
-        }
-        for name, coef in report.coefficients.items()
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "coefficient": pl.String,
-            "family": pl.String,
-            "value": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-            "undefined_reason": pl.String,
-        },
+def coefficient_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.DataFrame:
+    """The field's coefficients over its whole period, raw, chance-corrected and robust."""
+    rows = data.field_agreement(field)
+    rank = pl.col("coefficient").replace_strict(ORDER, default=len(ORDER), return_dtype=pl.Int64)
+    return rows.sort(rank).select(
+        "coefficient",
+        pl.col("coefficient")
+        .replace_strict(FAMILIES, default="", return_dtype=pl.String)
+        .alias("family"),
+        "value",
+        "ci_low",
+        "ci_high",
+        "n_units",
+        "n_pairable_values",
+        "undefined_reason",
     )
 
 
-def weekly_table(answers: pl.DataFrame, options: dict[str, Any]) -> pl.DataFrame:
-    return agreement_by(
-        answers.select("unit", "coder", "value", "week"), ["week"], coefficients=WEEKLY, **options
-    ).sort("week")
-
-
 def weekly_figure(weeks: pl.DataFrame) -> go.Figure:
+    if weeks.is_empty():
+        return empty_figure("No weeks with agreement figures in this range")
     fig = go.Figure()
-    for name in WEEKLY:
-        rows = weeks.filter(pl.col("coefficient") == name)
+    for name in sorted(set(weeks["coefficient"].to_list()), key=lambda c: ORDER.get(c, 99)):
+        rows = weeks.filter(pl.col("coefficient") == name).sort("week")
         value = rows["value"].to_numpy().astype(float)
         fig.add_scatter(
             x=rows["week"].to_list(),
@@ -283,8 +277,7 @@ def weekly_figure(weeks: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def confusion_figure(answers: pl.DataFrame) -> go.Figure:
-    matrix = confusion_matrix(answers.filter(pl.col("gold").is_not_null()))
+def confusion_figure(matrix: pl.DataFrame) -> go.Figure:
     if matrix.is_empty():
         return empty_figure("No gold answers for this field")
     labels = sorted(set(matrix["true"].to_list()) | set(matrix["observed"].to_list()))
@@ -311,16 +304,10 @@ def confusion_figure(answers: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def pairwise_figure(answers: pl.DataFrame) -> go.Figure:
-    busiest = (
-        answers.group_by("coder")
-        .len()
-        .sort(["len", "coder"], descending=[True, False])
-        .head(MATRIX_CODERS)["coder"]
-        .to_list()
-    )
-    pairs = pairwise_agreement(answers.filter(pl.col("coder").is_in(busiest)))
-    names = sorted(busiest)
+def pairwise_figure(pairs: pl.DataFrame) -> go.Figure:
+    if pairs.is_empty():
+        return empty_figure("No two annotators labelled the same units")
+    names = sorted(set(pairs["coder_a"].to_list()) | set(pairs["coder_b"].to_list()))
     index = {c: i for i, c in enumerate(names)}
     z = np.full((len(names), len(names)), np.nan)
     for row in pairs.iter_rows(named=True):
@@ -344,32 +331,14 @@ def pairwise_figure(answers: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def annotator_table(
-    data: ScopedData, filters: Filters, picked: tuple[str, str, str]
-) -> pl.DataFrame:
-    outcomes = data.annotator_outcomes(filters).filter(
-        (pl.col("platform") == picked[0]) & (pl.col("project_id") == picked[1])
-    )
-    return _with_rates(outcomes)
-
-
-def hot_spots(answers: pl.DataFrame) -> pl.DataFrame:
-    """Units with the least agreement, with each answer's count and the majority answer."""
-    per_unit = unit_agreement(answers.select("unit", "coder", "value"))
-    counts = (
-        answers.group_by("unit", "value")
-        .len()
-        .sort(["unit", "len", "value"], descending=[False, True, False])
-        .group_by("unit", maintain_order=True)
-        .agg(
-            majority=pl.col("value").first(),
-            answers=pl.format("{}×{}", pl.col("value"), pl.col("len")).str.join(", "),
+def annotator_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.DataFrame:
+    """Per annotator of the field: gold accuracy, rejection rate and agreement with the
+    others' majority, over the chosen weeks."""
+    counts = data.field_annotators(field, filters)
+    return _with_rates(counts).with_columns(
+        consensus_agreement=pl.when(pl.col("consensus_compared") > 0).then(
+            pl.col("consensus_agree") / pl.col("consensus_compared")
         )
-    )
-    return (
-        per_unit.join(counts, on="unit", how="left")
-        .sort(["agreement", "n_ratings", "unit"], descending=[False, True, False])
-        .head(HOT_SPOTS)
     )
 
 
@@ -377,11 +346,11 @@ def _detail_table(builder):
     """A download builder for the field in focus (the URL's, else the most answered one)."""
 
     def build(data: ScopedData, filters: Filters) -> pl.DataFrame:
-        picked = _split(filters.focus)
-        if picked is None:
-            fields = data.project_fields(filters).filter(~pl.col("has_regions"))
-            picked = _split(_key(fields.row(0, named=True))) if fields.height else None
-        return builder(data, filters, picked) if picked else pl.DataFrame()
+        field = FieldKey.from_focus(filters.focus)
+        if field is None:
+            fields = data.quality_fields(filters)
+            field = _key(fields.row(0, named=True)) if fields.height else None
+        return builder(data, filters, field) if field else pl.DataFrame()
 
     return build
 
@@ -409,15 +378,9 @@ PAGE = Page(
     layout=layout,
     tables={
         "quality-projects": project_outcomes,
-        "quality-coefficients": _detail_table(
-            lambda d, f, p: coefficient_table(
-                agreement_report(
-                    d.field_answers(*p, f).select("unit", "coder", "value"), **_agreement_options(d)
-                )
-            )
-        ),
+        "quality-coefficients": _detail_table(coefficient_table),
         "quality-annotators": _detail_table(annotator_table),
-        "quality-hotspots": _detail_table(lambda d, f, p: hot_spots(d.field_answers(*p, f))),
+        "quality-hotspots": _detail_table(lambda d, f, field: d.field_hot_spots(field, f)),
     },
     register=register,
     description="agreement, gold, confusion",

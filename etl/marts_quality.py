@@ -1,0 +1,370 @@
+"""Quality marts: agreement, gold, review and consensus figures computed at publish with
+`metrics/`, at the grain the Quality page filters by (platform, project, field, week), so the
+page only reads small tables.
+
+Answers are the first answers of submitted, approved and rejected assignments to fields without
+regions (as `mart_project_fields` marks them). A unit is an item within its project and field;
+its week is the UTC week (Monday) of its first rating, so weekly agreement never splits a unit.
+Per-rating counts (confusion, annotators) use the week of the rating itself and add up over
+weeks. Tables:
+
+- `mart_quality_fields`: project x field: kind (categorical, free_text), answers, units, coders,
+  first and last week, the bootstrap behind the intervals, the hot spots kept per week, and the
+  checksum of the answers and the recipe (settings, `MARTS_VERSION`) it was computed from: the
+  next build recomputes only fields whose checksum or recipe differ;
+- `mart_quality_agreement`: project x field x coefficient, whole period, with intervals;
+- `mart_quality_agreement_weekly`: project x field x unit week x coefficient (`WEEKLY`);
+- `mart_quality_confusion`: project x field x week x (gold, answer): counts;
+- `mart_quality_annotators`: project x field x week x worker: answers, gold answered and right,
+  reviewed and rejected assignments, ratings compared with and agreeing with the others' majority;
+- `mart_quality_pairwise`: project x field x pair of the `PAIRWISE_CODERS` busiest annotators;
+- `mart_quality_hot_spots`: project x field x unit week x unit, the `HOT_SPOTS` least agreed
+  units of each week, so the worst units of any range of weeks are among them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from etl.settings import Settings
+from metrics.agreement import (
+    agreement_by,
+    encode_ratings,
+    pairwise_agreement,
+    unit_agreement,
+)
+from metrics.consensus import leave_one_out_agreement, majority_vote
+from metrics.quality import confusion_matrix, gold_accuracy, rejection_rate
+
+KEYS = ["platform", "project_id", "field"]
+WEEKLY = ("percent_agreement", "fleiss_kappa", "gwet_ac1")  # raw, chance-corrected, robust
+PAIRWISE_CODERS = 25  # a matrix larger than this cannot be read on a page
+HOT_SPOTS = 500  # per field and week: more than anyone adjudicates in a week
+# metrics.quality.field_quality's rule: a field with more distinct answers than this and than
+# half its answers is free text, where category agreement means nothing
+FREE_TEXT_DISTINCT = 50
+SEPARATOR = "\x1f"  # joins coder and week into one id; occurs in neither
+
+# bump when a table's columns or a figure's definition change: every field is then recomputed
+MARTS_VERSION = 1
+
+ANSWERS_SQL = """
+CREATE OR REPLACE TEMP TABLE quality_answers AS
+SELECT a.platform, a.project_id, n.field, a.item_id AS unit, a.worker_id AS coder, n.value,
+       n.gold_value AS gold, a.status,
+       date_trunc('week', timezone('UTC', coalesce(a.submitted_at, a.started_at)))::DATE AS week
+FROM annotations AS n
+JOIN assignments AS a USING (assignment_uid)
+JOIN changed_fields AS f
+    ON f.platform = a.platform AND f.project_id = a.project_id AND f.field = n.field
+WHERE a.status IN ('submitted', 'approved', 'rejected') AND n.ordinal = 0
+    AND n.value IS NOT NULL
+ORDER BY a.platform, a.project_id, n.field
+"""
+FIELD_SQL = (
+    "SELECT unit, coder, value, gold, status, week FROM quality_answers "
+    "WHERE platform = ? AND project_id = ? AND field = ?"
+)
+
+# the columns metrics.agreement.agreement_by gives per group and coefficient, asked of it on no
+# ratings, so the marts follow it
+AGREEMENT: dict[str, pl.DataType] = dict(
+    agreement_by(
+        pl.DataFrame(schema={"unit": pl.String, "coder": pl.String, "value": pl.String}),
+        [],
+    ).schema
+)
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "fields": {
+        "kind": pl.String,
+        "answers": pl.Int64,
+        "units": pl.Int64,
+        "coders": pl.Int64,
+        "first_week": pl.Date,
+        "last_week": pl.Date,
+        "bootstrap_samples": pl.Int64,
+        "confidence": pl.Float64,
+        "hot_spots_per_week": pl.Int64,
+    },
+    "agreement": AGREEMENT,
+    "agreement_weekly": {"week": pl.Date, **AGREEMENT, "coders": pl.Int64},
+    "confusion": {"week": pl.Date, "true": pl.String, "observed": pl.String, "count": pl.Int64},
+    "annotators": {
+        "week": pl.Date,
+        "worker_id": pl.String,
+        "answers": pl.Int64,
+        "gold_answered": pl.Int64,
+        "gold_correct": pl.Int64,
+        "reviewed": pl.Int64,
+        "rejected": pl.Int64,
+        "consensus_compared": pl.Int64,
+        "consensus_agree": pl.Int64,
+    },
+    "pairwise": {
+        "coder_a": pl.String,
+        "coder_b": pl.String,
+        "n_shared_units": pl.Int64,
+        "percent_agreement": pl.Float64,
+        "cohen_kappa": pl.Float64,
+    },
+    "hot_spots": {
+        "week": pl.Date,
+        "unit": pl.String,
+        "n_ratings": pl.Int64,
+        "agreement": pl.Float64,
+        "majority": pl.String,
+        "answers": pl.String,
+    },
+}
+KEY_SCHEMA = {"platform": pl.String, "project_id": pl.String, "field": pl.String}
+
+
+@dataclass
+class QualityTables:
+    """The rows of every quality mart, gathered field by field."""
+
+    parts: dict[str, list[pl.DataFrame]] = field(
+        default_factory=lambda: {name: [] for name in SCHEMAS}
+    )
+
+    def add(self, name: str, key: tuple[str, str, str], frame: pl.DataFrame) -> None:
+        keys = [pl.lit(v, pl.String).alias(k) for k, v in zip(KEYS, key, strict=True)]
+        self.parts[name].append(frame.select(*keys, *_cast(SCHEMAS[name])))
+
+    def frames(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        for name, parts in self.parts.items():
+            empty = pl.DataFrame(schema=KEY_SCHEMA | SCHEMAS[name])
+            yield name, pl.concat(parts, how="vertical") if parts else empty
+
+
+def _cast(schema: dict[str, pl.DataType]) -> list[pl.Expr]:
+    return [pl.col(name).cast(dtype) for name, dtype in schema.items()]
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Compute the quality marts and write them as mart_quality_*, recomputing only the fields
+    whose answers (or the settings behind the figures) changed since the last build."""
+    options = {
+        "bootstrap_samples": settings.agreement.publish_bootstrap_samples,
+        "confidence": settings.agreement.confidence,
+        "seed": settings.agreement.seed,
+    }
+    recipe = json.dumps({"version": MARTS_VERSION, **options}, sort_keys=True)
+    fields = con.sql(
+        "SELECT platform, project_id, field, answers_checksum FROM mart_project_fields "
+        "WHERE NOT has_regions"
+    ).pl()
+    kept = reusable_fields(con, fields, recipe)
+    changed = fields.join(kept, on=KEYS, how="anti")
+    tables = compute_fields(con, changed, options)
+    con.execute("BEGIN TRANSACTION")  # all marts from one build, or none
+    try:
+        for name, frame in tables.frames():
+            write_table(con, f"mart_quality_{name}", _stamped(name, frame, fields, recipe), kept)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def reusable_fields(
+    con: duckdb.DuckDBPyConnection, fields: pl.DataFrame, recipe: str
+) -> pl.DataFrame:
+    """Fields the last build computed from the same answers with the same recipe."""
+    try:
+        previous = con.sql(
+            "SELECT platform, project_id, field, answers_checksum FROM mart_quality_fields "
+            "WHERE recipe = ?",
+            params=[recipe],
+        ).pl()
+        for name in SCHEMAS:  # a table lost since then makes every field recomputed
+            con.execute(f"SELECT 1 FROM mart_quality_{name} LIMIT 0")
+    except (duckdb.CatalogException, duckdb.BinderException):  # first build, or an older one
+        return pl.DataFrame(schema=KEY_SCHEMA)
+    return previous.join(fields, on=[*KEYS, "answers_checksum"]).select(KEYS)
+
+
+def compute_fields(
+    con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, options: dict[str, Any]
+) -> QualityTables:
+    """Every figure of the `changed` fields, read one field at a time."""
+    tables = QualityTables()
+    if changed.is_empty():
+        return tables
+    con.register("changed_fields", changed.select(KEYS))
+    try:
+        con.execute(ANSWERS_SQL)
+        for key in changed.select(KEYS).sort(KEYS).iter_rows():
+            answers = con.sql(FIELD_SQL, params=list(key)).pl()
+            if answers.height:
+                add_field(tables, key, answers, options)
+    finally:
+        con.execute("DROP TABLE IF EXISTS quality_answers")
+        con.unregister("changed_fields")
+    return tables
+
+
+def _stamped(name: str, frame: pl.DataFrame, fields: pl.DataFrame, recipe: str) -> pl.DataFrame:
+    """The fields table with the checksum and recipe each field was computed from."""
+    if name != "fields":
+        return frame
+    checksums = fields.select(*KEYS, checksum="answers_checksum")
+    return (
+        frame.join(checksums, on=KEYS, how="left")
+        .with_columns(answers_checksum=pl.col("checksum"), recipe=pl.lit(recipe))
+        .drop("checksum")
+    )
+
+
+def add_field(
+    tables: QualityTables, key: tuple[str, str, str], answers: pl.DataFrame, options: dict[str, Any]
+) -> None:
+    """Every quality figure of one project's field, from its answers (unit, coder, value, gold,
+    status, week), added to `tables`."""
+    answers = answers.with_columns(pl.col("value", "gold").cast(pl.String))
+    kind = "free_text" if is_free_text(answers["value"]) else "categorical"
+    tables.add("fields", key, field_summary(answers, kind, options))
+    tables.add("annotators", key, annotator_counts(answers))
+    if kind == "free_text":
+        return
+    tables.add("confusion", key, weekly_confusion(answers))
+    units = answers.with_columns(week=pl.col("week").min().over("unit"))
+    tables.add("agreement", key, agreement_by(_with_key(units), KEYS, **options))
+    weekly = agreement_by(units, ["week"], coefficients=WEEKLY, **options)
+    coders = units.group_by("week").agg(coders=pl.col("coder").n_unique())
+    tables.add("agreement_weekly", key, weekly.join(coders, on="week", how="left"))
+    tables.add("pairwise", key, busiest_pairs(answers))
+    tables.add("hot_spots", key, hot_spots(units))
+
+
+def _with_key(frame: pl.DataFrame) -> pl.DataFrame:
+    # agreement_by's whole-period group: one constant key per field
+    return frame.with_columns(pl.lit("").alias(k) for k in KEYS)
+
+
+def is_free_text(values: pl.Series) -> bool:
+    distinct = values.n_unique()
+    return distinct > FREE_TEXT_DISTINCT and distinct > values.len() / 2
+
+
+def field_summary(answers: pl.DataFrame, kind: str, options: dict[str, Any]) -> pl.DataFrame:
+    return answers.select(
+        kind=pl.lit(kind),
+        answers=pl.len(),
+        units=pl.col("unit").n_unique(),
+        coders=pl.col("coder").n_unique(),
+        first_week=pl.col("week").min(),
+        last_week=pl.col("week").max(),
+        bootstrap_samples=pl.lit(options["bootstrap_samples"]),
+        confidence=pl.lit(options["confidence"]),
+        hot_spots_per_week=pl.lit(HOT_SPOTS),
+    )
+
+
+def annotator_counts(answers: pl.DataFrame) -> pl.DataFrame:
+    """Per worker and week: additive counts of answers, gold, review and consensus."""
+    by = ["coder", "week"]
+    counts = answers.group_by(by).agg(answers=pl.len())
+    gold = gold_accuracy(answers, by=by).select(
+        *by, gold_answered="n_gold", gold_correct="n_correct"
+    )
+    review = rejection_rate(answers, by=by).select(
+        *by, reviewed="n_reviewed", rejected="n_rejected"
+    )
+    return (
+        counts.join(gold, on=by, how="left")
+        .join(review, on=by, how="left")
+        .join(consensus_counts(answers), on=by, how="left")
+        .with_columns(pl.exclude(by).fill_null(0))
+        .rename({"coder": "worker_id"})
+    )
+
+
+def consensus_counts(answers: pl.DataFrame) -> pl.DataFrame:
+    """Each worker's ratings compared with the others' majority on the unit, split by week.
+
+    The comparison looks only at the unit's other ratings, so counting a coder-week as its own
+    coder splits the counts by week without changing them.
+    """
+    coder_week = pl.concat_str("coder", pl.col("week").cast(pl.String), separator=SEPARATOR)
+    per = leave_one_out_agreement(answers.select("unit", coder_week.alias("coder"), "value"))
+    parts = pl.col("coder").str.split_exact(SEPARATOR, 1)
+    return per.select(
+        parts.struct.field("field_0").alias("coder"),
+        parts.struct.field("field_1").str.to_date().alias("week"),
+        consensus_compared="n_compared",
+        consensus_agree="n_agree",
+    )
+
+
+def weekly_confusion(answers: pl.DataFrame) -> pl.DataFrame:
+    """Gold answer x answer given, counted per week of the rating."""
+    graded = answers.filter(pl.col("gold").is_not_null())
+    parts = [
+        confusion_matrix(rows).with_columns(week=pl.lit(week))
+        for (week,), rows in graded.group_by(["week"])
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=SCHEMAS["confusion"])
+
+
+def busiest_pairs(answers: pl.DataFrame) -> pl.DataFrame:
+    """Cohen's kappa between every two of the field's busiest annotators (whole period)."""
+    busiest = (
+        answers.group_by("coder")
+        .len()
+        .sort(["len", "coder"], descending=[True, False])
+        .head(PAIRWISE_CODERS)["coder"]
+    )
+    return pairwise_agreement(answers.filter(pl.col("coder").is_in(busiest.implode())))
+
+
+def hot_spots(units: pl.DataFrame) -> pl.DataFrame:
+    """The least agreed units of each unit week, with each answer's count and the majority."""
+    ratings = encode_ratings(units.select("unit", "coder", "value"))
+    per_unit = unit_agreement(ratings).join(
+        majority_vote(ratings).select("unit", majority="label"), on="unit", how="left"
+    )
+    counts = (
+        units.group_by("unit", "value")
+        .len()
+        .sort(["unit", "len", "value"], descending=[False, True, False])
+        .group_by("unit", maintain_order=True)
+        .agg(answers=pl.format("{}×{}", pl.col("value"), pl.col("len")).str.join(", "))
+    )
+    weeks = units.group_by("unit").agg(pl.col("week").first())
+    ranked = ["agreement", "n_ratings", "unit"]
+    return (
+        per_unit.join(counts, on="unit", how="left")
+        .join(weeks, on="unit", how="left")
+        .sort(ranked, descending=[False, True, False])
+        .group_by("week", maintain_order=True)
+        .head(HOT_SPOTS)
+        .with_columns(pl.col("unit").cast(pl.String))
+    )
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, kept: pl.DataFrame
+) -> None:
+    """Replace `table` with `frame` plus its own rows of the `kept` fields, sorted by field and
+    week so that a page's reads of one field touch few row groups."""
+    order = ", ".join([*KEYS, "week"] if "week" in frame.columns else KEYS)
+    rows = "SELECT * FROM mart_rows"
+    if kept.height:
+        rows += (
+            f" UNION ALL BY NAME SELECT * FROM {table} "
+            "SEMI JOIN kept_fields USING (platform, project_id, field)"
+        )
+    con.register("mart_rows", frame)
+    con.register("kept_fields", kept)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {rows} ORDER BY {order}")
+    finally:
+        con.unregister("mart_rows")
+        con.unregister("kept_fields")
