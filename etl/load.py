@@ -11,7 +11,9 @@ import csv
 import hashlib
 import io
 import itertools
+import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ import polars as pl
 from tqdm import tqdm
 
 from etl import sources
-from etl.merge import merge_file
+from etl.merge import merge_file, merge_relations, stage_part
 from etl.merge import staged as staged_frame
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise
@@ -115,6 +117,8 @@ def ingest(
     key = pseudonym_key(settings)
     with open_warehouse(settings) as con:
         remove_partial_files(settings)
+        for leftover in (settings.data_dir / "tmp").glob("staging-*.duckdb*"):
+            leftover.unlink()  # a killed run's staged parts: the warehouse never took them
         _load_reference_tables(con, settings)
         run_id = _start_run(con, trigger)
         results = [
@@ -140,8 +144,9 @@ def load_file(
 ) -> FileResult:
     """Parse and merge one file in one transaction; a failure loads nothing from it.
 
-    Big files arrive in parts (`sources.parse_batches`); every part merges inside the same
-    transaction, so memory stays bounded and the file still loads whole or not at all.
+    A big file arrives in parts (`sources.parse_batches`): the parts go to a staging database
+    first, committed one by one so memory stays bounded, and the warehouse takes them all in
+    one final transaction, so the file still loads whole or not at all.
     """
     result = FileResult(path=str(path), format=fmt)
     sha = file_sha256(path)
@@ -157,23 +162,19 @@ def load_file(
         )
         parts = sources.parse_batches(path, fmt, options)
         first = next(parts)
+        second = next(parts, None)
     except UnreadableFile as exc:
         result.error = str(exc)
         _record_failed_file(con, run_id, path, sha, result)
         return result
     result.platform = first.platform
-    con.execute("BEGIN TRANSACTION")
     try:
-        result.file_id = _insert_file_row(con, run_id, path, sha, first)
-        with _records_bar(path, progress) as bar:
-            for number, parsed in enumerate(itertools.chain([first], parts)):
-                _merge_part(con, settings, parsed, path, key, result, number > 0)
-                bar.update(parsed.rows_read)
-        result.status = "loaded" if result.rows_inserted or result.rows_updated else "unchanged"
-        _update_file_row(con, result.file_id, result)
-        con.execute("COMMIT")
+        if second is None:
+            _load_whole(con, settings, run_id, path, sha, first, key, result)
+        else:
+            parts = itertools.chain([first, second], parts)
+            _load_in_parts(con, settings, run_id, path, sha, parts, key, result, progress)
     except Exception as exc:
-        con.execute("ROLLBACK")
         reason = (
             str(exc)
             if isinstance(exc, UnreadableFile)
@@ -185,45 +186,135 @@ def load_file(
     return result
 
 
-def _merge_part(
+def _load_whole(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
-    parsed: ParseResult,
+    run_id: int,
     path: Path,
+    sha: str,
+    parsed: ParseResult,
     key: bytes,
     result: FileResult,
-    repeats_possible: bool,
 ) -> None:
-    """Merge one part of a file and add its counts to `result`."""
     frames = pseudonymise_frames(parsed, key)
     rejects = scrubbed_rejects(parsed, path, key)
-    if repeats_possible:
-        frames, repeats = reject_repeats_of_earlier_parts(con, frames, result.file_id)
-        rejects = pl.concat([rejects, repeats])
-    register_platforms(con, settings, _platforms_in(parsed, frames))
-    inserted, updated = merge_file(con, frames, result.file_id)
-    _insert_rejects(con, result.file_id, rejects)
-    result.rows_read += parsed.rows_read
-    result.rows_inserted += inserted
-    result.rows_updated += updated
-    result.rows_rejected += rejects.height
-    result.notes.extend(parsed.notes)
+    with transaction(con):
+        result.file_id = _insert_file_row(con, run_id, path, sha, parsed)
+        register_platforms(con, settings, _platforms_in(parsed, frames))
+        result.rows_inserted, result.rows_updated = merge_file(con, frames, result.file_id)
+        _insert_rejects(con, result.file_id, rejects)
+        _finish_file(con, result, parsed.rows_read, rejects.height, parsed.notes)
+
+
+def _load_in_parts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: int,
+    path: Path,
+    sha: str,
+    parts: Iterator[ParseResult],
+    key: bytes,
+    result: FileResult,
+    progress: bool,
+) -> None:
+    staging = settings.data_dir / "tmp" / f"staging-{os.getpid()}.duckdb"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    _remove_database(staging)
+    con.execute(f"ATTACH '{staging}' AS staging")
+    try:
+        rows_read, platforms, notes, first = 0, set(), [], None
+        with _records_bar(path, progress) as bar:
+            for parsed in parts:
+                first = first or parsed
+                frames = pseudonymise_frames(parsed, key)
+                rejects = scrubbed_rejects(parsed, path, key)
+                frames, repeats = reject_repeats_of_earlier_parts(con, frames)
+                stage_part(con, "staging", frames)
+                _stage_rejects(con, pl.concat([rejects, repeats]))
+                rows_read += parsed.rows_read
+                platforms |= _platforms_in(parsed, frames)
+                notes.extend(parsed.notes)
+                bar.update(parsed.rows_read)
+        staged = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'staging'"
+            ).fetchall()
+        ]
+        with transaction(con):
+            result.file_id = _insert_file_row(con, run_id, path, sha, first)
+            register_platforms(con, settings, platforms)
+            counts = merge_relations(con, "staging.", staged, result.file_id)
+            result.rows_inserted, result.rows_updated = counts
+            rejected = 0
+            if "rejects" in staged:
+                rejected = con.execute(
+                    "INSERT INTO etl_rejects (file_id, record_no, reason, raw)"
+                    " SELECT ?, record_no, reason, raw FROM staging.rejects",
+                    [result.file_id],
+                ).fetchall()[0][0]
+            _finish_file(con, result, rows_read, rejected, notes)
+    finally:
+        con.execute("DETACH staging")
+        _remove_database(staging)
+
+
+def _finish_file(
+    con: duckdb.DuckDBPyConnection,
+    result: FileResult,
+    rows_read: int,
+    rejected: int,
+    notes: list[str],
+) -> None:
+    """Record the file's counts in its etl_files row."""
+    result.rows_read, result.rows_rejected, result.notes = rows_read, rejected, list(notes)
+    result.status = "loaded" if result.rows_inserted or result.rows_updated else "unchanged"
+    _update_file_row(con, result.file_id, result)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction for the block: committed when it ends, rolled back when it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _stage_rejects(con: duckdb.DuckDBPyConnection, rejects: pl.DataFrame) -> None:
+    if rejects.is_empty():
+        return
+    with staged_frame(con, "_part_rejects", rejects):
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS staging.rejects AS SELECT * FROM _part_rejects LIMIT 0"
+        )
+        con.execute("INSERT INTO staging.rejects SELECT * FROM _part_rejects")
+
+
+def _remove_database(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def reject_repeats_of_earlier_parts(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """An assignment an earlier part of the same file already merged is a repeated record:
+    """An assignment an earlier part of the same file already staged is a repeated record:
     the first one is kept (as the importers do within a part) and this one rejected."""
     assignments = frames.get("assignments")
-    if assignments is None or assignments.is_empty():
+    earlier = con.execute(
+        "SELECT count(*) FROM duckdb_tables()"
+        " WHERE database_name = 'staging' AND table_name = 'assignments'"
+    ).fetchall()[0][0]
+    if assignments is None or assignments.is_empty() or not earlier:
         return frames, pl.DataFrame(schema=REJECTS_SCHEMA)
     with staged_frame(con, "_part_uids", assignments.select("assignment_uid", "record_no")):
         repeated = con.sql(
             "SELECT p.assignment_uid, p.record_no FROM _part_uids p"
-            " SEMI JOIN (SELECT assignment_uid FROM assignments WHERE file_id = ?) a"
-            " USING (assignment_uid)",
-            params=[file_id],
+            " SEMI JOIN staging.assignments a USING (assignment_uid)"
         ).pl()
     if repeated.is_empty():
         return frames, pl.DataFrame(schema=REJECTS_SCHEMA)
@@ -339,7 +430,7 @@ def _start_run(con: duckdb.DuckDBPyConnection, trigger: str) -> int:
         "UPDATE etl_runs SET status = 'failed', finished_at = ? WHERE status = 'running'",
         [datetime.now(UTC)],
     )
-    run_id = con.execute("SELECT nextval('etl_run_ids')").fetchone()[0]
+    run_id = con.execute("SELECT nextval('etl_run_ids')").fetchall()[0][0]
     con.execute(
         "INSERT INTO etl_runs (run_id, trigger, started_at, status) VALUES (?, ?, ?, 'running')",
         [run_id, trigger, datetime.now(UTC)],
@@ -364,7 +455,7 @@ def _run_status(results: list[FileResult]) -> str:
 def _insert_file_row(
     con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, parsed: ParseResult
 ) -> int:
-    file_id = con.execute("SELECT nextval('etl_file_ids')").fetchone()[0]
+    file_id = con.execute("SELECT nextval('etl_file_ids')").fetchall()[0][0]
     con.execute(
         "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status, loaded_at)"
         " VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?)",
@@ -384,7 +475,7 @@ def _update_file_row(con: duckdb.DuckDBPyConnection, file_id: int, r: FileResult
 def _record_failed_file(
     con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
 ) -> None:
-    file_id = con.execute("SELECT nextval('etl_file_ids')").fetchone()[0]
+    file_id = con.execute("SELECT nextval('etl_file_ids')").fetchall()[0][0]
     r.file_id = int(file_id)
     con.execute(
         "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status, error,"

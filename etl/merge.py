@@ -1,11 +1,14 @@
-"""Merge one file's canonical frames into the warehouse, keyed on stable ids.
+"""Merge one file's canonical rows into the warehouse, keyed on stable ids.
 
 Facts (assignments, time entries, earnings lines, project plans, milestones) are inserted when
 their key is new and updated in place when a re-export changed them, so the same bytes twice
 change nothing. Annotations follow their assignment: an assignment whose answers changed has
 them replaced as a set. Workers, items and projects seen in facts are added when missing and
 enriched (country, attributes, gold, seen dates) when the file knows more.
-Runs inside the caller's transaction.
+
+A file's rows reach the merge as SQL relations named `<prefix><table>`: registered Polars
+frames for a file read whole, or tables of a staging database for a big file read in parts
+(`stage_part`). Runs inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     "projects": ("platform", "project_id"),
     "milestones": ("platform", "project_id", "name"),
 }
-ANNOTATION_COLUMNS = ("field", "value", "value_num", "region", "gold_value", "ordinal")
+ANNOTATION_COLUMNS = ("assignment_uid", "field", "value", "value_num", "region", "gold_value",
+                      "ordinal")  # fmt: skip
+UTC = pl.Datetime("us", "UTC")
+# What the dimension merges read: derived per part, so a file read in parts stages them too.
+SEEN_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "workers_seen": {"worker_id": pl.String, "platform": pl.String, "country": pl.String,
+                     "attributes": pl.String, "first": UTC, "last": UTC},
+    "items_seen": {"platform": pl.String, "project_id": pl.String, "item_id": pl.String,
+                   "gold_value": pl.String, "attributes": pl.String},
+    "projects_seen": {"platform": pl.String, "project_id": pl.String, "task_type": pl.String},
+}  # fmt: skip
 
 
 @contextmanager
@@ -41,26 +54,78 @@ def staged(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> It
 def merge_file(
     con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
 ) -> tuple[int, int]:
-    """Merge `frames` (pseudonymised) stamped with `file_id`; return (inserted, updated) facts."""
+    """Merge one whole file's `frames` (pseudonymised); return (inserted, updated) facts."""
+    rows = merge_rows(frames)
+    names = [name for name, frame in rows.items() if not frame.is_empty()]
+    for name in names:
+        con.register(f"_stage_{name}", rows[name])
+    counts = merge_relations(con, "_stage_", names, file_id)
+    for name in names:
+        con.unregister(f"_stage_{name}")
+    return counts
+
+
+def merge_rows(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The rows the merge reads, derived from one file's (or one part's) canonical frames."""
+    rows = {
+        table: _latest_per_key(frames[table], key).drop("record_no", strict=False)
+        for table, key in FACT_KEYS.items()
+        if table in frames
+    }
+    if "assignments" in rows:
+        rows["assignments"] = rows["assignments"].with_columns(pl.col("is_gold").fill_null(False))
+    if "annotations" in frames:
+        rows["annotations"] = frames["annotations"].unique(
+            subset=["assignment_uid", "field", "ordinal"], keep="last", maintain_order=True
+        )
+    rows["workers_seen"] = workers_seen(frames)
+    rows["items_seen"] = items_seen(frames)
+    rows["projects_seen"] = projects_seen(frames)
+    return rows
+
+
+def stage_part(
+    con: duckdb.DuckDBPyConnection, schema: str, frames: dict[str, pl.DataFrame]
+) -> None:
+    """Append one part's merge rows to tables in `schema` (a staging database), creating them
+    on first use; the final merge reads them with `merge_relations(con, f"{schema}.", ...)`."""
+    for name, frame in merge_rows(frames).items():
+        if frame.is_empty():
+            continue
+        with staged(con, "_part", frame):
+            exists = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+                [schema, name],
+            ).fetchall()[0][0]
+            verb = "INSERT INTO" if exists else "CREATE TABLE"
+            select = "SELECT * FROM _part" if exists else "AS SELECT * FROM _part"
+            con.execute(f"{verb} {schema}.{name} {select}")
+
+
+def merge_relations(
+    con: duckdb.DuckDBPyConnection, prefix: str, names: Sequence[str], file_id: int
+) -> tuple[int, int]:
+    """Merge the relations `<prefix><name>` for the given names; return (inserted, updated)."""
     inserted = updated = 0
     for table, key in FACT_KEYS.items():
-        frame = frames.get(table)
-        if frame is None or frame.is_empty():
-            continue
-        ins, upd = merge_facts(con, table, _latest_per_key(frame, key), key, file_id)
-        inserted += ins
-        updated += upd
-    if (ann := frames.get("annotations")) is not None and not ann.is_empty():
-        merge_annotations(con, ann, file_id)
-    merge_workers(con, frames, file_id)
-    merge_items(con, frames, file_id)
-    _add_missing_projects(con, frames, file_id)
+        if table in names:
+            ins, upd = merge_facts(con, table, f"{prefix}{table}", key, file_id)
+            inserted += ins
+            updated += upd
+    if "annotations" in names:
+        merge_annotations(con, f"{prefix}annotations", file_id)
+    if "workers_seen" in names:
+        upsert_workers(con, f"{prefix}workers_seen", file_id)
+    if "items_seen" in names:
+        upsert_items(con, f"{prefix}items_seen", file_id)
+    if "projects_seen" in names:
+        add_missing_projects(con, f"{prefix}projects_seen", file_id)
     return inserted, updated
 
 
 def _latest_per_key(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
     """A file naming one key twice keeps its last record (a later line corrects an earlier one)."""
-    if frame.select(pl.struct(key).n_unique()).item() == frame.height:
+    if frame.is_empty() or frame.select(pl.struct(key).n_unique()).item() == frame.height:
         return frame
     return frame.unique(subset=list(key), keep="last", maintain_order=True)
 
@@ -68,199 +133,169 @@ def _latest_per_key(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
 def merge_facts(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    frame: pl.DataFrame,
+    relation: str,
     key: Sequence[str],
     file_id: int,
 ) -> tuple[int, int]:
     """Update rows whose values changed, insert rows whose key is new; return both counts."""
     columns = [c for c in SCHEMAS[table] if c != "record_no"]
     compared = [c for c in columns if c not in key]
-    rows = frame.select(columns).with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
-    if table == "assignments":
-        rows = rows.with_columns(pl.col("is_gold").fill_null(False))
-    with staged(con, "_stage", rows):
-        match = " AND ".join(f"t.{k} = s.{k}" for k in key)
-        changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared) or "false"
-        sets = ", ".join(f"{c} = s.{c}" for c in [*compared, "file_id"])
-        updated = con.execute(
-            f"UPDATE {table} AS t SET {sets} FROM _stage AS s WHERE {match} AND ({changed})"
-        ).fetchone()[0]
-        names = ", ".join([*columns, "file_id"])
-        inserted = con.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM _stage AS s"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {match})"
-        ).fetchone()[0]
+    match = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared) or "false"
+    sets = ", ".join([*(f"{c} = s.{c}" for c in compared), "file_id = ?"])
+    updated = con.execute(
+        f"UPDATE {table} AS t SET {sets} FROM {relation} AS s WHERE {match} AND ({changed})",
+        [file_id],
+    ).fetchall()[0][0]
+    names = ", ".join(columns)
+    inserted = con.execute(
+        f"INSERT INTO {table} ({names}, file_id) SELECT {names}, ? FROM {relation} AS s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {match})",
+        [file_id],
+    ).fetchall()[0][0]
     return int(inserted), int(updated)
 
 
-def merge_annotations(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, file_id: int) -> None:
+def merge_annotations(con: duckdb.DuckDBPyConnection, relation: str, file_id: int) -> None:
     """Replace the answers of every assignment whose set of answers differs from the stored one."""
-    rows = frame.unique(subset=["assignment_uid", "field", "ordinal"], keep="last").with_columns(
-        pl.lit(file_id, dtype=pl.Int64).alias("file_id")
-    )
-    cols = ", ".join(["assignment_uid", *ANNOTATION_COLUMNS])
+    cols = ", ".join(ANNOTATION_COLUMNS)
     cmp = cols.replace("region", "region::VARCHAR")
-    with staged(con, "_stage_ann", rows):
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _known AS SELECT DISTINCT assignment_uid FROM annotations"
-            " WHERE assignment_uid IN (SELECT assignment_uid FROM _stage_ann)"
-        )
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _replace AS
-            SELECT DISTINCT assignment_uid FROM (
-                (SELECT {cmp} FROM _stage_ann WHERE assignment_uid IN (SELECT * FROM _known)
-                 EXCEPT
-                 SELECT {cmp} FROM annotations WHERE assignment_uid IN (SELECT * FROM _known))
-                UNION ALL
-                (SELECT {cmp} FROM annotations WHERE assignment_uid IN (SELECT * FROM _known)
-                 EXCEPT
-                 SELECT {cmp} FROM _stage_ann WHERE assignment_uid IN (SELECT * FROM _known))
-            )
-            """
-        )
-        con.execute("DELETE FROM annotations WHERE assignment_uid IN (SELECT * FROM _replace)")
-        con.execute(
-            f"INSERT INTO annotations ({cols}, file_id) SELECT {cols}, file_id FROM _stage_ann"
-            " WHERE assignment_uid NOT IN (SELECT * FROM _known)"
-            " OR assignment_uid IN (SELECT * FROM _replace)"
-        )
-        con.execute("DROP TABLE _known; DROP TABLE _replace")
-
-
-def merge_workers(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
-) -> None:
-    """Workers named by this file, with country/attributes when known and seen dates."""
-    seen = [
-        frames[name].select(
-            "worker_id",
-            "platform",
-            pl.coalesce(start, "submitted_at" if name == "assignments" else start).alias("first"),
-            pl.col(end).alias("last"),
-        )
-        for name, start, end in (
-            ("assignments", "started_at", "submitted_at"),
-            ("time_entries", "started_at", "ended_at"),
-        )
-        if name in frames and not frames[name].is_empty()
-    ]
-    if "earnings" in frames and not frames["earnings"].is_empty():
-        day = pl.col("day").cast(pl.Datetime("us", "UTC"))
-        seen.append(
-            frames["earnings"].select(
-                "worker_id", "platform", day.alias("first"), day.alias("last")
-            )
-        )
-    profile = frames.get("workers")
-    parts = [s.drop_nulls(["worker_id", "platform"]) for s in seen]
-    if profile is not None and not profile.is_empty():
-        parts.append(profile.select("worker_id", "platform"))
-    if not parts:
-        return
-    workers = pl.concat([p.select("worker_id", "platform") for p in parts]).unique()
-    if seen:
-        dates = (
-            pl.concat(seen)
-            .group_by("worker_id", "platform")
-            .agg(pl.col("first").min(), pl.col("last").max())
-        )
-        workers = workers.join(dates, on=["worker_id", "platform"], how="left")
-    else:
-        workers = workers.with_columns(
-            pl.lit(None, pl.Datetime("us", "UTC")).alias("first"),
-            pl.lit(None, pl.Datetime("us", "UTC")).alias("last"),
-        )
-    if profile is not None and not profile.is_empty():
-        known = profile.group_by("worker_id", "platform").agg(
-            pl.col("country").drop_nulls().first(), pl.col("attributes").drop_nulls().first()
-        )
-        workers = workers.join(known, on=["worker_id", "platform"], how="left")
-    else:
-        workers = workers.with_columns(
-            pl.lit(None, pl.String).alias("country"), pl.lit(None, pl.String).alias("attributes")
-        )
-    with staged(con, "_stage_workers", workers.with_columns(pl.lit(file_id).alias("file_id"))):
-        con.execute(
-            """
-            INSERT INTO workers (worker_id, platform, country, attributes, first_seen, last_seen,
-                                 file_id)
-            SELECT worker_id, platform, country, attributes::JSON, first, last, file_id
-            FROM _stage_workers
-            ON CONFLICT (worker_id, platform) DO UPDATE SET
-                country = COALESCE(excluded.country, workers.country),
-                attributes = COALESCE(excluded.attributes, workers.attributes),
-                first_seen = LEAST(excluded.first_seen, workers.first_seen),
-                last_seen = GREATEST(excluded.last_seen, workers.last_seen)
-            """
-        )
-
-
-def merge_items(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
-) -> None:
-    """Items named by assignments, with gold answers and data-subject attributes when given."""
-    parts = []
-    if "assignments" in frames and not frames["assignments"].is_empty():
-        parts.append(
-            frames["assignments"]
-            .select("platform", "project_id", "item_id")
-            .unique()
-            .with_columns(
-                pl.lit(None, pl.String).alias("gold_value"),
-                pl.lit(None, pl.String).alias("attributes"),
-            )
-        )
-    if "items" in frames and not frames["items"].is_empty():
-        parts.append(frames["items"])
-    if not parts:
-        return
-    items = (
-        pl.concat(parts, how="vertical_relaxed")
-        .group_by("platform", "project_id", "item_id")
-        .agg(pl.col("gold_value").drop_nulls().first(), pl.col("attributes").drop_nulls().first())
-        .with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _known AS SELECT DISTINCT assignment_uid FROM annotations"
+        f" WHERE assignment_uid IN (SELECT assignment_uid FROM {relation})"
     )
-    key = "t.platform = s.platform AND t.project_id = s.project_id AND t.item_id = s.item_id"
-    with staged(con, "_stage_items", items):
-        con.execute(
-            f"""
-            UPDATE items AS t SET
-                gold_value = COALESCE(s.gold_value, t.gold_value),
-                attributes = COALESCE(s.attributes::JSON, t.attributes)
-            FROM _stage_items AS s
-            WHERE {key} AND (
-                (s.gold_value IS NOT NULL AND s.gold_value IS DISTINCT FROM t.gold_value) OR
-                (s.attributes IS NOT NULL AND s.attributes::JSON IS DISTINCT FROM t.attributes))
-            """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _replace AS
+        SELECT DISTINCT assignment_uid FROM (
+            (SELECT {cmp} FROM {relation} WHERE assignment_uid IN (SELECT * FROM _known)
+             EXCEPT
+             SELECT {cmp} FROM annotations WHERE assignment_uid IN (SELECT * FROM _known))
+            UNION ALL
+            (SELECT {cmp} FROM annotations WHERE assignment_uid IN (SELECT * FROM _known)
+             EXCEPT
+             SELECT {cmp} FROM {relation} WHERE assignment_uid IN (SELECT * FROM _known))
         )
-        con.execute(
-            f"""
-            INSERT INTO items (platform, project_id, item_id, gold_value, attributes, file_id)
-            SELECT platform, project_id, item_id, gold_value, attributes::JSON, file_id
-            FROM _stage_items AS s WHERE NOT EXISTS (SELECT 1 FROM items AS t WHERE {key})
-            """
-        )
+        """
+    )
+    con.execute("DELETE FROM annotations WHERE assignment_uid IN (SELECT * FROM _replace)")
+    con.execute(
+        f"INSERT INTO annotations ({cols}, file_id) SELECT {cols}, ? FROM {relation}"
+        " WHERE assignment_uid NOT IN (SELECT * FROM _known)"
+        " OR assignment_uid IN (SELECT * FROM _replace)",
+        [file_id],
+    )
+    con.execute("DROP TABLE _known; DROP TABLE _replace")
 
 
-def _add_missing_projects(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
-) -> None:
-    """Projects that appear in assignments but have no plan yet get a row with their task type."""
-    if "assignments" not in frames or frames["assignments"].is_empty():
-        return
-    seen = (
+def workers_seen(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Workers named by facts (with first and last activity) or by the file's worker profiles."""
+    spans = (
+        ("assignments", pl.coalesce("started_at", "submitted_at"), pl.col("submitted_at")),
+        ("time_entries", pl.col("started_at"), pl.col("ended_at")),
+        ("earnings", pl.col("day").cast(UTC), pl.col("day").cast(UTC)),
+    )
+    parts = [
+        frames[name].select(
+            "worker_id", "platform", first.alias("first"), last.alias("last")
+        ).drop_nulls(["worker_id", "platform"])
+        for name, first, last in spans
+        if name in frames and not frames[name].is_empty()
+    ]  # fmt: skip
+    if "workers" in frames and not frames["workers"].is_empty():
+        parts.append(frames["workers"].select("worker_id", "platform", "country", "attributes"))
+    return pl.concat([_empty("workers_seen"), *parts], how="diagonal_relaxed").select(
+        list(SEEN_SCHEMAS["workers_seen"])
+    )
+
+
+def items_seen(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Items named by assignments, with gold answers and data-subject attributes when given."""
+    parts = [_empty("items_seen")]
+    if "assignments" in frames:
+        parts.append(frames["assignments"].select("platform", "project_id", "item_id").unique())
+    if "items" in frames:
+        parts.append(frames["items"])
+    return pl.concat(parts, how="diagonal_relaxed").select(list(SEEN_SCHEMAS["items_seen"]))
+
+
+def projects_seen(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Projects that assignments name, with their task type."""
+    if "assignments" not in frames:
+        return _empty("projects_seen")
+    return (
         frames["assignments"]
         .group_by("platform", "project_id")
         .agg(pl.col("task_type").drop_nulls().first())
-        .with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
     )
-    with staged(con, "_stage_projects", seen):
-        con.execute(
-            """
-            INSERT INTO projects (platform, project_id, name, task_type, file_id)
-            SELECT platform, project_id, project_id, task_type, file_id FROM _stage_projects
-            ON CONFLICT (platform, project_id) DO UPDATE SET
-                task_type = COALESCE(projects.task_type, excluded.task_type)
-            """
-        )
+
+
+def _empty(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=SEEN_SCHEMAS[name])
+
+
+def upsert_workers(con: duckdb.DuckDBPyConnection, relation: str, file_id: int) -> None:
+    con.execute(
+        f"""
+        INSERT INTO workers (worker_id, platform, country, attributes, first_seen, last_seen,
+                             file_id)
+        SELECT worker_id, platform, any_value(country) FILTER (country IS NOT NULL),
+               any_value(attributes) FILTER (attributes IS NOT NULL)::JSON,
+               min(first), max(last), ?
+        FROM {relation} GROUP BY worker_id, platform
+        ON CONFLICT (worker_id, platform) DO UPDATE SET
+            country = COALESCE(excluded.country, workers.country),
+            attributes = COALESCE(excluded.attributes, workers.attributes),
+            first_seen = LEAST(excluded.first_seen, workers.first_seen),
+            last_seen = GREATEST(excluded.last_seen, workers.last_seen)
+        """,
+        [file_id],
+    )
+
+
+def upsert_items(con: duckdb.DuckDBPyConnection, relation: str, file_id: int) -> None:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _items AS
+        SELECT platform, project_id, item_id,
+               any_value(gold_value) FILTER (gold_value IS NOT NULL) AS gold_value,
+               any_value(attributes) FILTER (attributes IS NOT NULL)::JSON AS attributes
+        FROM {relation} GROUP BY platform, project_id, item_id
+        """
+    )
+    key = "t.platform = s.platform AND t.project_id = s.project_id AND t.item_id = s.item_id"
+    con.execute(
+        f"""
+        UPDATE items AS t SET
+            gold_value = COALESCE(s.gold_value, t.gold_value),
+            attributes = COALESCE(s.attributes, t.attributes)
+        FROM _items AS s
+        WHERE {key} AND (
+            (s.gold_value IS NOT NULL AND s.gold_value IS DISTINCT FROM t.gold_value) OR
+            (s.attributes IS NOT NULL AND s.attributes IS DISTINCT FROM t.attributes))
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO items (platform, project_id, item_id, gold_value, attributes, file_id)
+        SELECT platform, project_id, item_id, gold_value, attributes, ?
+        FROM _items AS s WHERE NOT EXISTS (SELECT 1 FROM items AS t WHERE {key});
+        """,
+        [file_id],
+    )
+    con.execute("DROP TABLE _items")
+
+
+def add_missing_projects(con: duckdb.DuckDBPyConnection, relation: str, file_id: int) -> None:
+    """Projects that appear in assignments but have no plan yet get a row with their task type."""
+    con.execute(
+        f"""
+        INSERT INTO projects (platform, project_id, name, task_type, file_id)
+        SELECT platform, project_id, project_id,
+               any_value(task_type) FILTER (task_type IS NOT NULL), ?
+        FROM {relation} GROUP BY platform, project_id
+        ON CONFLICT (platform, project_id) DO UPDATE SET
+            task_type = COALESCE(projects.task_type, excluded.task_type)
+        """,
+        [file_id],
+    )
