@@ -318,12 +318,12 @@ def checked_batches(
     times: dict[str, str],
     money: dict[str, str],
     tz: str,
-    rows: int,
+    chunk_bytes: int,
 ) -> Iterator[tuple[int, pl.DataFrame, pl.DataFrame]]:
-    """`checked_rows` of `rows` records at a time, for files too big to hold whole. Repeats
-    are rejected within a batch; the loader rejects repeats across batches."""
+    """`checked_rows` of about `chunk_bytes` of the file at a time, for files too big to hold
+    whole. Repeats are rejected within a part; the loader rejects repeats across parts."""
     problems = query(table.frame)[1]
-    for batch in csvfiles.iter_batches(table, lambda s: query(s)[0], fmt, rows):
+    for batch in csvfiles.iter_byte_ranges(table, lambda s: query(s)[0], fmt, chunk_bytes):
         checked = reject_repeats(explain_problems(batch, problems))
         checked = repair_values(checked, times, money, zone(tz))
         good, rejected = split_rejects(checked)

@@ -30,6 +30,7 @@ class CsvTable:
     separator: str
     header: list[str]
     frame: pl.LazyFrame
+    keep: list[str] | None = None  # the columns `frame` reads, to read byte ranges alike
 
 
 def csv_header(path: Path, separator: str) -> list[str]:
@@ -76,8 +77,16 @@ def read_csv_table(
         )
     names = _unique(header)
     keep = [name for name in names if wanted(name)]
-    frame = pl.scan_csv(
-        path,
+    frame = _kept_rows(_scan(path, separator, names, first_record=1), keep)
+    return CsvTable(path=path, separator=separator, header=names, frame=frame, keep=keep)
+
+
+def _scan(
+    source: Path | io.BytesIO, separator: str, names: list[str], first_record: int
+) -> pl.LazyFrame:
+    """Every record after the header as text, numbered from `first_record`."""
+    return pl.scan_csv(
+        source,
         has_header=False,
         skip_rows=1,
         separator=separator,
@@ -86,15 +95,18 @@ def read_csv_table(
         truncate_ragged_lines=True,
         infer_schema=False,
         row_index_name=RECORD_NO,
-        row_index_offset=1,
+        row_index_offset=first_record,
     )
+
+
+def _kept_rows(frame: pl.LazyFrame, keep: list[str]) -> pl.LazyFrame:
+    """The wanted columns, record numbers and the overflow column, blank lines left out."""
     # Only the kept columns are tested, so the reader can skip the others entirely.
     every = [pl.col(name).is_null() for name in keep]
     blank_line = pl.all_horizontal(every) & pl.col(EXTRA).is_null()
-    frame = frame.filter(~blank_line).select(
+    return frame.filter(~blank_line).select(
         pl.col(RECORD_NO).cast(pl.Int64), *[pl.col(name) for name in keep], pl.col(EXTRA)
     )
-    return CsvTable(path=path, separator=separator, header=names, frame=frame)
 
 
 def collect(table: CsvTable, frame: pl.LazyFrame, fmt: str) -> pl.DataFrame:
@@ -137,6 +149,71 @@ def iter_batches(
             f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
             "that it is a complete UTF-8 export and not cut short"
         ) from exc
+
+
+CHUNK_BYTES = 96 << 20  # a part of a big file read at once by `iter_byte_ranges`
+_BLOCK = 16 << 20
+
+
+def iter_byte_ranges(
+    table: CsvTable,
+    build: Callable[[pl.LazyFrame], pl.LazyFrame],
+    fmt: str,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[pl.DataFrame]:
+    """`build`'s query on consecutive byte ranges of the file that end on record boundaries,
+    each read on its own: memory stays bounded and every byte is read once (slices of one
+    scan re-read the file up to their start, which grows with the square of its size)."""
+    first_record = 1
+    with table.path.open("rb") as fh:
+        header = fh.readline()
+        for start, end in record_ranges(table.path, len(header), chunk_bytes):
+            fh.seek(start)
+            source = io.BytesIO(header + fh.read(end - start))
+            try:
+                records = _scan(source, table.separator, table.header, first_record).collect()
+                rows = _kept_rows(records.lazy(), table.keep or []).collect()
+                yield build(rows.lazy()).collect()
+            except pl.exceptions.PolarsError as exc:
+                raise UnreadableFile(
+                    f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); "
+                    "check that it is a complete UTF-8 export and not cut short"
+                ) from exc
+            first_record += records.height
+            del records, rows
+
+
+def record_ranges(path: Path, data_start: int, chunk_bytes: int) -> list[tuple[int, int]]:
+    """Byte ranges of roughly `chunk_bytes` after the header that end on a record boundary: a
+    newline outside quotes, where the count of quote characters so far is even (an escaped
+    quote inside a field is doubled, so it keeps the count's parity)."""
+    size = path.stat().st_size
+    ranges, start, target, odd = [], data_start, data_start + chunk_bytes, False
+    with path.open("rb") as fh:
+        fh.seek(data_start)
+        position = data_start
+        while target < size and (block := fh.read(_BLOCK)):
+            end_of_block = position + len(block)
+            at = 0
+            while target < end_of_block:
+                scan_from = max(at, target - position)
+                odd ^= block.count(b'"', at, scan_from) % 2 == 1
+                newline = block.find(b"\n", scan_from)
+                if newline < 0:
+                    odd ^= block.count(b'"', scan_from) % 2 == 1
+                    at = len(block)
+                    break
+                odd ^= block.count(b'"', scan_from, newline) % 2 == 1
+                at = newline + 1
+                if not odd:
+                    ranges.append((start, position + at))
+                    start, target = position + at, position + at + chunk_bytes
+            else:
+                odd ^= block.count(b'"', at) % 2 == 1
+            position = end_of_block
+    if start < size or not ranges:
+        ranges.append((start, size))
+    return ranges
 
 
 def collect_in_batches(

@@ -49,7 +49,7 @@ TIMES = {
     "RejectionTime": "rejected_at",
 }
 MONEY = {"Reward": "reward"}
-LOAD_BATCH_ROWS = 250_000  # records the loader merges at a time from a big batch file
+LOAD_BATCH_BYTES = 96 << 20  # bytes of a big batch file parsed and staged at a time
 USED = {*REQUIRED, "HITTypeId", "RequesterAnnotation", *TIMES, *MONEY}
 ANSWER = "Answer."
 TASK_ANSWERS = "Answer.taskAnswers"
@@ -68,15 +68,15 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 
 
 def parse_batches(
-    path: Path, options: SourceOptions, rows: int | None = None
+    path: Path, options: SourceOptions, chunk_bytes: int | None = None
 ) -> Iterator[ParseResult]:
-    """`parse` of `rows` (default LOAD_BATCH_ROWS) records at a time, so a multi-million-row
-    batch loads in bounded memory; notes come with the first result."""
-    rows = rows or LOAD_BATCH_ROWS
+    """`parse` of about `chunk_bytes` (default LOAD_BATCH_BYTES) of the file at a time, so a
+    multi-million-row batch loads in bounded memory; notes come with the first result."""
+    chunk_bytes = chunk_bytes or LOAD_BATCH_BYTES
     table, query = _table(path, options)
     notes = attribute_notes(table.header, options.source)
     tz = options.source.timezone
-    for checked in checked_batches(table, query, FORMAT, TIMES, MONEY, tz, rows):
+    for checked in checked_batches(table, query, FORMAT, TIMES, MONEY, tz, chunk_bytes):
         yield _result(table, options, *checked, notes=notes)
         notes = []
 

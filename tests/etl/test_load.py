@@ -261,7 +261,7 @@ def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path, monk
     batch.write_text(mturk_rows(["Approved"] * 10, ids))
 
     whole = ingest(settings, [batch]).files[0]
-    monkeypatch.setattr(mturk, "LOAD_BATCH_ROWS", 3)
+    monkeypatch.setattr(mturk, "LOAD_BATCH_BYTES", 300)  # two or three records a part
     parted_settings = Settings(data_dir=tmp_path / "parted", lock_timeout_seconds=2)
     parted = ingest(parted_settings, [batch]).files[0]
 
