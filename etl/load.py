@@ -159,6 +159,7 @@ def load_file(
             source=settings.source(platform or fmt),
             toggl=settings.toggl,
             show_progress=progress,
+            part_bytes=settings.etl_part_bytes,
         )
         parts = sources.parse_batches(path, fmt, options)
         first = next(parts)

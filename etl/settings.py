@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     )
     min_group_size: int = Field(5, ge=1, description="groups with fewer workers are suppressed")
     snapshots_keep: int = Field(3, ge=1, description="published snapshots kept on disk")
+    etl_part_bytes: int = Field(
+        96 << 20, ge=1, description="a big file is parsed and staged this many bytes at a time"
+    )
     etl_memory_limit: str = Field(
         "1GB", description="DuckDB memory limit of the ETL writer (it spills to disk beyond)"
     )

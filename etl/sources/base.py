@@ -145,6 +145,7 @@ class SourceOptions:
     source: SourceSettings = field(default_factory=SourceSettings)
     toggl: TogglSettings = field(default_factory=TogglSettings)
     show_progress: bool = False
+    part_bytes: int | None = None  # formats that read big files in parts: bytes per part
 
 
 @dataclass

@@ -72,7 +72,7 @@ def parse_batches(
 ) -> Iterator[ParseResult]:
     """`parse` of about `chunk_bytes` (default LOAD_BATCH_BYTES) of the file at a time, so a
     multi-million-row batch loads in bounded memory; notes come with the first result."""
-    chunk_bytes = chunk_bytes or LOAD_BATCH_BYTES
+    chunk_bytes = chunk_bytes or options.part_bytes or LOAD_BATCH_BYTES
     table, query = _table(path, options)
     notes = attribute_notes(table.header, options.source)
     tz = options.source.timezone

@@ -54,7 +54,9 @@ def ingest_process(data_dir: Path, folder: Path) -> subprocess.Popen:
         [sys.executable, "-m", "etl.cli", "--data-dir", str(data_dir), "ingest", str(folder),
          "--json"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "CROWDMETER_PSEUDONYM_KEY": "crash-test", "PYTHONPATH": os.getcwd()},
+        env={**os.environ, "CROWDMETER_PSEUDONYM_KEY": "crash-test", "PYTHONPATH": os.getcwd(),
+             # parts of 1 MB: a kill lands in staging as well as in the final merge
+             "CROWDMETER_ETL_PART_BYTES": "1000000"},
     )  # fmt: skip
 
 

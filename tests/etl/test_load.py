@@ -249,11 +249,10 @@ def mturk_rows(statuses: list[str], assignment_ids: list[str] | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path, monkeypatch):
+def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path):
     """Big files merge a part at a time in one transaction; a record repeated in a later
     part is rejected like a repeat inside one part, and the tables match a whole-file load."""
     from etl.settings import Settings
-    from etl.sources import mturk
 
     ids = [f"ASSIGN{i:04d}" for i in range(10)]
     ids[8] = ids[2]  # record 9 repeats record 3, three parts later
@@ -261,8 +260,9 @@ def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path, monk
     batch.write_text(mturk_rows(["Approved"] * 10, ids))
 
     whole = ingest(settings, [batch]).files[0]
-    monkeypatch.setattr(mturk, "LOAD_BATCH_BYTES", 300)  # two or three records a part
-    parted_settings = Settings(data_dir=tmp_path / "parted", lock_timeout_seconds=2)
+    parted_settings = Settings(
+        data_dir=tmp_path / "parted", lock_timeout_seconds=2, etl_part_bytes=300
+    )  # two or three records a part
     parted = ingest(parted_settings, [batch]).files[0]
 
     assert (whole.rows_read, whole.rows_inserted, whole.rows_rejected) == (10, 9, 1)
