@@ -292,12 +292,14 @@ def consensus_counts(answers: pl.DataFrame) -> pl.DataFrame:
     The comparison looks only at the unit's other ratings, so counting a coder-week as its own
     coder splits the counts by week without changing them.
     """
-    coder_week = pl.concat_str("coder", pl.col("week").cast(pl.String), separator=SEPARATOR)
+    # A rating with no time (doccano, older Prodigy files) has no week: keep it, weekless.
+    week = pl.col("week").cast(pl.String).fill_null("")
+    coder_week = pl.concat_str("coder", week, separator=SEPARATOR)
     per = leave_one_out_agreement(answers.select("unit", coder_week.alias("coder"), "value"))
     parts = pl.col("coder").str.split_exact(SEPARATOR, 1)
     return per.select(
         parts.struct.field("field_0").alias("coder"),
-        parts.struct.field("field_1").str.to_date().alias("week"),
+        parts.struct.field("field_1").str.to_date(strict=False).alias("week"),
         consensus_compared="n_compared",
         consensus_agree="n_agree",
     )
