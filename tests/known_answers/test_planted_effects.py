@@ -233,3 +233,46 @@ def test_biased_reviewer_stands_out_on_correct_work(world):
     n_t, n_o = mine["targeted_correct_reviewed"], mine["others_correct_reviewed"]
     blended = (mine["targeted"] * n_t + mine["others"] * n_o) / (n_t + n_o)
     assert biased["ci_low"] <= blended <= biased["ci_high"]
+
+
+def test_biased_reviewer_rejects_the_targeted_groups_correct_work_more(world):
+    """With the annotators' self-reported group in the warehouse (Label Studio key paths), the
+    reviewer's gap between groups on correct work is the planted one."""
+    truth, reader = world
+    planted = truth["planted"]["biased_reviewer"]
+    reviewed = reader.frame(
+        """SELECT a.reviewer_id, a.status, w.attributes ->> ? AS grp, n.value,
+                  coalesce(n.gold_value, i.gold_value) AS gold
+           FROM assignments a JOIN annotations n USING (assignment_uid)
+           JOIN workers w USING (worker_id, platform)
+           LEFT JOIN items i USING (platform, project_id, item_id)
+           WHERE a.platform = ? AND a.reviewer_id = ? AND NOT a.is_gold""",
+        [planted["attribute"], planted["platform"], pseudonym(planted)],
+    )
+    correct = reviewed.filter(pl.col("value") == pl.col("gold")).with_columns(
+        targeted=pl.col("grp") == planted["against_group"]
+    )
+    rates = {r["targeted"]: r for r in rejection_rate(correct, by=["targeted"]).to_dicts()}
+    assert rates[True]["ci_low"] > rates[False]["ci_high"]
+    assert rates[True]["ci_low"] <= planted["planted_reject_rate_correct"]["targeted"]
+    assert rates[False]["ci_low"] <= planted["planted_reject_rate_correct"]["others"]
+
+
+def test_dawid_skene_without_gold_finds_the_weak_annotators(world):
+    """Dawid-Skene on the answers alone (no gold) ranks the planted weak and spamming
+    annotators of each platform at the bottom of its estimated accuracy."""
+    from metrics.consensus import dawid_skene
+
+    truth, reader = world
+    answers = reader.frame(
+        """SELECT a.platform, a.item_id AS unit, a.worker_id AS coder, n.value
+           FROM assignments a JOIN annotations n USING (assignment_uid)
+           WHERE a.platform IN ('toloka', 'appen') AND n.field IN ('toxic', 'sentiment')"""
+    )
+    for platform in ("toloka", "appen"):
+        weak = {pseudonym(w) for w in truth["planted"]["weak_annotators"]
+                if w["platform"] == platform}  # fmt: skip
+        result = dawid_skene(answers.filter(pl.col("platform") == platform).drop("platform"))
+        quality = result.worker_quality().sort("accuracy")
+        bottom = set(quality["coder"].head(len(weak)).to_list())
+        assert bottom == weak, (platform, quality.head(len(weak) + 2))
