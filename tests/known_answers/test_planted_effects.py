@@ -211,11 +211,8 @@ def test_label_bias_against_the_dialect_group_shows_on_gold(world):
 
 
 def test_biased_reviewer_stands_out_on_correct_work(world):
-    """The reviewer rejects correct gold answers far more often than the other reviewers.
-
-    (The per-group split needs the annotators' self-reported group in the warehouse; see
-    truth.json `biased_reviewer.realized_by_reviewer` for the planted rates by group.)
-    """
+    """The reviewer rejects correct gold answers far more often than the other reviewers
+    (the split by group is the next test)."""
     truth, reader = world
     planted = truth["planted"]["biased_reviewer"]
     reviewed = reader.frame(
