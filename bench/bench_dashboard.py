@@ -1,14 +1,17 @@
 """Dashboard under load: concurrent simulated users on every page while snapshots are published.
 
     python -m bench.bench_dashboard [--assignments 10000000] [--users 8] [--seconds 60]
+        [--changed-projects 5] [--data-dir DIR]
 
 Builds a synthetic warehouse (DuckDB `range()`), publishes it with the marts, serves the app
 under gunicorn (`crowdmeter serve`'s server), then each simulated user logs in and loops over
 the pages: a first render (HTML, layout, dependencies, shell and page callbacks) and then page
-callbacks with changing filters. Meanwhile another process republishes the warehouse (marts and
-snapshot copy), as an ingest does. Prints p50/p95 per page and the error count, and, as the
-reference in the same run, the Overview headline query on the raw `assignments` table against
-the same figure read from `mart_activity_daily`.
+callbacks with changing filters. Meanwhile another process acts as an ingest would, over and
+over: it changes the review status of some assignments of `--changed-projects` projects (a
+re-exported batch) and publishes (marts rebuilt, snapshot copied, CURRENT replaced), at the
+ETL's own priority (`etl_nice`). Prints p50/p95 per page, the error count and the publishes
+with their durations, and, as the reference in the same run, the Overview headline query on the
+raw `assignments` table against the same figure read from `mart_activity_daily`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -42,6 +46,13 @@ SHELL = (
 )
 SEARCHES = ["", "?platform=mturk", "?from=2024-02-01&to=2024-03-31", "?project=toloka:p7"]
 PASSWORD = "bench-password"
+PROJECTS = 50  # projects of the synthetic warehouse
+# A re-exported batch: some assignments of the chosen projects change review status.
+REEXPORT_SQL = """
+UPDATE assignments SET status = CASE status WHEN 'approved' THEN 'submitted' ELSE 'approved' END
+WHERE list_contains($projects, project_id) AND status IN ('approved', 'submitted')
+    AND hash(assignment_uid, $round) % 20 = 0
+"""
 
 SYNTHETIC_SQL = """
 INSERT INTO platforms VALUES ('mturk', 'MTurk', 'marketplace', 'USD', 0),
@@ -60,7 +71,7 @@ INSERT INTO assignments SELECT
     0.05, 0, 'USD', i % 10 = 0, NULL, NULL, NULL, i % 30 + 1
 -- work comes in sessions as on real platforms: the three ratings of an item go to three
 -- workers, each of whom labels a run of 100 consecutive items of one project
-FROM (SELECT i, (i // 3000) % 50 AS p FROM range($n) t(i));
+FROM (SELECT i, (i // 3000) % $projects AS p FROM range($n) t(i));
 INSERT INTO annotations (assignment_uid, field, value, gold_value, file_id)
 SELECT 'a' || i, 'label', ['pos', 'neg', 'neutral'][(i * 31 + i // 3) % 7 % 3 + 1],
     CASE WHEN i % 10 = 0 THEN 'pos' END, i % 30 + 1 FROM range($n) t(i);
@@ -71,8 +82,9 @@ def build_warehouse(settings: Settings, n: int) -> float:
     """Synthetic warehouse of `n` assignments, published once; returns seconds taken."""
     started = time.monotonic()
     with open_warehouse(settings) as con:
+        con.execute("SET enable_progress_bar = false")
         if con.sql("SELECT count(*) FROM assignments").fetchall()[0][0] == 0:
-            values = {"n": n, "workers": max(n // 500, 50)}
+            values = {"n": n, "workers": max(n // 500, 50), "projects": PROJECTS}
             for statement in filter(str.strip, SYNTHETIC_SQL.split(";")):
                 used = {k: v for k, v in values.items() if f"${k}" in statement}
                 con.execute(statement, used or None)
@@ -80,14 +92,25 @@ def build_warehouse(settings: Settings, n: int) -> float:
     return time.monotonic() - started
 
 
-def republish_forever(settings_json: str, stop_after: float) -> None:
-    """Publish new snapshots back to back (marts rebuilt, file copied), as ingests would."""
+def build_in_child(settings_json: str, n: int, took: Any) -> None:
+    """`build_warehouse` in its own process: the ETL lowers its priority for good, and the
+    simulated users must not inherit that."""
+    took.value = build_warehouse(Settings.model_validate_json(settings_json), n)
+
+
+def republish_forever(settings_json: str, stop_after: float, changed: int, log: Any) -> None:
+    """Ingest-like runs back to back: change `changed` projects' statuses, then publish."""
     settings = Settings.model_validate_json(settings_json)
     deadline = time.monotonic() + stop_after
     run_id = 2
     while time.monotonic() < deadline:
+        started = time.monotonic()
         with open_warehouse(settings) as con:
+            con.execute("SET enable_progress_bar = false")  # keeps the report readable
+            projects = [f"p{(run_id * changed + k) % PROJECTS}" for k in range(changed)]
+            con.execute(REEXPORT_SQL, {"projects": projects, "round": run_id})
             publish(con, settings, run_id)
+        log.put(time.monotonic() - started)
         run_id += 1
         time.sleep(2)
 
@@ -211,22 +234,37 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, help="reuse a bench warehouse here")
     parser.add_argument("--port", type=int, default=8097)
+    parser.add_argument(
+        "--changed-projects",
+        type=int,
+        default=5,
+        help="projects whose assignments each republish changes, as an ingest would",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-dash-"))
     os.environ.setdefault("CROWDMETER_PSEUDONYM_KEY", "bench-key")
     settings = Settings(data_dir=data_dir)
+    blob = settings.model_dump_json()
+    ctx = multiprocessing.get_context("spawn")
     print(f"building {args.assignments:,} assignments in {data_dir} ...", flush=True)
-    print(f"warehouse + first publish: {build_warehouse(settings, args.assignments):.1f} s")
+    took = ctx.Value("d", 0.0)
+    builder = ctx.Process(target=build_in_child, args=(blob, args.assignments, took))
+    builder.start()
+    builder.join()
+    print(f"warehouse + first publish: {took.value:.1f} s (ETL niceness {settings.etl_nice})")
     UserStore(settings).add("bench-admin", "admin", PASSWORD, replace=True)
     for label, seconds in reference_queries(settings).items():
         print(f"reference, Overview headline on {label}: {1000 * seconds:.1f} ms")
-    blob = settings.model_dump_json()
-    ctx = multiprocessing.get_context("spawn")
     server = ctx.Process(target=serve, args=(blob, args.port, args.workers), daemon=True)
     server.start()
     base = f"http://127.0.0.1:{args.port}"
     _wait_until_up(base)
-    publisher = ctx.Process(target=republish_forever, args=(blob, args.seconds), daemon=True)
+    publishes = ctx.Queue()
+    publisher = ctx.Process(
+        target=republish_forever,
+        args=(blob, args.seconds, args.changed_projects, publishes),
+        daemon=True,
+    )
     publisher.start()
     results: dict = {}
     errors: list[str] = []
@@ -238,12 +276,17 @@ def main() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    publisher.join(120)
+    publisher.join(600)
     snapshots = (settings.snapshots_dir / "CURRENT").read_text().strip()
     server.terminate()
     print(
         f"{args.users} users, {args.seconds:.0f} s, {args.workers} gunicorn workers; "
         f"snapshot at the end: {snapshots}"
+    )
+    durations = [publishes.get() for _ in range(publishes.qsize())]
+    print(
+        f"publishes ({args.changed_projects} of {PROJECTS} projects changed each): "
+        + ", ".join(f"{d:.0f} s" for d in durations)
     )
     for (path, kind), values in sorted(results.items()):
         print(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
@@ -21,11 +21,27 @@ import polars as pl
 from dashboard.users import User
 from etl.reader import SnapshotReader
 from etl.settings import Settings
+from metrics.pay import COUNTS, MONEY, SECONDS
 
 MAX_FILTER_VALUES = 50
 MAX_FILTER_CHARS = 400
 T = TypeVar("T")
-GRID_ROWS = 2000  # rows sent to a grid; downloads carry them all
+# Rows sent to a grid, in the order the page ranks them; downloads carry them all. Every row is
+# a JSON object in the page's response: at 2,000 rows the Earnings page weighed 1.7 MB and
+# encoding it took most of a request's time under load.
+GRID_ROWS = 500
+# Rendered pages kept per web worker: every page under a few filter sets per scope for the newest
+# snapshot; the largest holds four grids of GRID_ROWS rows.
+PAGES_KEPT = 64
+PAY_COLUMNS = [*SECONDS, *COUNTS, *MONEY]  # the ledger's additive columns
+# whole-period wage tables etl/marts_earnings.py publishes for the unfiltered view
+PUBLISHED_WAGES = {
+    "overall": "mart_earnings_wages_overall",
+    "weekly": "mart_earnings_wages_weekly",
+    "task_types": "mart_earnings_wages_task_types",
+    "platforms": "mart_earnings_wages_platforms",
+    "workers": "mart_earnings_by_worker",
+}
 
 
 class NotAllowed(Exception):
@@ -150,11 +166,13 @@ class ScopedData:
         viewer: User,
         settings: Settings,
         cache: QueryCache | None = None,
+        memos: QueryCache | None = None,
     ) -> None:
         self.reader = reader
         self.viewer = viewer
         self.settings = settings
         self.cache = cache
+        self.memos = memos
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -183,7 +201,7 @@ class ScopedData:
         return frame
 
     def memo(self, name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
-        """`compute()` once per snapshot, viewer scope and `params` (for slow metrics)."""
+        """`compute()` once per snapshot, viewer scope and `params` (rendered pages)."""
         scope = {
             "role": self.viewer.role,
             "projects": self.viewer.project_keys,
@@ -194,11 +212,11 @@ class ScopedData:
             name,
             json.dumps({**params, "scope": scope}, sort_keys=True, default=str),
         )
-        found = self.cache.get(key) if self.cache else None
+        found = self.memos.get(key) if self.memos else None
         if found is None:
             found = compute()
-            if self.cache:
-                self.cache.put(key, found)
+            if self.memos:
+                self.memos.put(key, found)
         return found
 
     def has_table(self, table: str) -> bool:
@@ -500,14 +518,32 @@ class ScopedData:
 
     # -- earnings ---------------------------------------------------------------------------
 
-    def earnings_ledger(self, filters: Filters) -> pl.DataFrame:
-        """Additive pay rows (worker, platform, project, task type, day) in the viewer's scope."""
+    def pay_sums(self, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
+        """The ledger's additive pay columns summed per `by` (ledger keys, or `week`) over the
+        viewer's rows, with the distinct `workers` behind each group.
+
+        The sums are done here, on the snapshot, so that `metrics.pay` only derives the wages of
+        a few rows: the ledger itself has one row per worker and day.
+        """
         where = self.scope(filters)
+        keys = ["date_trunc('week', day)::DATE AS week" if b == "week" else b for b in by]
+        sums = [f"sum({c})::{'BIGINT' if c in COUNTS else 'DOUBLE'} AS {c}" for c in PAY_COLUMNS]
+        group = "GROUP BY ALL" if by else ""
         return self.frame(
-            f"SELECT * EXCLUDE (currency) FROM mart_earnings_ledger {where.sql} "
-            "ORDER BY worker_id, platform, day, project_id, task_type",
+            f"SELECT {', '.join([*keys, 'count(DISTINCT worker_id)::BIGINT AS workers', *sums])}"
+            f" FROM mart_earnings_ledger {where.sql} {group} ORDER BY ALL",
             where.params,
         )
+
+    def published_wages(self, table: str, filters: Filters) -> pl.DataFrame | None:
+        """A wage table computed at publish over every worker and the whole period (see
+        PUBLISHED_WAGES): the view of admins and auditors without filters; None for any other."""
+        if table not in PUBLISHED_WAGES:
+            raise NotAllowed(f"No published wage table {table!r}.")
+        unfiltered = replace(filters, focus="") == Filters()
+        if self.viewer.role not in ("admin", "auditor") or not unfiltered:
+            return None
+        return self.frame(f"SELECT * EXCLUDE (currency) FROM {PUBLISHED_WAGES[table]}")
 
     def worker_pay_table(self, table: str, filters: Filters) -> pl.DataFrame:
         """Whole-period per-worker pay rows (by_worker, fairpay, skiplist) of admins and
@@ -640,12 +676,13 @@ class ScopedData:
 
 
 class DataSource:
-    """One process's reader and query cache; hands each viewer their scoped view."""
+    """One process's reader, query cache and page cache; hands each viewer their scoped view."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.reader = SnapshotReader(settings)
         self.cache = QueryCache()
+        self.memos = QueryCache(PAGES_KEPT)
 
     def for_viewer(self, viewer: User) -> ScopedData:
-        return ScopedData(self.reader, viewer, self.settings, self.cache)
+        return ScopedData(self.reader, viewer, self.settings, self.cache, self.memos)

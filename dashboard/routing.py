@@ -51,7 +51,10 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
     if not data.has_snapshot:
         return no_data_notice()
     try:
-        return page.layout(data, filters)
+        # a page is the same for every viewer of one scope until the next snapshot
+        return data.memo(
+            f"page {page.path}", {"filters": filters}, lambda: page.layout(data, filters)
+        )
     except NoSnapshot:
         return no_data_notice()
     except NotAllowed as exc:

@@ -9,8 +9,13 @@ hours, tasks and money), `mart_earnings_by_worker` (worker x platform, with paym
 the local wage floor), `mart_earnings_skiplist` (worker x platform x task type or project below
 the threshold), `mart_earnings_unattributed` (tracked time no platform claims),
 `mart_earnings_notes` (what was left out and why), `mart_earnings_throughput` (worker x
-platform x project x task type x day: completed tasks and active hours, additive) and
-`mart_earnings_task_seconds` (platform x task type: median seconds per task).
+platform x project x task type x day: completed tasks and active hours, additive),
+`mart_earnings_task_seconds` (platform x task type: median seconds per task), and the Earnings
+page's unfiltered view over every worker and the whole period, so that its most common view
+reads rows instead of computing them: `mart_earnings_wages_overall` (one row),
+`mart_earnings_wages_weekly` (platform x week), `mart_earnings_wages_task_types` (platform x
+task type) and `mart_earnings_wages_platforms` (platform: medians and means across workers and
+the pooled wage, not suppressed: the page suppresses for the viewers who need it).
 """
 
 from __future__ import annotations
@@ -205,6 +210,16 @@ def throughput_tables(inputs: PayInputs, settings: Settings) -> dict[str, pl.Dat
     return {"throughput": daily, "task_seconds": by_type}
 
 
+def page_wage_tables(ledger: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The Earnings page's tables over every worker and the whole period."""
+    return {
+        "wages_overall": summarise_wages(ledger, []),
+        "wages_weekly": summarise_wages(ledger, ["platform", "week"]),
+        "wages_task_types": summarise_wages(ledger, ["platform", "task_type"]),
+        "wages_platforms": wages_across_workers(ledger, ["platform"]),
+    }
+
+
 def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Compute the earnings marts from the warehouse and write them as mart_earnings_*."""
 
@@ -235,6 +250,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "unattributed": unattributed_by_worker(inputs.time_entries),
         "notes": pl.DataFrame({"note": notes}, schema={"note": pl.String}),
         **throughput_tables(inputs, settings),
+        **page_wage_tables(ledger),
     }
     for name, frame in tables.items():
         write_mart(con, f"mart_earnings_{name}", frame, settings.reporting_currency)

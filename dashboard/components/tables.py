@@ -15,6 +15,7 @@ from dashboard.data import GRID_ROWS
 SHARE_FORMAT = {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}
 NUMBER_FORMAT = {"function": "params.value == null ? '–' : d3.format(',.2f')(params.value)"}
 SHORT_TABLE = 8  # rows up to which a grid grows to fit instead of scrolling
+SHOWN_DIGITS = 6  # significant digits a grid cell receives (the download keeps them all)
 COUNT_FORMAT = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
 
 
@@ -74,8 +75,12 @@ def _rows(frame: pl.DataFrame) -> list[dict]:
     # Dates and times travel as text (JSON has no date type), to the minute: seconds are noise here.
     stamps = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
     other = [c for c, t in frame.schema.items() if t.is_temporal() and c not in stamps]
+    # Grid cells show a few digits: seventeen per float would only weigh down the response.
+    floats = [c for c, t in frame.schema.items() if t.is_float()]
     return frame.with_columns(
-        pl.col(stamps).dt.strftime("%Y-%m-%d %H:%M"), pl.col(other).cast(pl.String)
+        pl.col(stamps).dt.strftime("%Y-%m-%d %H:%M"),
+        pl.col(other).cast(pl.String),
+        pl.col(floats).round_sig_figs(SHOWN_DIGITS),
     ).to_dicts()
 
 

@@ -36,8 +36,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         gap=0,
         mb="md",
     )
-    ledger = data.earnings_ledger(filters)
-    if ledger.is_empty():
+    if not data.pay_sums(filters, [])["workers"][0]:
         return [head, notice("No pay records here", "No priced work or logged earnings in view.")]
     total = overall(data, filters)
     if total.is_empty():
@@ -112,35 +111,51 @@ def _role_sections(data: ScopedData, filters: Filters) -> list:
     return parts
 
 
+def wages(data: ScopedData, filters: Filters, table: str, by: list[str]) -> pl.DataFrame:
+    """Wages per group of `by` over the viewer's rows: the published whole-period table for
+    the unfiltered view of all workers, else `summarise_wages` on sums per group."""
+    published = data.published_wages(table, filters)
+    if published is not None:
+        return published
+    sums = data.pay_sums(filters, by)
+    # one row per group: the group's distinct workers come from the sums, not from the rows
+    rows = sums if "worker_id" in by else sums.with_columns(worker_id=pl.lit(None, pl.String))
+    if "week" in by:
+        rows = rows.with_columns(day=pl.col("week"))  # summarise_wages takes weeks from days
+    table = summarise_wages(rows, by)
+    if "worker_id" in by:
+        return table
+    if not by:
+        return table.with_columns(workers=sums["workers"])
+    return _with_workers(table, sums, by)
+
+
+def _with_workers(table: pl.DataFrame, sums: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    workers = sums.select(*by, "workers")
+    return table.drop("workers").join(workers, on=by, how="left", nulls_equal=True)
+
+
 def overall(data: ScopedData, filters: Filters) -> pl.DataFrame:
     """One row: wages and the waterfall over everything in view (suppressed for small groups)."""
-    # summarise_wages groups by ledger keys only: one constant platform makes one group
-    ledger = data.earnings_ledger(filters).with_columns(platform=pl.lit("all"))
-    frame = data.memo("pay_overall", {"f": filters}, lambda: summarise_wages(ledger, ["platform"]))
-    return data.suppress_small_groups(frame)
+    return data.suppress_small_groups(wages(data, filters, "overall", []))
 
 
 def by_week(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    ledger = data.earnings_ledger(filters)
-    frame = data.memo(
-        "pay_week", {"f": filters}, lambda: summarise_wages(ledger, ["platform", "week"])
-    )
+    frame = wages(data, filters, "weekly", ["platform", "week"])
     return data.suppress_small_groups(frame)
 
 
 def by_task_type(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    ledger = data.earnings_ledger(filters)
-    frame = data.memo(
-        "pay_task", {"f": filters}, lambda: summarise_wages(ledger, ["platform", "task_type"])
-    )
+    frame = wages(data, filters, "task_types", ["platform", "task_type"])
     return _readable(data.suppress_small_groups(frame))
 
 
 def platform_comparison(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    ledger = data.earnings_ledger(filters)
-    frame = data.memo(
-        "pay_platforms", {"f": filters}, lambda: wages_across_workers(ledger, ["platform"])
-    )
+    frame = data.published_wages("platforms", filters)
+    if frame is None:
+        # each worker's wage counts once: the spread is taken over per-worker sums
+        per_worker = data.pay_sums(filters, ["worker_id", "platform"])
+        frame = wages_across_workers(per_worker, ["platform"])
     return data.suppress_small_groups(frame).select(
         "platform",
         "workers",
@@ -156,10 +171,7 @@ def platform_comparison(data: ScopedData, filters: Filters) -> pl.DataFrame:
 
 def per_worker(data: ScopedData, filters: Filters) -> pl.DataFrame:
     data.require_per_worker()
-    ledger = data.earnings_ledger(filters)
-    frame = data.memo(
-        "pay_worker", {"f": filters}, lambda: summarise_wages(ledger, ["worker_id", "platform"])
-    )
+    frame = wages(data, filters, "workers", ["worker_id", "platform"])
     return _readable(frame).sort("effective_wage", nulls_last=True)
 
 

@@ -10,12 +10,11 @@ import polars as pl
 import pytest
 
 import etl.marts_quality as marts_quality
-from dashboard.data import FieldKey, Filters, NotAllowed, QueryCache, ScopedData
-from dashboard.users import User
+from dashboard.data import FieldKey, Filters, NotAllowed
 from etl.publish import build_marts
-from etl.reader import SnapshotReader
 from etl.settings import Settings
 from metrics.agreement import agreement_report
+from tests.dashboard.viewers import ADMIN, AUDITOR, FREELANCER, MANAGER, viewer_data
 from tests.dashboard.warehouse_fixture import worker
 
 # unit -> (coder, value, day of March 2024, status); week 1 starts Monday 4 March. c rates u2 in
@@ -206,20 +205,6 @@ def test_marts_build_on_a_warehouse_without_answers(memory_warehouse, settings):
 
 P1 = FieldKey("mturk", "P1", "label")
 T1 = FieldKey("toloka", "T1", "label")
-
-
-def viewer_data(settings: Settings, viewer: User, **changes) -> ScopedData:
-    return ScopedData(
-        SnapshotReader(settings), viewer, settings.model_copy(update=changes), QueryCache()
-    )
-
-
-ADMIN = User("ada", "admin")
-MANAGER = User("mia", "manager", projects=(("mturk", "P1"),))
-AUDITOR = User("aud", "auditor")
-FREELANCER = User(
-    "fred", "freelancer", workers=(worker("mturk", "A_RAW_5"), worker("toloka", "t1"))
-)
 
 
 def test_fields_follow_the_viewers_projects(published):

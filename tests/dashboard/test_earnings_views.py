@@ -1,0 +1,81 @@
+"""The Earnings page's wage tables: published at publish for the unfiltered view, summed on the
+snapshot for every other view, and equal to `summarise_wages` on the viewer's ledger rows."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard.data import Filters, NotAllowed
+from dashboard.pages import earnings
+from metrics.pay import summarise_wages, wages_across_workers
+from tests.dashboard.viewers import ADMIN, AUDITOR, FREELANCER, MANAGER, viewer_data
+
+TABLES = {
+    "overall": [],
+    "weekly": ["platform", "week"],
+    "task_types": ["platform", "task_type"],
+    "workers": ["worker_id", "platform"],
+}
+# both platforms of the fixture: every row, but through the on-request path
+EVERY_PLATFORM = Filters(platforms=("mturk", "toloka"))
+
+
+@pytest.fixture(scope="module")
+def ledger(published) -> pl.DataFrame:
+    data = viewer_data(published, ADMIN)
+    return data.frame("SELECT * EXCLUDE (currency) FROM mart_earnings_ledger")
+
+
+def same(found: pl.DataFrame, expected: pl.DataFrame, keys: list[str]) -> None:
+    assert_frame_equal(
+        found.select(expected.columns).sort(keys, nulls_last=True),
+        expected.sort(keys, nulls_last=True),
+        check_exact=False,
+        rel_tol=1e-9,
+        check_dtypes=False,
+    )
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_published_and_summed_wages_equal_the_metric_on_the_ledger(published, ledger, table):
+    by = TABLES[table]
+    expected = summarise_wages(ledger, by)
+    admin = viewer_data(published, ADMIN)
+    assert admin.published_wages(table, Filters()) is not None
+    assert admin.published_wages(table, EVERY_PLATFORM) is None
+    same(earnings.wages(admin, Filters(), table, by), expected, by)
+    same(earnings.wages(admin, EVERY_PLATFORM, table, by), expected, by)
+
+
+def test_platform_spread_takes_each_worker_once(published, ledger):
+    expected = wages_across_workers(ledger, ["platform"])
+    admin = viewer_data(published, ADMIN)
+    columns = earnings.platform_comparison(admin, Filters()).columns
+    for filters in (Filters(), EVERY_PLATFORM):
+        found = earnings.platform_comparison(admin, filters)
+        same(found, expected.select(columns), ["platform"])
+
+
+def test_a_managers_wages_cover_their_projects_only(published, ledger):
+    mine = ledger.filter((pl.col("platform") == "mturk") & (pl.col("project_id") == "P1"))
+    data = viewer_data(published, MANAGER)
+    assert data.published_wages("weekly", Filters()) is None  # scoped: never the global table
+    by = TABLES["weekly"]
+    same(earnings.wages(data, Filters(), "weekly", by), summarise_wages(mine, by), by)
+
+
+def test_a_freelancers_wages_cover_their_own_ids_only(published, ledger):
+    mine = ledger.filter(pl.col("worker_id").is_in(list(FREELANCER.workers)))
+    data = viewer_data(published, FREELANCER)
+    same(earnings.overall(data, Filters()), summarise_wages(mine, []), [])
+
+
+def test_auditors_see_no_group_smaller_than_min_group_size(published):
+    data = viewer_data(published, AUDITOR)
+    for filters in (Filters(), EVERY_PLATFORM):
+        weeks = earnings.by_week(data, filters)
+        assert not weeks.is_empty() and weeks["workers"].min() >= published.min_group_size
+    with pytest.raises(NotAllowed):
+        earnings.per_worker(data, Filters())
