@@ -195,7 +195,7 @@ def user_loop(base: str, seconds: float, results: dict, errors: list, seed: int)
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 errors.append(f"{path} {kind}: {exc}")
                 continue
-            results.setdefault((path, kind), []).append(time.monotonic() - started)
+            results.setdefault((path, kind), []).append((started, time.monotonic() - started))
 
 
 def reference_queries(settings: Settings) -> dict[str, float]:
@@ -221,6 +221,30 @@ def reference_queries(settings: Settings) -> dict[str, float]:
     return timings
 
 
+def watch_snapshots(settings: Settings, stop: threading.Event, switches: list[float]) -> None:
+    """Note when CURRENT names a new snapshot: the web workers' caches start cold then."""
+    current = (settings.snapshots_dir / "CURRENT").read_text()
+    while not stop.wait(0.2):
+        name = (settings.snapshots_dir / "CURRENT").read_text()
+        if name != current:
+            current = name
+            switches.append(time.monotonic())
+
+
+def report(results: dict, switches: list[float], window: float) -> None:
+    """p50/p95 per page and kind, over every request and over those in the first `window`
+    seconds after a new snapshot."""
+    for (path, kind), timed in sorted(results.items()):
+        values = [d for _, d in timed]
+        cold = [d for t, d in timed if any(0 <= t - s < window for s in switches)]
+        after = f"p95={1000 * percentile(cold, 0.95):7.0f} ms (n={len(cold)})" if cold else "-"
+        print(
+            f"{path:<10} {kind:<13} n={len(values):<5} "
+            f"p50={1000 * statistics.median(values):7.0f} ms  "
+            f"p95={1000 * percentile(values, 0.95):7.0f} ms  after a new snapshot: {after}"
+        )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -239,6 +263,12 @@ def main() -> None:
         type=int,
         default=5,
         help="projects whose assignments each republish changes, as an ingest would",
+    )
+    parser.add_argument(
+        "--after-snapshot",
+        type=float,
+        default=30,
+        help="seconds after a new snapshot whose requests are also reported on their own",
     )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-dash-"))
@@ -268,6 +298,10 @@ def main() -> None:
     publisher.start()
     results: dict = {}
     errors: list[str] = []
+    switches: list[float] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_snapshots, args=(settings, stop, switches))
+    watcher.start()
     threads = [
         threading.Thread(target=user_loop, args=(base, args.seconds, results, errors, i))
         for i in range(args.users)
@@ -276,6 +310,8 @@ def main() -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    stop.set()
+    watcher.join()
     publisher.join(600)
     snapshots = (settings.snapshots_dir / "CURRENT").read_text().strip()
     server.terminate()
@@ -288,12 +324,8 @@ def main() -> None:
         f"publishes ({args.changed_projects} of {PROJECTS} projects changed each): "
         + ", ".join(f"{d:.0f} s" for d in durations)
     )
-    for (path, kind), values in sorted(results.items()):
-        print(
-            f"{path:<10} {kind:<13} n={len(values):<5} "
-            f"p50={1000 * statistics.median(values):7.0f} ms  "
-            f"p95={1000 * percentile(values, 0.95):7.0f} ms"
-        )
+    print(f"new snapshots while users were on: {len(switches)}")
+    report(results, switches, args.after_snapshot)
     print(f"errors: {len(errors)}", *errors[:10], sep="\n  ")
 
 
