@@ -109,15 +109,20 @@ def _kept_rows(frame: pl.LazyFrame, keep: list[str]) -> pl.LazyFrame:
     )
 
 
+def unreadable(table: CsvTable, fmt: str, exc: Exception) -> UnreadableFile:
+    """The error for a file the CSV reader gave up on."""
+    return UnreadableFile(
+        f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
+        "that it is a complete UTF-8 export and not cut short"
+    )
+
+
 def collect(table: CsvTable, frame: pl.LazyFrame, fmt: str) -> pl.DataFrame:
     """Run a lazy query over a CSV table, turning reader failures into UnreadableFile."""
     try:
         return frame.collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
-        raise UnreadableFile(
-            f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
-            "that it is a complete UTF-8 export and not cut short"
-        ) from exc
+        raise unreadable(table, fmt, exc) from exc
 
 
 BATCH_ROWS = 100_000  # rows read and transformed at a time: bounds memory on big exports
@@ -145,10 +150,7 @@ def iter_batches(
                 return
             offset += rows
     except pl.exceptions.PolarsError as exc:
-        raise UnreadableFile(
-            f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); check "
-            "that it is a complete UTF-8 export and not cut short"
-        ) from exc
+        raise unreadable(table, fmt, exc) from exc
 
 
 CHUNK_BYTES = 96 << 20  # a part of a big file read at once by `iter_byte_ranges`
@@ -175,10 +177,7 @@ def iter_byte_ranges(
                 rows = _kept_rows(records.lazy(), table.keep or []).collect()
                 yield build(rows.lazy()).collect()
             except pl.exceptions.PolarsError as exc:
-                raise UnreadableFile(
-                    f"{table.path.name} cannot be read as a {fmt} file ({_first_line(exc)}); "
-                    "check that it is a complete UTF-8 export and not cut short"
-                ) from exc
+                raise unreadable(table, fmt, exc) from exc
             first_record += records.height
             del records, rows
 
