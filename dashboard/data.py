@@ -142,6 +142,26 @@ class QueryCache:
         self.size = size
         self._items: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict[tuple[str, str, str], threading.Lock] = {}
+
+    def get_or_compute(self, key: tuple[str, str, str], compute: Callable[[], T]) -> T:
+        """The value kept for `key`, else `compute()`'s, computed once however many threads
+        ask at the same time (after a new snapshot every viewer's first request misses)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        try:
+            with flight:
+                found = self.get(key)
+                if found is None:
+                    found = compute()
+                    self.put(key, found)
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+        return found
 
     def get(self, key: tuple[str, str, str]) -> Any:
         with self._lock:
@@ -192,13 +212,11 @@ class ScopedData:
         """One bound query on the newest snapshot, cached per snapshot, SQL and parameters."""
         name = self.reader.current_name() or ""
         key = (name, sql, json.dumps(params or {}, sort_keys=True, default=str))
-        cached = self.cache.get(key) if self.cache else None
-        if cached is not None:
-            return cached
-        frame = self.reader.frame(sql, params or None)
-        if self.cache:
-            self.cache.put(key, frame)
-        return frame
+
+        def run() -> pl.DataFrame:
+            return self.reader.frame(sql, params or None)
+
+        return self.cache.get_or_compute(key, run) if self.cache else run()
 
     def memo(self, name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
         """`compute()` once per snapshot, viewer scope and `params` (rendered pages)."""
@@ -212,12 +230,7 @@ class ScopedData:
             name,
             json.dumps({**params, "scope": scope}, sort_keys=True, default=str),
         )
-        found = self.memos.get(key) if self.memos else None
-        if found is None:
-            found = compute()
-            if self.memos:
-                self.memos.put(key, found)
-        return found
+        return self.memos.get_or_compute(key, compute) if self.memos else compute()
 
     def has_table(self, table: str) -> bool:
         found = self.frame(
@@ -527,27 +540,37 @@ class ScopedData:
         """
         where = self.scope(filters)
         keys = ["date_trunc('week', day)::DATE AS week" if b == "week" else b for b in by]
+        # per worker the count is 1: no need to count
+        workers = "1" if "worker_id" in by else "count(DISTINCT worker_id)"
         sums = [f"sum({c})::{'BIGINT' if c in COUNTS else 'DOUBLE'} AS {c}" for c in PAY_COLUMNS]
-        group = "GROUP BY ALL" if by else ""
+        positions = ", ".join(str(i + 1) for i in range(len(by)))
+        grouped = f"GROUP BY {positions} ORDER BY {positions}" if by else ""
         return self.frame(
-            f"SELECT {', '.join([*keys, 'count(DISTINCT worker_id)::BIGINT AS workers', *sums])}"
-            f" FROM mart_earnings_ledger {where.sql} {group} ORDER BY ALL",
+            f"SELECT {', '.join([*keys, f'{workers}::BIGINT AS workers', *sums])}"
+            f" FROM mart_earnings_ledger {where.sql} {grouped}",
             where.params,
         )
 
-    def published_wages(self, table: str, filters: Filters) -> pl.DataFrame | None:
+    def published_wages(
+        self, table: str, filters: Filters, columns: Sequence[str] = ()
+    ) -> pl.DataFrame | None:
         """A wage table computed at publish over every worker and the whole period (see
-        PUBLISHED_WAGES): the view of admins and auditors without filters; None for any other."""
+        PUBLISHED_WAGES), with `columns` only when named: the view of admins and auditors
+        without filters; None for any other."""
         if table not in PUBLISHED_WAGES:
             raise NotAllowed(f"No published wage table {table!r}.")
         unfiltered = replace(filters, focus="") == Filters()
         if self.viewer.role not in ("admin", "auditor") or not unfiltered:
             return None
-        return self.frame(f"SELECT * EXCLUDE (currency) FROM {PUBLISHED_WAGES[table]}")
+        picked = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (currency)"
+        return self.frame(f"SELECT {picked} FROM {PUBLISHED_WAGES[table]}")
 
-    def worker_pay_table(self, table: str, filters: Filters) -> pl.DataFrame:
+    def worker_pay_table(
+        self, table: str, filters: Filters, columns: Sequence[str] = ()
+    ) -> pl.DataFrame:
         """Whole-period per-worker pay rows (by_worker, fairpay, skiplist) of admins and
-        freelancers; they carry no project, so managers are not given them."""
+        freelancers, with `columns` only when named; they carry no project, so managers are
+        not given them."""
         if table not in ("by_worker", "fairpay", "skiplist"):
             raise NotAllowed(f"No per-worker pay table {table!r}.")
         self.require_per_worker()
@@ -558,8 +581,10 @@ class ScopedData:
             where.add(
                 "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
             )
+        # column names come from the page's code, never from the request
+        picked = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (currency)"
         return self.frame(
-            f"SELECT * FROM mart_earnings_{table} {where.sql} ORDER BY platform, worker_id",
+            f"SELECT {picked} FROM mart_earnings_{table} {where.sql} ORDER BY platform, worker_id",
             where.params,
         )
 

@@ -111,10 +111,13 @@ def _role_sections(data: ScopedData, filters: Filters) -> list:
     return parts
 
 
-def wages(data: ScopedData, filters: Filters, table: str, by: list[str]) -> pl.DataFrame:
+def wages(
+    data: ScopedData, filters: Filters, table: str, by: list[str], columns: list[str] = ()
+) -> pl.DataFrame:
     """Wages per group of `by` over the viewer's rows: the published whole-period table for
-    the unfiltered view of all workers, else `summarise_wages` on sums per group."""
-    published = data.published_wages(table, filters)
+    the unfiltered view of all workers (its `columns` only when named), else `summarise_wages`
+    on sums per group."""
+    published = data.published_wages(table, filters, columns)
     if published is not None:
         return published
     sums = data.pay_sums(filters, by)
@@ -171,45 +174,51 @@ def platform_comparison(data: ScopedData, filters: Filters) -> pl.DataFrame:
 
 def per_worker(data: ScopedData, filters: Filters) -> pl.DataFrame:
     data.require_per_worker()
-    frame = wages(data, filters, "workers", ["worker_id", "platform"])
+    by = ["worker_id", "platform"]
+    frame = wages(data, filters, "workers", by, [*by, *READABLE])
     return _readable(frame).sort("effective_wage", nulls_last=True)
 
 
+DELAY_COLUMNS = [
+    "worker_id",
+    "platform",
+    "paid",
+    "median_delay_days",
+    "p90_delay_days",
+    "unpaid_earned",
+    "oldest_unpaid_days",
+    "pending_payout",
+    "pending_review",
+]
+
+
 def worker_delays(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    return data.worker_pay_table("by_worker", filters).select(
-        "worker_id",
-        "platform",
-        "paid",
-        "median_delay_days",
-        "p90_delay_days",
-        "unpaid_earned",
-        "oldest_unpaid_days",
-        "pending_payout",
-        "pending_review",
-    )
+    return data.worker_pay_table("by_worker", filters, DELAY_COLUMNS)
 
 
 def fair_pay(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    return data.worker_pay_table("fairpay", filters).drop("currency")
+    return data.worker_pay_table("fairpay", filters)
 
 
 def skip_list(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    return data.worker_pay_table("skiplist", filters).drop("currency")
+    return data.worker_pay_table("skiplist", filters)
+
+
+READABLE = [
+    "workers",
+    "hours_worked",
+    "net_earnings",
+    "paid_time_wage",
+    "effective_wage",
+    "tasks_approved",
+    "tasks_rejected",
+    "pending_payout",
+]
 
 
 def _readable(frame: pl.DataFrame) -> pl.DataFrame:
     keys = [c for c in ("worker_id", "platform", "task_type", "week") if c in frame.columns]
-    return frame.select(
-        *keys,
-        "workers",
-        "hours_worked",
-        "net_earnings",
-        "paid_time_wage",
-        "effective_wage",
-        "tasks_approved",
-        "tasks_rejected",
-        "pending_payout",
-    )
+    return frame.select(*keys, *READABLE)
 
 
 def _cards(row: dict, currency: str, freelancer: bool = False) -> list:

@@ -335,11 +335,15 @@ def annotator_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.D
     """Per annotator of the field: gold accuracy, rejection rate and agreement with the
     others' majority, over the chosen weeks."""
     counts = data.field_annotators(field, filters)
-    return _with_rates(counts).with_columns(
+    rated = _with_rates(counts).with_columns(
         consensus_agreement=pl.when(pl.col("consensus_compared") > 0).then(
             pl.col("consensus_agree") / pl.col("consensus_compared")
         )
     )
+    # the rates first, where the eye lands; the counts behind them after
+    rates = ["gold_accuracy", "gold_ci_low", "gold_ci_high", "rejection_rate"]
+    rates += ["rejection_ci_low", "rejection_ci_high", "consensus_agreement"]
+    return rated.select("worker_id", "answers", *rates, pl.exclude("worker_id", "answers", *rates))
 
 
 def _detail_table(builder):

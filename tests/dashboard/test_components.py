@@ -1,4 +1,4 @@
-"""URL filters, filter controls and metric help: the pieces every page shares."""
+"""URL filters, filter controls, metric help and the chart style: the pieces every page shares."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import re
 from datetime import date
 from pathlib import Path
 
+import plotly.graph_objects as go
+
+from dashboard.components.charts import HOUSE_TEMPLATE, PALETTE, styled, with_house_style
 from dashboard.components.filters import DATES, PLATFORMS, controls_from_filters, with_control
 from dashboard.components.metric_help import METRICS_DOC, slug
 from dashboard.data import MAX_FILTER_VALUES, Filters
@@ -53,3 +56,13 @@ def test_every_metric_help_key_is_a_heading_of_metrics_md():
     for page in PAGES_DIR.glob("*.py"):
         used |= set(re.findall(r'help_key="([^"]+)"', page.read_text()))
     assert used and used <= headings, used - headings
+
+
+def test_figures_get_the_house_style_and_keep_their_own_settings():
+    fig = styled(go.Figure(go.Scatter(x=[1], y=[2])), "week starting", "hours")
+    fig.update_yaxes(rangemode="normal")
+    layout = with_house_style(fig)["layout"]
+    assert layout["template"] == HOUSE_TEMPLATE and layout["colorway"] == PALETTE
+    assert layout["xaxis"]["title"]["text"] == "week starting"
+    assert layout["xaxis"]["showgrid"] is False
+    assert (layout["yaxis"]["rangemode"], layout["yaxis"]["gridcolor"]) == ("normal", "#eef0f2")
