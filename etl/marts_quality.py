@@ -327,26 +327,32 @@ def busiest_pairs(answers: pl.DataFrame) -> pl.DataFrame:
 
 
 def hot_spots(units: pl.DataFrame) -> pl.DataFrame:
-    """The least agreed units of each unit week, with each answer's count and the majority."""
-    ratings = encode_ratings(units.select("unit", "coder", "value"))
-    per_unit = unit_agreement(ratings).join(
-        majority_vote(ratings).select("unit", majority="label"), on="unit", how="left"
+    """The least agreed units of each unit week, with each answer's count and the majority.
+
+    Units are ranked on their agreement alone; the majority and the answer counts are then
+    worked out for the units kept, a few thousand of a field's hundreds of thousands.
+    """
+    weeks = units.group_by("unit").agg(pl.col("week").first())
+    ranked = ["agreement", "n_ratings", "unit"]
+    worst = (
+        unit_agreement(encode_ratings(units.select("unit", "coder", "value")))
+        .join(weeks, on="unit", how="left")
+        .sort(ranked, descending=[False, True, False])
+        .group_by("week", maintain_order=True)
+        .head(HOT_SPOTS)
     )
+    kept = units.join(worst.select("unit"), on="unit", how="semi")
     counts = (
-        units.group_by("unit", "value")
+        kept.group_by("unit", "value")
         .len()
         .sort(["unit", "len", "value"], descending=[False, True, False])
         .group_by("unit", maintain_order=True)
         .agg(answers=pl.format("{}×{}", pl.col("value"), pl.col("len")).str.join(", "))
     )
-    weeks = units.group_by("unit").agg(pl.col("week").first())
-    ranked = ["agreement", "n_ratings", "unit"]
+    majority = majority_vote(kept.select("unit", "coder", "value")).select("unit", majority="label")
     return (
-        per_unit.join(counts, on="unit", how="left")
-        .join(weeks, on="unit", how="left")
-        .sort(ranked, descending=[False, True, False])
-        .group_by("week", maintain_order=True)
-        .head(HOT_SPOTS)
+        worst.join(majority, on="unit", how="left", maintain_order="left")
+        .join(counts, on="unit", how="left", maintain_order="left")
         .with_columns(pl.col("unit").cast(pl.String))
     )
 

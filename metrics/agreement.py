@@ -22,6 +22,7 @@ resample units by reweighting rows of those matrices. Definitions and sources: d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
@@ -498,33 +499,82 @@ def _ordinal_distances(n_k: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Sufficient sums: every coefficient is a function of sums over units, so a bootstrap resample
 # is the same sums taken with the unit's draw count as weight.
+#
+# Most sums depend on a unit only through its category counts (its pattern: three ratings in
+# five categories make 35 possible patterns), so units of one pattern contribute alike.
+# Drawing units with replacement is then exactly drawing how many units of each pattern are
+# picked: a multinomial over the patterns, their frequencies as probabilities. A resample
+# costs the number of patterns, not of units. Sums that also depend on who rated (Conger's
+# per-coder marginals) still take each unit's own draw count.
 
 
 class _UnitSums:
-    """Per-unit contributions (sparse blocks) and their weighted totals."""
+    """Per-unit contributions (sparse blocks) and their totals, plain or resampled."""
 
-    def __init__(self, n_units: int) -> None:
-        self.n_units = n_units
+    def __init__(self, t: UnitTallies) -> None:
+        self.tallies = t
+        self.n_units = t.n_units
         self.blocks: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
+        self.by_coder: set[str] = set()  # blocks that depend on more than the unit's pattern
         self._matrices: dict[str, sp.csr_matrix] = {}
 
-    def add(self, name: str, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, width: int):
+    def add(
+        self,
+        name: str,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        width: int,
+        by_coder: bool = False,
+    ) -> None:
         self.blocks[name] = (rows, cols, vals, width)
+        if by_coder:
+            self.by_coder.add(name)
 
     def add_column(self, name: str, per_unit: np.ndarray) -> None:
         rows = np.arange(self.n_units)
         self.add(name, rows, np.zeros(self.n_units, dtype=np.int64), per_unit, 1)
 
-    def totals(self, weights: np.ndarray | None) -> dict[str, np.ndarray]:
-        """Each block summed over units: shape (1, width) unweighted, (batch, width) weighted."""
+    def totals(self, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each block summed over the units: shape (1, width) unweighted, (batch, width) with
+        `weights` of shape (batch, units)."""
         if weights is None:
             return {
                 name: np.bincount(cols, weights=vals, minlength=width)[None, :]
                 for name, (_, cols, vals, width) in self.blocks.items()
             }
-        # (width x units) @ (units x batch), with a unit's weights side by side in memory
         by_unit = np.ascontiguousarray(weights.T)
         return {name: np.asarray(self._matrix(name) @ by_unit).T for name in self.blocks}
+
+    def resampled_totals(self, samples: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
+        """Each block summed over bootstrap resamples of the units: batches of shape
+        (batch, width), `samples` rows in all."""
+        pattern, representative = unit_patterns(self.tallies)
+        per_pattern = {  # (width x patterns): one unit of each pattern stands for all of them
+            name: self._matrix(name)[:, representative]
+            for name in self.blocks
+            if name not in self.by_coder
+        }
+        if not self.by_coder:
+            frequency = np.bincount(pattern) / self.n_units
+            rng = np.random.default_rng(seed)
+            for done in range(0, samples, PATTERN_BATCH):
+                size = min(PATTERN_BATCH, samples - done)
+                drawn = rng.multinomial(self.n_units, frequency, size=size).T.astype(np.float64)
+                yield {name: np.asarray(m @ drawn).T for name, m in per_pattern.items()}
+            return
+        to_pattern = sp.csr_matrix(
+            (np.ones(self.n_units), (pattern, np.arange(self.n_units))),
+            (len(representative), self.n_units),
+        )
+        for weights in resample_weights(self.n_units, samples, seed):
+            # (width x units) @ (units x batch), with a unit's weights side by side in memory
+            by_unit = np.ascontiguousarray(weights.T)
+            drawn = to_pattern @ by_unit
+            totals = {name: np.asarray(m @ drawn).T for name, m in per_pattern.items()}
+            yield totals | {
+                name: np.asarray(self._matrix(name) @ by_unit).T for name in self.by_coder
+            }
 
     def _matrix(self, name: str) -> sp.csr_matrix:
         if name not in self._matrices:
@@ -533,12 +583,54 @@ class _UnitSums:
         return self._matrices[name]
 
 
+PATTERN_BATCH = 1000  # resamples drawn at once over the patterns
+
+
+def unit_patterns(t: UnitTallies) -> tuple[np.ndarray, np.ndarray]:
+    """Each analysed unit's pattern (its category counts) as a code, and the first unit of
+    each pattern, in code order.
+
+    >>> t = tally_units(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 0, 1, 1]), 3, 2, "ignore")
+    >>> [a.tolist() for a in unit_patterns(t)]
+    [[1, 1, 0], [2, 0]]
+    """
+    n = t.n_units
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    counts = t.cell_count.astype(np.int64)
+    code = t.cell_category.astype(np.int64) * (int(counts.max()) + 1) + counts + 1
+    base = int(code.max()) + 1
+    cells = np.bincount(t.cell_unit, minlength=n)
+    width = int(cells.max())
+    if width * np.log2(base) < 62:
+        # a unit's cells (sorted by category) as the digits of one integer in base `base`
+        position = np.arange(len(code)) - (np.cumsum(cells) - cells)[t.cell_unit]
+        digits = np.zeros((n, width), dtype=np.int64)
+        digits[t.cell_unit, position] = code
+        key = digits @ base ** np.arange(width, dtype=np.int64)
+        _, representative, pattern = np.unique(key, return_index=True, return_inverse=True)
+        return pattern.astype(np.int64), representative.astype(np.int64)
+    per_unit = (
+        pl.DataFrame({"unit": t.cell_unit, "code": code})
+        .group_by("unit")
+        .agg(pl.col("code").sort())
+        .group_by("code")
+        .agg(first=pl.col("unit").min(), units=pl.col("unit"))
+        .sort("first")
+        .with_row_index("pattern")
+        .explode("units")
+        .sort("units")
+    )
+    first = per_unit.group_by("pattern").agg(pl.col("first").first()).sort("pattern")
+    return per_unit["pattern"].to_numpy().astype(np.int64), first["first"].to_numpy()
+
+
 def _unit_sums(t: UnitTallies, ratings: Ratings, names: set[str]) -> _UnitSums:
     q, r = t.n_categories, t.ratings
     pairable = t.pairable
     cu, ck, cc = t.cell_unit, t.cell_category, t.cell_count
     pair_cell = pairable[cu]
-    sums = _UnitSums(t.n_units)
+    sums = _UnitSums(t)
     sums.add_column("pairable", pairable.astype(np.float64))
     sums.add_column("units", np.ones(t.n_units))
     denom = np.where(pairable, r * (r - 1), np.inf)
@@ -555,7 +647,7 @@ def _unit_sums(t: UnitTallies, ratings: Ratings, names: set[str]) -> _UnitSums:
         rows = _analysed_units(t.unit_index, ratings.n_units)[ratings.unit]
         kept = rows >= 0
         cols = ratings.coder[kept] * q + ratings.category[kept]
-        sums.add("coder", rows[kept], cols, np.ones(len(cols)), ratings.n_coders * q)
+        sums.add("coder", rows[kept], cols, np.ones(len(cols)), ratings.n_coders * q, by_coder=True)
     return sums
 
 
@@ -736,10 +828,8 @@ def agreement_report(
         point, intervals = {}, {}
     else:
         sums = _unit_sums(t, ratings, set(names))
-        point = _coefficient_values(sums.totals(None), names, ratings)
-        intervals = _bootstrap(
-            sums, t, ratings, names, bootstrap_samples, confidence, seed, reasons
-        )
+        point = _coefficient_values(sums.totals(), names, ratings)
+        intervals = _bootstrap(sums, ratings, names, bootstrap_samples, confidence, seed, reasons)
     result = {}
     for name in names:
         value, p_o, p_e = (_finite_or_none(part[0]) for part in point.get(name, _NOTHING))
@@ -876,7 +966,6 @@ def _zero_denominator(name: str) -> str:
 
 def _bootstrap(
     sums: _UnitSums,
-    t: UnitTallies,
     ratings: Ratings,
     names: list[str],
     samples: int,
@@ -888,8 +977,8 @@ def _bootstrap(
     if samples <= 0 or not wanted:
         return {}
     draws: dict[str, list[np.ndarray]] = {n: [] for n in wanted}
-    for weights in resample_weights(t.n_units, samples, seed):
-        values = _coefficient_values(sums.totals(weights), wanted, ratings)
+    for totals in sums.resampled_totals(samples, seed):
+        values = _coefficient_values(totals, wanted, ratings)
         for n in wanted:
             draws[n].append(values[n][0])
     return {n: percentile_interval(np.concatenate(draws[n]), confidence) for n in wanted}

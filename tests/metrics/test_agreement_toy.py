@@ -24,8 +24,10 @@ from metrics.agreement import (
     hash_groups,
     krippendorff_alpha,
     pairwise_agreement,
+    unit_patterns,
     unit_tallies,
 )
+from metrics.bootstrap import percentile_interval, resample_weights
 
 
 def long(rows: list[tuple]) -> pl.DataFrame:
@@ -194,6 +196,45 @@ def test_bootstrap_reweighting_equals_recomputing_on_the_resample():
         resample = agreement_table(pl.concat(copies), level)
         for name in names:
             assert reweighted[name][0][0] == pytest.approx(resample[name].value, abs=1e-12), name
+
+
+def test_units_of_one_pattern_contribute_alike_to_every_pattern_sum():
+    # what makes drawing patterns instead of units exact; both ways of coding patterns
+    rng = np.random.default_rng(8)
+    few = pl.DataFrame({"unit": np.repeat(np.arange(60), 3), "coder": np.tile(np.arange(3), 60),
+                        "value": rng.integers(1, 5, 180)})  # fmt: skip
+    wide = pl.concat([few, pl.DataFrame({"unit": [99] * 40, "coder": np.arange(40) + 10,
+                                         "value": np.arange(40)})])  # fmt: skip
+    for frame in (few, wide):
+        ratings = encode_ratings(frame, "interval")
+        tallies = unit_tallies(ratings)
+        sums = _unit_sums(tallies, ratings, set(agreement_report(ratings).coefficients))
+        pattern, representative = unit_patterns(tallies)
+        assert len(representative) < tallies.n_units
+        assert (pattern[representative] == np.arange(len(representative))).all()
+        for name in set(sums.blocks) - sums.by_coder:
+            per_unit = sums._matrix(name).toarray()
+            assert np.array_equal(per_unit, per_unit[:, representative[pattern]]), name
+
+
+def test_drawing_patterns_gives_the_interval_of_drawing_units():
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, 300)
+    rows = [(u, c, int(truth[u] if rng.random() < 0.7 else rng.integers(0, 3)))
+            for u in range(300) for c in range(3)]  # fmt: skip
+    names = ["percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"]
+    samples = 4000
+    report = agreement_report(long(rows), bootstrap_samples=samples, coefficients=tuple(names))
+    ratings = encode_ratings(long(rows))
+    tallies = unit_tallies(ratings)
+    sums = _unit_sums(tallies, ratings, set(names))
+    assert not sums.by_coder  # so the report drew patterns
+    draws = [_coefficient_values(sums.totals(w), names, ratings)
+             for w in resample_weights(tallies.n_units, samples, seed=77)]  # fmt: skip
+    for name in names:
+        by_unit = percentile_interval(np.concatenate([d[name][0] for d in draws]), 0.95)
+        coef = report.coefficients[name]
+        assert (coef.ci_low, coef.ci_high) == pytest.approx(by_unit, abs=0.012), name
 
 
 def test_bootstrap_interval_is_reproducible_and_brackets_the_value():
