@@ -125,6 +125,7 @@ def ingest(
             load_file(con, settings, run_id, path, fmt, platform, project, key, progress)
             for path in _progress(files, progress)
         ]
+        fill_in_worker_countries(con, settings, key)
         status = _run_status(results)
         _finish_run(con, run_id, status)
         snapshot = publish(con, settings, run_id)
@@ -415,6 +416,24 @@ def _platforms_in(parsed: ParseResult, frames: dict[str, pl.DataFrame]) -> set[s
         if "platform" in frame.columns:
             found.update(p for p in frame["platform"].unique().to_list() if p)
     return found
+
+
+def fill_in_worker_countries(
+    con: duckdb.DuckDBPyConnection, settings: Settings, key: bytes
+) -> None:
+    """Give the workers config.toml names (`[workers] country`) their country where their
+    exports gave none. Applied at every run, since a re-imported export rewrites the row."""
+    rows = []
+    for worker, country in settings.workers.country.items():
+        platform, _, raw_id = worker.partition(":")
+        rows.append((country, platform, pseudonymise(platform, raw_id, key)))
+    if rows:
+        with transaction(con):
+            con.executemany(
+                "UPDATE workers SET country = ? "
+                "WHERE platform = ? AND worker_id = ? AND country IS NULL",
+                rows,
+            )
 
 
 def _load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

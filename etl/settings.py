@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,6 +71,35 @@ class TogglSettings(BaseModel):
         },
         description="lower-case substring of a description or tag -> activity",
     )
+
+
+class WorkerSettings(BaseModel):
+    """What config.toml says about workers that their exports leave out."""
+
+    country: dict[str, str] = Field(
+        default_factory=dict,
+        description="'PLATFORM:RAW_ID' -> ISO 3166-1 alpha-2 country, for workers whose exports "
+        "give none (a freelancer names their own ids, so the wage-floor check knows the country)",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _check_country(cls, value: dict[str, str]) -> dict[str, str]:
+        checked = {}
+        for worker, country in value.items():
+            platform, _, raw_id = worker.partition(":")
+            if not platform or not raw_id:
+                raise ValueError(
+                    f"[workers] country: {worker!r} must be 'PLATFORM:RAW_ID', as in "
+                    '"mturk:A1B2C3D4E5" = "KE"'
+                )
+            if len(country) != 2 or not country.isalpha():
+                raise ValueError(
+                    f"[workers] country: {country!r} for {worker!r} is not a two-letter ISO "
+                    "3166-1 country code (KE, PH, US...)"
+                )
+            checked[f"{platform.lower()}:{raw_id}"] = country.upper()
+        return checked
 
 
 class AgreementSettings(BaseModel):
@@ -170,6 +199,7 @@ class Settings(BaseSettings):
         default_factory=dict, description="per-platform import settings"
     )
     toggl: TogglSettings = Field(default_factory=TogglSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     pay: PaySettings = Field(default_factory=PaySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

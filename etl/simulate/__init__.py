@@ -54,7 +54,12 @@ def simulate(
     write_earnings(out_dir, population, records.earnings)
     slip = write_plans(out_dir, population, ledger)
     dirty = write_dirty(out_dir, out_dir / "mturk" / _batch_file("standard"))
-    write_config(out_dir / "config.toml", _source_settings(), _toggl_settings(population))
+    write_config(
+        out_dir / "config.toml",
+        sources=_source_settings(),
+        toggl=_toggl_settings(population),
+        workers=_worker_settings(population),
+    )
     truth = Truth(
         seed=seed,
         scale=scale,
@@ -164,6 +169,17 @@ def _source_settings() -> dict[str, dict]:
             "gold_columns": gold.get(p.platform, {}),
         }
     return sources
+
+
+def _worker_settings(population: Population) -> dict[str, dict]:
+    """Each freelancer states their country for all their ids, as a real one would."""
+    return {
+        "country": {
+            f"{platform}:{raw}": p.country
+            for p in population.freelancers
+            for platform, raw in p.raw_ids.items()
+        }
+    }
 
 
 def _toggl_settings(population: Population) -> dict[str, dict]:

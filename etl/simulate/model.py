@@ -191,6 +191,7 @@ class Freelancer:
     hourly_rate: dict[str, float] = field(default_factory=dict)  # logged-earnings platforms
     start_hour: float = 9.0
     utc_offset: float = 0.0
+    country: str | None = None  # ISO alpha-2, as the freelancer states it in config.toml
 
 
 @dataclass
@@ -350,6 +351,7 @@ def _recruit_freelancers(
                 hourly_rate={"dataannotation": 20.0, "outlier": 15.0},
                 start_hour=float(workers.start_hour[m]),
                 utc_offset=float(workers.utc_offset[m]),
+                country=str(workers.country[m]),
             )
         )
     return people

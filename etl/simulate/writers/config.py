@@ -15,16 +15,18 @@ from etl.settings import DEFAULT_CONFIG
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def write_config(path: Path, sources: dict[str, dict], toggl: dict[str, dict]) -> Path:
-    """Write `path`: the repository defaults with `sources` and `toggl` entries merged in."""
+def write_config(path: Path, **sections: dict[str, Any]) -> Path:
+    """Write `path`: the repository defaults with the entries of `sections` (`sources`,
+    `toggl`, `workers`...) merged into the tables of those names."""
     config = tomllib.loads(DEFAULT_CONFIG.read_text())
-    config.setdefault("sources", {}).update(sources)
-    config.setdefault("toggl", {}).update(toggl)
+    for name, entries in sections.items():
+        config.setdefault(name, {}).update(entries)
     header = (
         "# Crowdmeter settings for a simulated workforce, written by `crowdmeter simulate`.\n"
         "# The repository's config.toml documents every setting; this file adds the per-source\n"
         "# time zones, worker fees and attribute columns of the simulated exports, and how the\n"
-        "# freelancers' Toggl entries map to platforms and to their platform ids.\n"
+        "# freelancers' Toggl entries map to platforms and to their platform ids, and the\n"
+        "# freelancers' countries.\n"
     )
     path.write_text(header + "\n".join(_table([], config)) + "\n")
     return path
