@@ -588,6 +588,28 @@ class ScopedData:
             where.params,
         )
 
+    def skip_list_below(self, threshold: float, filters: Filters) -> pl.DataFrame:
+        """A freelancer's skip list at a wage `threshold` of their choosing (whole period, as
+        the published list), worked out from their own ledger rows."""
+        from etl.marts_earnings import worker_skip_list
+
+        if self.viewer.role != "freelancer":
+            raise NotAllowed("A skip list at a chosen threshold is a freelancer's own view.")
+        where = self.scope(Filters(), day=None, project=False)
+        if filters.platforms:
+            where.add(
+                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
+            )
+
+        def compute() -> pl.DataFrame:
+            ledger = self.frame(f"SELECT * FROM mart_earnings_ledger {where.sql}", where.params)
+            listed = worker_skip_list(ledger, pl.DataFrame(), self.settings, threshold)
+            return listed.sort("platform", "worker_id", "kind", "name")
+
+        return self.memo(
+            "skip_list_below", {"threshold": threshold, "where": where.params}, compute
+        )
+
     def platform_pay_delays(self, filters: Filters) -> pl.DataFrame:
         """Payment delays and unpaid work per platform, over all workers (an aggregate)."""
         if self.viewer.role not in ("admin", "auditor"):

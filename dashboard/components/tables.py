@@ -49,7 +49,14 @@ def data_table(
         id={"type": "grid", "table": table},
         rowData=_rows(shown),
         columnDefs=column_defs(frame, shares),
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "minWidth": 110,
+            "wrapHeaderText": True,  # long names in full rather than cut to "hours wor…"
+            "autoHeaderHeight": True,
+        },
         dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, **fit},
         columnSize="responsiveSizeToFit",
         # autoHeight grids size to their rows only when no height is set

@@ -7,16 +7,20 @@ at least `min_group_size` workers.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import dash
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
 import polars as pl
+from dash import Input, Output, State
+from dash.exceptions import PreventUpdate
 
 from dashboard.components.cards import fmt_money, kpi_card, kpi_grid, notice, section
 from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import Filters, ScopedData
+from dashboard.data import DataSource, Filters, ScopedData
 from dashboard.pages.base import Page
 from metrics.pay import WATERFALL, summarise_wages, wages_across_workers
 
@@ -94,12 +98,7 @@ def _role_sections(data: ScopedData, filters: Filters) -> list:
                 note="Share of hours paid below the legal minimum wage of the worker's "
                 "country on that day, after fees (whole period).",
             ),
-            section(
-                "Skip list",
-                data_table("earnings-skiplist", skip_list(data, filters)),
-                note="Task types that pay below the threshold, with a bootstrap interval "
-                "over days (whole period).",
-            ),
+            _skip_list_section(data, filters),
         ]
     if role in ("admin", "auditor"):
         parts.append(
@@ -150,7 +149,12 @@ def by_week(data: ScopedData, filters: Filters) -> pl.DataFrame:
 
 def by_task_type(data: ScopedData, filters: Filters) -> pl.DataFrame:
     frame = wages(data, filters, "task_types", ["platform", "task_type"])
+    # tracked time and tasks that name no task type (searching, qualification tests...)
+    frame = frame.with_columns(pl.col("task_type").fill_null(NO_TASK_TYPE))
     return _readable(data.suppress_small_groups(frame))
+
+
+NO_TASK_TYPE = "(none given)"
 
 
 def platform_comparison(data: ScopedData, filters: Filters) -> pl.DataFrame:
@@ -201,7 +205,60 @@ def fair_pay(data: ScopedData, filters: Filters) -> pl.DataFrame:
 
 
 def skip_list(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    return data.worker_pay_table("skiplist", filters)
+    """The published skip list (config's threshold, else each worker's wage floor), or a
+    freelancer's own at the threshold they chose on the page."""
+    threshold = skip_threshold(filters)
+    if threshold is not None and data.viewer.role == "freelancer":
+        listed = data.skip_list_below(threshold, filters)
+    else:
+        listed = data.worker_pay_table("skiplist", filters)
+    first = ["worker_id", "platform", "kind", "name"]
+    return listed.select(*first, pl.exclude(first))
+
+
+MAX_THRESHOLD = 10_000.0  # per hour, in the reporting currency: anything above is a typo
+
+
+def skip_threshold(filters: Filters) -> float | None:
+    """The skip-list threshold chosen on the page (the URL's `focus`), if it is a wage."""
+    try:
+        value = float(filters.focus)
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_THRESHOLD else None
+
+
+def _skip_list_section(data: ScopedData, filters: Filters) -> Any:
+    currency = data.settings.reporting_currency
+    threshold = skip_threshold(filters)
+    table = data_table("earnings-skiplist", skip_list(data, filters))
+    if data.viewer.role != "freelancer":
+        return section(
+            "Skip list",
+            table,
+            note="Task types and projects that pay a worker below the threshold (config.toml, "
+            "else the worker's wage floor), with a bootstrap interval over days (whole period).",
+        )
+    chooser = dmc.NumberInput(
+        id="earnings-skip-below",
+        label=f"Skip work paying less than ({currency} per hour)",
+        description="Empty: your country's wage floor"
+        + ("" if not data.settings.pay.skip_below_wage else " (config.toml's threshold)"),
+        value=threshold if threshold is not None else "",
+        min=0,
+        max=MAX_THRESHOLD,
+        step=0.5,
+        decimalScale=2,
+        debounce=600,
+        w=320,
+        mb="sm",
+    )
+    return section(
+        "Skip list",
+        dmc.Stack([chooser, table], gap=0),
+        note="Task types and projects whose effective wage for you is below the threshold, "
+        "with a bootstrap interval over days (whole period).",
+    )
 
 
 READABLE = [
@@ -301,6 +358,22 @@ def _suppressed_text(data: ScopedData) -> str:
     )
 
 
+def register(app: dash.Dash, source: DataSource) -> None:
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input("earnings-skip-below", "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def choose_threshold(value: Any, search: str) -> str:
+        PAGE.data(source)  # only viewers who may open the page
+        current = Filters.from_query(search)
+        chosen = f"{value:g}" if isinstance(value, int | float) and value > 0 else ""
+        if chosen == current.focus:
+            raise PreventUpdate
+        return replace(current, focus=chosen).to_query()
+
+
 PAGE = Page(
     path="/earnings",
     title="Earnings",
@@ -316,5 +389,6 @@ PAGE = Page(
         "earnings-skiplist": skip_list,
         "earnings-platform-delays": lambda data, filters: data.platform_pay_delays(filters),
     },
+    register=register,
     description="effective wage, delays, floors",
 )

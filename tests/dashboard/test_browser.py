@@ -99,5 +99,22 @@ def test_csv_download_holds_the_table(browser, site):
     ]
 
 
+def test_a_freelancer_chooses_the_skip_list_threshold(browser, site):
+    log_in(browser, site, "fred", PASSWORDS["fred"])
+    open_page(browser, site + "/earnings", "Earnings")
+    rows = '[id*="earnings-skiplist"] .ag-center-cols-container .ag-row'
+    before = len(browser.find_elements(rows))
+    browser.find_element("#earnings-skip-below").send_keys("1000")  # above every wage
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "focus=1000" not in browser.driver.current_url:
+        time.sleep(0.2)
+    assert "focus=1000" in browser.driver.current_url
+    settle(browser)
+    thresholds = browser.find_elements('[id*="earnings-skiplist"] [col-id="threshold"].ag-cell')
+    assert thresholds and {t.text for t in thresholds} == {"1,000.00"}
+    assert len(browser.find_elements(rows)) >= before
+    assert console_errors(browser) == []
+
+
 def _legend(browser) -> list[str]:
     return [e.text for e in browser.find_elements("#overview-weekly .legendtext")]

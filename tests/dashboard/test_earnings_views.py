@@ -79,3 +79,29 @@ def test_auditors_see_no_group_smaller_than_min_group_size(published):
         assert not weeks.is_empty() and weeks["workers"].min() >= published.min_group_size
     with pytest.raises(NotAllowed):
         earnings.per_worker(data, Filters())
+
+
+def test_a_freelancers_skip_list_follows_the_threshold_they_choose(published, ledger):
+    data = viewer_data(published, FREELANCER)
+    mine = ledger.filter(pl.col("worker_id").is_in(list(FREELANCER.workers)))
+    top = summarise_wages(mine, ["worker_id", "platform"])["effective_wage"].max()
+    above_all = round(top * 2 + 1)
+    listed = earnings.skip_list(data, Filters(focus=str(above_all)))
+    assert not listed.is_empty() and set(listed["kind"]) == {"task type", "project"}
+    assert (listed["threshold"] == above_all).all()
+    assert (listed["effective_wage"] < above_all).all()
+    assert set(listed["worker_id"]) <= set(FREELANCER.workers)
+    assert earnings.skip_list(data, Filters(focus="0.0001")).is_empty()  # nothing pays less
+    # what is not a wage is ignored: the published list
+    published_list = earnings.skip_list(data, Filters())
+    for focus in ("", "abc", "-3", "1e9", "nan", "'; DROP TABLE x; --"):
+        assert_frame_equal(earnings.skip_list(data, Filters(focus=focus)), published_list)
+
+
+def test_only_a_freelancer_chooses_a_skip_threshold(published):
+    admin = viewer_data(published, ADMIN)
+    assert_frame_equal(
+        earnings.skip_list(admin, Filters(focus="50")), earnings.skip_list(admin, Filters())
+    )
+    with pytest.raises(NotAllowed):
+        admin.skip_list_below(50.0, Filters())
