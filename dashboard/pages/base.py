@@ -6,11 +6,13 @@ A new page is one module with a `PAGE = Page(...)`, listed in `dashboard/pages/_
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dash
 import polars as pl
+from dash import Input, Output, State
+from dash.exceptions import PreventUpdate
 
 from dashboard.auth import viewer_for
 from dashboard.data import DataSource, Filters, ScopedData
@@ -34,3 +36,28 @@ class Page:
     def data(self, source: DataSource) -> ScopedData:
         """The viewer's scoped data, after checking their role may open this page (else 403)."""
         return source.for_viewer(viewer_for(self.roles))
+
+
+def keep_focus_in_url(
+    app: dash.Dash,
+    source: DataSource,
+    page: Page,
+    component: str,
+    to_focus: Callable[[Any], str | None],
+) -> None:
+    """Keep what `component` picks in the URL's `focus` (as `to_focus` writes it; None keeps
+    the URL as it is), so that the view can be shared. Only for viewers who may open `page`."""
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input(component, "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def set_focus(value: Any, search: str) -> str:
+        page.data(source)
+        current = Filters.from_query(search)
+        focus = to_focus(value)
+        if focus is None or focus == current.focus:
+            raise PreventUpdate
+        return replace(current, focus=focus).to_query()

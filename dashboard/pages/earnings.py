@@ -7,21 +7,18 @@ at least `min_group_size` workers.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import dash
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, State
-from dash.exceptions import PreventUpdate
 
 from dashboard.components.cards import fmt_money, kpi_card, kpi_grid, notice, section
 from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, Filters, ScopedData
-from dashboard.pages.base import Page
+from dashboard.pages.base import Page, keep_focus_in_url
 from metrics.pay import WATERFALL, summarise_wages, wages_across_workers
 
 WAGE_COLUMNS = ["paid_time_wage", "effective_wage", "gross_paid_time_wage"]
@@ -359,19 +356,10 @@ def _suppressed_text(data: ScopedData) -> str:
 
 
 def register(app: dash.Dash, source: DataSource) -> None:
-    @app.callback(
-        Output("url", "search", allow_duplicate=True),
-        Input("earnings-skip-below", "value"),
-        State("url", "search"),
-        prevent_initial_call=True,
-    )
-    def choose_threshold(value: Any, search: str) -> str:
-        PAGE.data(source)  # only viewers who may open the page
-        current = Filters.from_query(search)
-        chosen = f"{value:g}" if isinstance(value, int | float) and value > 0 else ""
-        if chosen == current.focus:
-            raise PreventUpdate
-        return replace(current, focus=chosen).to_query()
+    def to_focus(value: Any) -> str:
+        return f"{value:g}" if isinstance(value, int | float) and value > 0 else ""
+
+    keep_focus_in_url(app, source, PAGE, "earnings-skip-below", to_focus)
 
 
 PAGE = Page(

@@ -7,7 +7,6 @@ the page only sums and formats them, so it answers in the same time at any wareh
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import dash
@@ -15,14 +14,12 @@ import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, State
-from dash.exceptions import PreventUpdate
 
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
 from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, FieldKey, Filters, ScopedData
-from dashboard.pages.base import Page
+from dashboard.pages.base import Page, keep_focus_in_url
 from metrics.agreement import COEFFICIENTS, ORDERED_COEFFICIENTS
 from metrics.quality import wilson_interval
 
@@ -360,18 +357,10 @@ def _detail_table(builder):
 
 
 def register(app: dash.Dash, source: DataSource) -> None:
-    @app.callback(
-        Output("url", "search", allow_duplicate=True),
-        Input("quality-field", "value"),
-        State("url", "search"),
-        prevent_initial_call=True,
-    )
-    def focus_field(key: str, search: str) -> str:
-        PAGE.data(source)  # only viewers who may open the page
-        current = Filters.from_query(search)
-        if not isinstance(key, str) or key == current.focus:
-            raise PreventUpdate
-        return replace(current, focus=key).to_query()
+    def to_focus(key: Any) -> str | None:
+        return key if isinstance(key, str) else None
+
+    keep_focus_in_url(app, source, PAGE, "quality-field", to_focus)
 
 
 PAGE = Page(
