@@ -20,8 +20,8 @@ the pooled wage, not suppressed: the page suppresses for the viewers who need it
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -31,8 +31,10 @@ from etl.settings import Settings
 from metrics.fairpay import below_floor_share, skip_list
 from metrics.pay import (
     conform_input,
+    delay_rows,
     pay_ledger,
     payment_delays,
+    summarise_delays,
     summarise_wages,
     wages_across_workers,
 )
@@ -190,24 +192,65 @@ def unattributed_by_worker(time_entries: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def throughput_tables(inputs: PayInputs, settings: Settings) -> dict[str, pl.DataFrame]:
-    """Throughput per worker and day (additive) and per task type (with the median)."""
-    assignments = conform_input("assignments", inputs.assignments)
-    tasks = task_active_seconds(assignments, settings.session_gap_minutes)
+# Assignments read and sessioned at a time: pay is computed per group of workers (sessions,
+# the ledger and per-worker delays never cross workers), so memory stays bounded however many
+# assignments the warehouse holds.
+BUCKET_ASSIGNMENTS = 500_000
+TYPE_KEYS = ["platform", "task_type"]
+
+
+@dataclass
+class _Parts:
+    """What each group of workers adds to the marts, gathered before they are combined."""
+
+    ledger: list[pl.DataFrame] = field(default_factory=list)
+    worker_delays: list[pl.DataFrame] = field(default_factory=list)
+    delay_rows: list[pl.DataFrame] = field(default_factory=list)  # slim: platform medians
+    daily: list[pl.DataFrame] = field(default_factory=list)
+    tasks: list[pl.DataFrame] = field(default_factory=list)  # slim: for medians per task type
+    type_workers: list[pl.DataFrame] = field(default_factory=list)
+    unattributed: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _add_bucket(parts: _Parts, inputs: PayInputs, settings: Settings, as_of: Any) -> None:
+    parts.ledger.append(ledger_for(inputs, settings))
+    by = ["worker_id", "platform"]
+    delays = payment_delays(inputs.assignments, inputs.earnings, by, as_of=as_of)
+    parts.worker_delays.append(delays)
+    rows = delay_rows(inputs.assignments, inputs.earnings, ["platform"])
+    parts.delay_rows.append(
+        rows.select(pl.col("platform").cast(pl.Categorical), "submitted", "paid_at", "earned")
+    )
+    tasks = task_active_seconds(conform_input("assignments", inputs.assignments),
+                                settings.session_gap_minutes)  # fmt: skip
     daily_keys = ["worker_id", "platform", "project_id", "task_type", "day"]
-    daily = summarise_throughput(tasks, daily_keys, median=False)
-    by_type = summarise_throughput(tasks, ["platform", "task_type"]).join(
-        tasks.group_by("platform", "task_type").agg(workers=pl.col("worker_id").n_unique()),
-        on=["platform", "task_type"],
-        how="left",
-        nulls_equal=True,
+    parts.daily.append(summarise_throughput(tasks, daily_keys, median=False))
+    # each worker is in one bucket: distinct workers add up over buckets
+    parts.type_workers.append(tasks.group_by(TYPE_KEYS).agg(workers=pl.col("worker_id").n_unique()))
+    parts.tasks.append(
+        tasks.select(
+            pl.col(TYPE_KEYS).cast(pl.Categorical),
+            pl.col("status").cast(pl.Categorical),
+            "work_start",
+            "active_seconds",
+            "task_seconds",
+        )
+    )
+    parts.unattributed.append(unattributed_by_worker(inputs.time_entries))
+
+
+def _task_seconds(parts: _Parts, settings: Settings) -> pl.DataFrame:
+    """Per platform and task type: throughput with the median seconds per task."""
+    tasks = pl.concat(parts.tasks, how="vertical").with_columns(pl.col(TYPE_KEYS).cast(pl.String))
+    workers = pl.concat(parts.type_workers).group_by(TYPE_KEYS).agg(pl.col("workers").sum())
+    by_type = summarise_throughput(tasks, TYPE_KEYS).join(
+        workers, on=TYPE_KEYS, how="left", nulls_equal=True
     )
     hidden = pl.col("workers") < settings.min_group_size
-    by_type = by_type.with_columns(
+    return by_type.with_columns(
         median_seconds_per_task=pl.when(hidden).then(None).otherwise("median_seconds_per_task"),
         suppressed=hidden,
     )
-    return {"throughput": daily, "task_seconds": by_type}
 
 
 def page_wage_tables(ledger: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -226,9 +269,18 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     def query(sql: str, params: list[Any] | None) -> pl.DataFrame:
         return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
 
-    inputs, notes = without_unpriceable(read_pay_inputs(query), settings.reporting_currency)
-    ledger = ledger_for(inputs, settings)
-    fairpay = floor_check(ledger, inputs, settings)
+    currency = settings.reporting_currency
+    reference = {name: query(sql, None) for name, sql in REFERENCE_SQL.items()}
+    notes = unpriced_notes(query, reference["fx"], currency)
+    as_of = _newest_time(con)
+    workers = query(INPUT_SQL["workers"].format(where=""), None)
+    parts = _Parts()
+    for inputs in _worker_buckets(con, query, workers, reference):
+        inputs, _ = without_unpriceable(inputs, currency)
+        _add_bucket(parts, inputs, settings, as_of)
+    ledger = pl.concat(parts.ledger, how="vertical_relaxed")
+    everyone = PayInputs(pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), workers, **reference)
+    fairpay = floor_check(ledger, everyone, settings)
     platforms = wages_across_workers(ledger, ["platform"])
     hidden = pl.col("workers") < settings.min_group_size
     platforms = platforms.with_columns(
@@ -236,24 +288,90 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         for c in platforms.columns
         if c.startswith(("median_", "mean_", "pooled_"))
     ).with_columns(suppressed=hidden)
+    by_worker = summarise_wages(ledger, ["worker_id", "platform"]).join(
+        pl.concat(parts.worker_delays, how="vertical_relaxed"),
+        on=["worker_id", "platform"],
+        how="left",
+        nulls_equal=True,
+    )
     tables = {
         "ledger": ledger,
-        "by_worker": with_delays(
-            summarise_wages(ledger, ["worker_id", "platform"]), inputs, ["worker_id", "platform"]
-        ),
+        "by_worker": by_worker,
         "by_worker_week": summarise_wages(ledger, ["worker_id", "platform", "week"]),
         "by_worker_task_type": summarise_wages(ledger, ["worker_id", "platform", "task_type"]),
         "platforms": platforms,
-        "delays": payment_delays(inputs.assignments, inputs.earnings, ["platform"]),
+        "delays": platform_delays(parts, as_of),
         "fairpay": fairpay,
         "skiplist": worker_skip_list(ledger, fairpay, settings),
-        "unattributed": unattributed_by_worker(inputs.time_entries),
+        "unattributed": pl.concat(parts.unattributed).sort("worker_id"),
         "notes": pl.DataFrame({"note": notes}, schema={"note": pl.String}),
-        **throughput_tables(inputs, settings),
+        "throughput": pl.concat(parts.daily, how="vertical_relaxed"),
+        "task_seconds": _task_seconds(parts, settings),
         **page_wage_tables(ledger),
     }
     for name, frame in tables.items():
-        write_mart(con, f"mart_earnings_{name}", frame, settings.reporting_currency)
+        write_mart(con, f"mart_earnings_{name}", frame, currency)
+
+
+def _worker_buckets(
+    con: duckdb.DuckDBPyConnection,
+    query: Query,
+    workers: pl.DataFrame,
+    reference: dict[str, pl.DataFrame],
+) -> Iterator[PayInputs]:
+    """Pay's inputs one group of workers at a time (`BUCKET_ASSIGNMENTS` assignments or so):
+    the assignments are sorted by group once, so each group is a range of one table."""
+    total = con.sql("SELECT count(*) FROM assignments").fetchall()[0][0]
+    n = max(1, -(-total // BUCKET_ASSIGNMENTS))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE pay_assignments AS SELECT hash(worker_id) % {n} AS bucket,"
+        f" * FROM ({INPUT_SQL['assignments'].format(where='')}) ORDER BY bucket"
+    )
+    where = "WHERE hash(worker_id) % ? = ?"
+    try:
+        for b in range(n):
+            yield PayInputs(
+                assignments=query(
+                    "SELECT * EXCLUDE (bucket) FROM pay_assignments WHERE bucket = ?", [b]
+                ),
+                time_entries=query(INPUT_SQL["time_entries"].format(where=where), [n, b]),
+                earnings=query(INPUT_SQL["earnings"].format(where=where), [n, b]),
+                workers=workers,
+                **reference,
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS pay_assignments")
+
+
+def _newest_time(con: duckdb.DuckDBPyConnection) -> Any:
+    """The newest submission or payment time: what 'unpaid for N days' is counted up to."""
+    return con.sql(
+        """SELECT max(t) FROM (
+               SELECT greatest(max(submitted_at), max(paid_at)) AS t FROM assignments
+               UNION ALL
+               SELECT greatest(timezone('UTC', max(day)::TIMESTAMP), max(paid_at)) FROM earnings
+                   WHERE status <> 'rejected')"""
+    ).fetchall()[0][0]
+
+
+def platform_delays(parts: _Parts, as_of: Any) -> pl.DataFrame:
+    """Payment delays per platform over all workers."""
+    rows = pl.concat(parts.delay_rows).with_columns(pl.col("platform").cast(pl.String))
+    return summarise_delays(rows, ["platform"], as_of)
+
+
+def unpriced_notes(query: Query, fx: pl.DataFrame, reporting_currency: str) -> list[str]:
+    """Notes on the money rows left out of earnings for want of an exchange rate."""
+    currencies = PayInputs(
+        assignments=query("SELECT currency FROM assignments", None),
+        time_entries=pl.DataFrame(),
+        earnings=query("SELECT currency FROM earnings", None),
+        workers=pl.DataFrame(),
+        fx=fx,
+        floors=pl.DataFrame(),
+        platforms=pl.DataFrame(),
+    )
+    return without_unpriceable(currencies, reporting_currency)[1]
 
 
 def write_mart(

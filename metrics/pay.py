@@ -625,6 +625,15 @@ def payment_delays(
     (default: the newest time in the data).
     """
     by = list(by)
+    return summarise_delays(delay_rows(assignments, earnings, by), by, as_of)
+
+
+def delay_rows(
+    assignments: pl.DataFrame, earnings: pl.DataFrame, by: Sequence[str]
+) -> pl.DataFrame:
+    """One row per submitted task or logged line: the `by` columns, `submitted`, `paid_at` and
+    `earned` (payment is owed), as `summarise_delays` takes them."""
+    by = list(by)
     assignments = conform_input("assignments", assignments)
     earnings = conform_input("earnings", earnings)
     tasks = assignments.select(
@@ -643,7 +652,14 @@ def payment_delays(
         earned=pl.lit(True),
     )
     rows = with_periods(pl.concat([tasks, logged], how="diagonal_relaxed"), by)
-    rows = rows.filter(pl.col("submitted").is_not_null())
+    return rows.filter(pl.col("submitted").is_not_null())
+
+
+def summarise_delays(
+    rows: pl.DataFrame, by: Sequence[str], as_of: datetime | None = None
+) -> pl.DataFrame:
+    """`payment_delays` of rows from `delay_rows` (rows of many calls may be stacked)."""
+    by = list(by)
     if as_of is None:
         as_of = rows.select(pl.max_horizontal(pl.col("submitted").max(), pl.col("paid_at").max()))
         as_of = as_of.item()

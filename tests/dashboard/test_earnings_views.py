@@ -3,12 +3,16 @@ snapshot for every other view, and equal to `summarise_wages` on the viewer's le
 
 from __future__ import annotations
 
+import shutil
+
+import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard.data import Filters, NotAllowed
 from dashboard.pages import earnings
+from etl import marts_earnings
 from metrics.pay import summarise_wages, wages_across_workers
 from tests.dashboard.viewers import ADMIN, AUDITOR, FREELANCER, MANAGER, viewer_data
 
@@ -105,3 +109,26 @@ def test_only_a_freelancer_chooses_a_skip_threshold(published):
     )
     with pytest.raises(NotAllowed):
         admin.skip_list_below(50.0, Filters())
+
+
+def test_earnings_marts_are_the_same_whatever_the_groups_of_workers(published, tmp_path):
+    # pay is computed for a few workers at a time; every table must come out as in one pass
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(published.data_dir / "fixture-warehouse.duckdb", copy)
+    tables = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'mart_earnings_%'"
+    with duckdb.connect(str(copy)) as con:
+        names = [name for (name,) in con.execute(tables).fetchall()]
+        before = {name: con.sql(f"SELECT * FROM {name}").pl() for name in names}
+        assert con.execute("SELECT count(*) FROM assignments").fetchall()[0][0] > 20
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(marts_earnings, "BUCKET_ASSIGNMENTS", 7)
+            marts_earnings.build(con, published)
+        for name in names:
+            found = con.sql(f"SELECT * FROM {name}").pl()
+            order = before[name].columns
+            assert_frame_equal(
+                found.select(order).sort(order, nulls_last=True),
+                before[name].sort(order, nulls_last=True),
+                check_exact=False,
+                rel_tol=1e-9,
+            )
