@@ -54,9 +54,12 @@ SEPARATOR = "\x1f"  # joins coder and week into one id; occurs in neither
 # bump when a table's columns or a figure's definition change: every field is then recomputed
 MARTS_VERSION = 1
 
+# Units and coders travel as integer codes (their names are looked up only for the few rows
+# that show them): a field of millions of answers then weighs a fraction of its strings. Codes
+# follow the ids' order, so a build's bootstrap draws are the same from one publish to the next.
 ANSWERS_SQL = """
-CREATE OR REPLACE TEMP TABLE quality_answers AS
-SELECT a.platform, a.project_id, n.field, a.item_id AS unit, a.worker_id AS coder, n.value,
+CREATE OR REPLACE TEMP TABLE quality_rows AS
+SELECT a.platform, a.project_id, n.field, a.item_id, a.worker_id, n.value,
        n.gold_value AS gold, a.status,
        date_trunc('week', timezone('UTC', coalesce(a.submitted_at, a.started_at)))::DATE AS week
 FROM annotations AS n
@@ -64,13 +67,53 @@ JOIN assignments AS a USING (assignment_uid)
 JOIN changed_fields AS f
     ON f.platform = a.platform AND f.project_id = a.project_id AND f.field = n.field
 WHERE a.status IN ('submitted', 'approved', 'rejected') AND n.ordinal = 0
-    AND n.value IS NOT NULL
-ORDER BY a.platform, a.project_id, n.field
+    AND n.value IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE quality_units AS
+SELECT row_number() OVER (ORDER BY platform, project_id, item_id) AS code,
+       platform, project_id, item_id
+FROM (SELECT DISTINCT platform, project_id, item_id FROM quality_rows);
+CREATE OR REPLACE TEMP TABLE quality_coders AS
+SELECT row_number() OVER (ORDER BY worker_id) AS code, worker_id
+FROM (SELECT DISTINCT worker_id FROM quality_rows);
+CREATE OR REPLACE TEMP TABLE quality_answers AS
+SELECT r.platform, r.project_id, r.field, u.code AS unit, c.code AS coder, r.value, r.gold,
+       r.status, r.week
+FROM quality_rows AS r
+JOIN quality_units AS u USING (platform, project_id, item_id)
+JOIN quality_coders AS c USING (worker_id)
+ORDER BY r.platform, r.project_id, r.field;
+DROP TABLE quality_rows;
 """
+TEMP_TABLES = ("quality_rows", "quality_units", "quality_coders", "quality_answers")
 FIELD_SQL = (
     "SELECT unit, coder, value, gold, status, week FROM quality_answers "
     "WHERE platform = ? AND project_id = ? AND field = ?"
 )
+
+
+@dataclass
+class Names:
+    """The names behind the unit and coder codes of one build."""
+
+    con: duckdb.DuckDBPyConnection
+    coders: pl.DataFrame  # code, worker_id
+
+    def of_coders(self, frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+        """`frame` with the coder codes in `columns` replaced by worker ids."""
+        lookup = dict(zip(self.coders["code"], self.coders["worker_id"], strict=True))
+        return frame.with_columns(
+            pl.col(c).replace_strict(lookup, return_dtype=pl.String) for c in columns
+        )
+
+    def of_units(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with its `unit` codes replaced by item ids."""
+        codes = frame["unit"].unique().to_list()
+        lookup = self.con.sql(
+            "SELECT code, item_id FROM quality_units WHERE list_contains(?, code)", params=[codes]
+        ).pl()
+        mapping = dict(zip(lookup["code"], lookup["item_id"], strict=True))
+        return frame.with_columns(pl.col("unit").replace_strict(mapping, return_dtype=pl.String))
+
 
 # the columns metrics.agreement.agreement_by gives per group and coefficient, asked of it on no
 # ratings, so the marts follow it
@@ -200,12 +243,14 @@ def compute_fields(
     con.register("changed_fields", changed.select(KEYS))
     try:
         con.execute(ANSWERS_SQL)
+        names = Names(con, con.sql("SELECT code, worker_id FROM quality_coders").pl())
         for key in changed.select(KEYS).sort(KEYS).iter_rows():
             answers = con.sql(FIELD_SQL, params=list(key)).pl()
             if answers.height:
-                add_field(tables, key, answers, options)
+                add_field(tables, key, answers, options, names)
     finally:
-        con.execute("DROP TABLE IF EXISTS quality_answers")
+        for table in TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         con.unregister("changed_fields")
     return tables
 
@@ -223,14 +268,18 @@ def _stamped(name: str, frame: pl.DataFrame, fields: pl.DataFrame, recipe: str) 
 
 
 def add_field(
-    tables: QualityTables, key: tuple[str, str, str], answers: pl.DataFrame, options: dict[str, Any]
+    tables: QualityTables,
+    key: tuple[str, str, str],
+    answers: pl.DataFrame,
+    options: dict[str, Any],
+    names: Names,
 ) -> None:
-    """Every quality figure of one project's field, from its answers (unit, coder, value, gold,
-    status, week), added to `tables`."""
+    """Every quality figure of one project's field, from its answers (unit and coder codes,
+    value, gold, status, week), added to `tables`."""
     answers = answers.with_columns(pl.col("value", "gold").cast(pl.String))
     kind = "free_text" if is_free_text(answers["value"]) else "categorical"
     tables.add("fields", key, field_summary(answers, kind, options))
-    tables.add("annotators", key, annotator_counts(answers))
+    tables.add("annotators", key, names.of_coders(annotator_counts(answers), "worker_id"))
     if kind == "free_text":
         return
     tables.add("confusion", key, weekly_confusion(answers))
@@ -239,8 +288,8 @@ def add_field(
     weekly = agreement_by(units, ["week"], coefficients=WEEKLY, **options)
     coders = units.group_by("week").agg(coders=pl.col("coder").n_unique())
     tables.add("agreement_weekly", key, weekly.join(coders, on="week", how="left"))
-    tables.add("pairwise", key, busiest_pairs(answers))
-    tables.add("hot_spots", key, hot_spots(units))
+    tables.add("pairwise", key, names.of_coders(busiest_pairs(answers), "coder_a", "coder_b"))
+    tables.add("hot_spots", key, names.of_units(hot_spots(units)))
 
 
 def _with_key(frame: pl.DataFrame) -> pl.DataFrame:
@@ -298,7 +347,7 @@ def consensus_counts(answers: pl.DataFrame) -> pl.DataFrame:
     per = leave_one_out_agreement(answers.select("unit", coder_week.alias("coder"), "value"))
     parts = pl.col("coder").str.split_exact(SEPARATOR, 1)
     return per.select(
-        parts.struct.field("field_0").alias("coder"),
+        parts.struct.field("field_0").cast(answers.schema["coder"]).alias("coder"),
         parts.struct.field("field_1").str.to_date(strict=False).alias("week"),
         consensus_compared="n_compared",
         consensus_agree="n_agree",
@@ -350,10 +399,8 @@ def hot_spots(units: pl.DataFrame) -> pl.DataFrame:
         .agg(answers=pl.format("{}×{}", pl.col("value"), pl.col("len")).str.join(", "))
     )
     majority = majority_vote(kept.select("unit", "coder", "value")).select("unit", majority="label")
-    return (
-        worst.join(majority, on="unit", how="left", maintain_order="left")
-        .join(counts, on="unit", how="left", maintain_order="left")
-        .with_columns(pl.col("unit").cast(pl.String))
+    return worst.join(majority, on="unit", how="left", maintain_order="left").join(
+        counts, on="unit", how="left", maintain_order="left"
     )
 
 

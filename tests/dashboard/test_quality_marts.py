@@ -88,8 +88,9 @@ def test_fields_count_first_answers_of_submitted_work(toy):
 
 
 def test_whole_period_agreement_is_the_metric_on_the_same_answers(toy, settings):
+    # the marts number units in the order of their ids, and resamples draw units by number
     expected = agreement_report(
-        long_frame(),
+        long_frame().with_columns(pl.col("unit").rank("dense")),
         bootstrap_samples=settings.agreement.publish_bootstrap_samples,
         confidence=settings.agreement.confidence,
         seed=settings.agreement.seed,
