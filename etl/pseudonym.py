@@ -7,6 +7,7 @@ Losing the key means new pseudonyms for everybody: back it up with the warehouse
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -26,6 +27,8 @@ _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}\b")
 
 
+# A big file arrives in parts that name the same workers again: each is hashed once per process.
+@functools.lru_cache(maxsize=1 << 16)
 def pseudonymise(platform: str, raw_id: str, key: bytes) -> str:
     """The pseudonym of one raw worker id on one platform."""
     digest = hmac.new(key, f"{platform}:{raw_id}".encode(), hashlib.sha256).hexdigest()
