@@ -23,7 +23,10 @@ def column_defs(frame: pl.DataFrame, shares: set[str] = frozenset()) -> list[dic
     """Grid columns named from the frame: counts, decimals and shares formatted for reading."""
     defs = []
     for name, dtype in frame.schema.items():
-        col: dict = {"field": name, "headerName": name.replace("_", " ")}
+        header = name.replace("_", " ")
+        # wide enough for the header's longest word beside the filter button
+        longest = max(len(word) for word in header.split()) if header.strip() else 0
+        col: dict = {"field": name, "headerName": header, "minWidth": max(110, 8 * longest + 48)}
         if name in shares:
             col.update(valueFormatter=SHARE_FORMAT, type="numericColumn")
         elif dtype.is_integer():

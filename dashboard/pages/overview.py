@@ -123,7 +123,10 @@ def project_table(data: ScopedData, filters: Filters) -> pl.DataFrame:
 def _suppression_note(data: ScopedData) -> str:
     if data.aggregated_only:
         return f"Projects with fewer than {data.min_group_size} workers are not shown."
-    return "Approval rate: approved / reviewed. Gold accuracy: right gold answers / gold answered."
+    return (
+        "Approval rate: approved / reviewed. Gold accuracy: right gold answers / gold answered. "
+        "Active hours: as the platform measures them (– where it measures none)."
+    )
 
 
 def _empty_scope(data: ScopedData, filters: Filters) -> Any:

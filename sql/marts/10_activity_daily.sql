@@ -1,8 +1,9 @@
 -- mart_activity_daily: one row per worker, platform, project, task type and UTC day (the day
 -- the assignment was submitted, else started): how many assignments they worked and how each
 -- ended, gold answers given and right (as docs/METRICS.md defines gold accuracy: first answers
--- of submitted work compared as text with the gold value), and active time. Additive over every
--- column but `day`, so pages sum it over any date range and scope.
+-- of submitted work compared as text with the gold value), and active time as the platform
+-- measured it (null where it measures none). Additive over every column but `day`, so pages sum
+-- it over any date range and scope.
 CREATE OR REPLACE TABLE mart_activity_daily AS
 WITH gold AS (
     SELECT
@@ -31,7 +32,8 @@ SELECT
         ::BIGINT AS gold_answered,
     coalesce(sum(g.correct) FILTER (WHERE a.status IN ('submitted', 'approved', 'rejected')), 0)
         ::BIGINT AS gold_correct,
-    coalesce(sum(a.active_seconds), 0)::DOUBLE AS active_seconds
+    -- null where none of the group's assignments has a platform-measured active time
+    sum(a.active_seconds)::DOUBLE AS active_seconds
 FROM assignments AS a
 LEFT JOIN gold AS g USING (assignment_uid)
 GROUP BY ALL;
