@@ -12,11 +12,14 @@ import hashlib
 import io
 import itertools
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -32,6 +35,8 @@ from etl.scrub import scrub_record
 from etl.settings import Settings
 from etl.sources.base import REJECTS_SCHEMA, ParseResult, SourceOptions, UnreadableFile
 from etl.warehouse import open_warehouse
+
+T = TypeVar("T")
 
 DELIMITERS = {"toloka": "\t"}  # every other delimited format uses commas
 DELIMITED = {"mturk", "toloka", "appen", "toggl", "earnings", "projects", "milestones"}
@@ -188,6 +193,49 @@ def load_file(
     return result
 
 
+_END = object()
+
+
+def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
+    """`items`, produced by a background thread up to `ahead` in advance: the next part is
+    parsed (Polars releases the GIL) while this one is staged (so does DuckDB), which keeps both
+    cores busy. An error of the producer is raised here, in order."""
+    handoff: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((None, exc))
+
+    worker = threading.Thread(target=produce, name="crowdmeter-parse", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _load_whole(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -225,11 +273,13 @@ def _load_in_parts(
     con.execute(f"ATTACH '{staging}' AS staging")
     try:
         rows_read, platforms, notes, first = 0, set(), [], None
+        prepared = (
+            (parsed, pseudonymise_frames(parsed, key), scrubbed_rejects(parsed, path, key))
+            for parsed in parts
+        )
         with _records_bar(path, progress) as bar:
-            for parsed in parts:
+            for parsed, frames, rejects in prefetched(prepared):
                 first = first or parsed
-                frames = pseudonymise_frames(parsed, key)
-                rejects = scrubbed_rejects(parsed, path, key)
                 frames, repeats = reject_repeats_of_earlier_parts(con, frames)
                 stage_part(con, "staging", frames)
                 _stage_rejects(con, pl.concat([rejects, repeats]))

@@ -276,3 +276,31 @@ def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path):
     assert reasons.rows() == [
         (9, "assignment mturk:ASSIGN0002 appears again; its first record was kept")
     ]
+
+
+def test_prefetched_parts_keep_their_order_errors_and_stops():
+    from etl.load import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise UnreadableFile("part 3 is broken")
+
+    got = []
+    with pytest.raises(UnreadableFile, match="part 3 is broken"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1, 2]  # the items before the error arrive first
+    produced = []
+
+    def endless():
+        for i in range(10**9):
+            produced.append(i)
+            yield i
+
+    for item in prefetched(endless()):
+        if item == 3:
+            break  # the producer stops too, a part or two ahead at most
+    assert len(produced) <= 6
