@@ -13,6 +13,7 @@ import io
 import itertools
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ import polars as pl
 from tqdm import tqdm
 
 from etl import sources
-from etl.merge import merge_file, merge_relations, stage_part
+from etl.merge import merge_file, merge_relations, merge_rows
 from etl.merge import staged as staged_frame
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise
@@ -122,8 +123,9 @@ def ingest(
     key = pseudonym_key(settings)
     with open_warehouse(settings) as con:
         remove_partial_files(settings)
-        for leftover in (settings.data_dir / "tmp").glob("staging-*.duckdb*"):
-            leftover.unlink()  # a killed run's staged parts: the warehouse never took them
+        for leftover in (settings.data_dir / "tmp").glob("staging-*"):
+            # a killed run's staged parts: the warehouse never took them
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
         _load_reference_tables(con, settings)
         run_id = _start_run(con, trigger)
         results = [
@@ -150,8 +152,8 @@ def load_file(
 ) -> FileResult:
     """Parse and merge one file in one transaction; a failure loads nothing from it.
 
-    A big file arrives in parts (`sources.parse_batches`): the parts go to a staging database
-    first, committed one by one so memory stays bounded, and the warehouse takes them all in
+    A big file arrives in parts (`sources.parse_batches`): the parts are staged as Parquet
+    files first, so memory stays bounded, and the warehouse takes them all in
     one final transaction, so the file still loads whole or not at all.
     """
     result = FileResult(path=str(path), format=fmt)
@@ -267,10 +269,7 @@ def _load_in_parts(
     result: FileResult,
     progress: bool,
 ) -> None:
-    staging = settings.data_dir / "tmp" / f"staging-{os.getpid()}.duckdb"
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    _remove_database(staging)
-    con.execute(f"ATTACH '{staging}' AS staging")
+    stage = StagedParts(settings.data_dir / "tmp" / f"staging-{os.getpid()}")
     try:
         rows_read, platforms, notes, first = 0, set(), [], None
         prepared = (
@@ -280,35 +279,70 @@ def _load_in_parts(
         with _records_bar(path, progress) as bar:
             for parsed, frames, rejects in prefetched(prepared):
                 first = first or parsed
-                frames, repeats = reject_repeats_of_earlier_parts(con, frames)
-                stage_part(con, "staging", frames)
-                _stage_rejects(con, pl.concat([rejects, repeats]))
+                frames, repeats = reject_repeats_of_earlier_parts(con, stage, frames)
+                for name, rows in merge_rows(frames).items():
+                    stage.add(name, rows)
+                stage.add("rejects", pl.concat([rejects, repeats]))
+                stage.next_part()
                 rows_read += parsed.rows_read
                 platforms |= _platforms_in(parsed, frames)
                 notes.extend(parsed.notes)
                 bar.update(parsed.rows_read)
-        staged = [
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'staging'"
-            ).fetchall()
-        ]
+        staged = stage.tables()
         with transaction(con):
+            for name in staged:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW _staged_{name} AS {stage.rows(name)}")
             result.file_id = _insert_file_row(con, run_id, path, sha, first)
             register_platforms(con, settings, platforms)
-            counts = merge_relations(con, "staging.", staged, result.file_id)
+            counts = merge_relations(con, "_staged_", staged, result.file_id)
             result.rows_inserted, result.rows_updated = counts
             rejected = 0
             if "rejects" in staged:
                 rejected = con.execute(
                     "INSERT INTO etl_rejects (file_id, record_no, reason, raw)"
-                    " SELECT ?, record_no, reason, raw FROM staging.rejects",
+                    " SELECT ?, record_no, reason, raw FROM _staged_rejects",
                     [result.file_id],
                 ).fetchall()[0][0]
             _finish_file(con, result, rows_read, rejected, notes)
     finally:
-        con.execute("DETACH staging")
-        _remove_database(staging)
+        for name in stage.tables():
+            con.execute(f"DROP VIEW IF EXISTS _staged_{name}")
+        stage.remove()
+
+
+class StagedParts:
+    """The parts of one big file, staged as Parquet files (a folder per table) until the final
+    merge takes them all in one transaction. Writing Parquet costs a fraction of appending to a
+    database, and memory holds one part at a time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.part = 0
+        self.remove()
+        folder.mkdir(parents=True)
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        table = self.folder / name
+        table.mkdir(exist_ok=True)
+        frame.write_parquet(table / f"{self.part:06d}.parquet", compression="lz4")
+
+    def next_part(self) -> None:
+        self.part += 1
+
+    def tables(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name for p in self.folder.iterdir() if p.is_dir())
+
+    def rows(self, name: str, columns: str = "*") -> str:
+        """A SELECT of the staged rows of table `name` (columns missing in a part are null)."""
+        pattern = str(self.folder / name / "*.parquet").replace("'", "''")
+        return f"SELECT {columns} FROM read_parquet('{pattern}', union_by_name = true)"
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _finish_file(
@@ -336,37 +370,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
-def _stage_rejects(con: duckdb.DuckDBPyConnection, rejects: pl.DataFrame) -> None:
-    if rejects.is_empty():
-        return
-    with staged_frame(con, "_part_rejects", rejects):
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS staging.rejects AS SELECT * FROM _part_rejects LIMIT 0"
-        )
-        con.execute("INSERT INTO staging.rejects SELECT * FROM _part_rejects")
-
-
-def _remove_database(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-
-
 def reject_repeats_of_earlier_parts(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection, stage: StagedParts, frames: dict[str, pl.DataFrame]
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """An assignment an earlier part of the same file already staged is a repeated record:
     the first one is kept (as the importers do within a part) and this one rejected."""
     assignments = frames.get("assignments")
-    earlier = con.execute(
-        "SELECT count(*) FROM duckdb_tables()"
-        " WHERE database_name = 'staging' AND table_name = 'assignments'"
-    ).fetchall()[0][0]
+    earlier = "assignments" in stage.tables()
     if assignments is None or assignments.is_empty() or not earlier:
         return frames, pl.DataFrame(schema=REJECTS_SCHEMA)
     with staged_frame(con, "_part_uids", assignments.select("assignment_uid", "record_no")):
         repeated = con.sql(
             "SELECT p.assignment_uid, p.record_no FROM _part_uids p"
-            " SEMI JOIN staging.assignments a USING (assignment_uid)"
+            f" SEMI JOIN ({stage.rows('assignments', 'assignment_uid')}) a"
+            " USING (assignment_uid)"
         ).pl()
     if repeated.is_empty():
         return frames, pl.DataFrame(schema=REJECTS_SCHEMA)

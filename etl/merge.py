@@ -7,8 +7,8 @@ them replaced as a set. Workers, items and projects seen in facts are added when
 enriched (country, attributes, gold, seen dates) when the file knows more.
 
 A file's rows reach the merge as SQL relations named `<prefix><table>`: registered Polars
-frames for a file read whole, or tables of a staging database for a big file read in parts
-(`stage_part`). Runs inside the caller's transaction.
+frames for a file read whole, or views over the Parquet files a big file's parts were staged
+in (`etl.load.StagedParts`). Runs inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -82,24 +82,6 @@ def merge_rows(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     rows["items_seen"] = items_seen(frames)
     rows["projects_seen"] = projects_seen(frames)
     return rows
-
-
-def stage_part(
-    con: duckdb.DuckDBPyConnection, schema: str, frames: dict[str, pl.DataFrame]
-) -> None:
-    """Append one part's merge rows to tables in `schema` (a staging database), creating them
-    on first use; the final merge reads them with `merge_relations(con, f"{schema}.", ...)`."""
-    for name, frame in merge_rows(frames).items():
-        if frame.is_empty():
-            continue
-        with staged(con, "_part", frame):
-            exists = con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
-                [schema, name],
-            ).fetchall()[0][0]
-            verb = "INSERT INTO" if exists else "CREATE TABLE"
-            select = "SELECT * FROM _part" if exists else "AS SELECT * FROM _part"
-            con.execute(f"{verb} {schema}.{name} {select}")
 
 
 def merge_relations(

@@ -115,3 +115,4 @@ def test_kill_minus_nine_leaves_whole_files_and_a_rerun_matches_a_clean_run(tmp_
     assert per_file_counts(crashed) == {n: ROWS for n in range(FILES)}
     assert totals(Settings(data_dir=crashed).warehouse_path) == clean_totals
     assert not list((crashed / "snapshots").glob("*.part"))
+    assert not list((crashed / "tmp").glob("staging-*"))  # killed runs' staged parts are gone
