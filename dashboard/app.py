@@ -29,8 +29,3 @@ def create_app(settings: Settings) -> dash.Dash:
     app.layout = app_shell()
     register_shell_callbacks(app, DataSource(settings), PAGES)
     return app
-
-
-def run_dev(settings: Settings, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Serve in this process with Flask's threaded server (for `crowdmeter demo`)."""
-    create_app(settings).run(host=host, port=port, debug=False, threaded=True)

@@ -65,9 +65,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _print_welcome(host, port, logins, data_dir, time.monotonic() - started)
     if args.no_serve:
         return 0
-    from dashboard.app import run_dev
+    from etl.commands.serve import serve_dashboard
 
-    run_dev(demo_settings, host=host, port=port)
+    serve_dashboard(demo_settings, host, port, workers=2)
     return 0
 
 

@@ -24,7 +24,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dashboard.auth import session_secret
     from dashboard.users import UserStore
 
     host = args.host or settings.server.host
@@ -32,8 +31,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     workers = args.workers or settings.server.workers
     if workers < 1:
         raise UserError("--workers must be at least 1.")
-    # Created once here, before the workers fork, so every worker signs with the same secret.
-    session_secret(settings)
     if not UserStore(settings).list():
         print(
             "No logins yet: nobody can log in. Add one first, for example\n"
@@ -42,8 +39,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.snapshots_dir.joinpath("CURRENT").exists():
         print("No published snapshot yet: pages will say how to load data (crowdmeter ingest).")
     print(f"Crowdmeter dashboard on http://{host}:{port}/ with {workers} workers (Ctrl-C stops).")
-    DashboardServer(settings, {"bind": f"{host}:{port}", "workers": workers}).run()
+    serve_dashboard(settings, host, port, workers)
     return 0
+
+
+def serve_dashboard(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the dashboard under gunicorn until interrupted (`serve` and `demo`)."""
+    from dashboard.auth import session_secret
+
+    # Created once here, before the workers fork, so every worker signs with the same secret.
+    session_secret(settings)
+    DashboardServer(settings, {"bind": f"{host}:{port}", "workers": workers}).run()
 
 
 class DashboardServer(BaseApplication):
