@@ -324,8 +324,9 @@ def _worker_buckets(
     total = con.sql("SELECT count(*) FROM assignments").fetchall()[0][0]
     n = max(1, -(-total // BUCKET_ASSIGNMENTS))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE pay_assignments AS SELECT hash(worker_id) % {n} AS bucket,"
-        f" * FROM ({INPUT_SQL['assignments'].format(where='')}) ORDER BY bucket"
+        "CREATE OR REPLACE TEMP TABLE pay_assignments AS SELECT hash(worker_id) % ? AS bucket,"
+        f" * FROM ({INPUT_SQL['assignments'].format(where='')}) ORDER BY bucket",
+        [n],
     )
     where = "WHERE hash(worker_id) % ? = ?"
     try:
