@@ -103,23 +103,46 @@ def without_unpriceable(inputs: PayInputs, reporting_currency: str) -> tuple[Pay
 
     Publishing must not fail over one unknown currency; the notes tell the user what to add.
     """
+    kept, left_out = split_unpriceable(inputs, reporting_currency)
+    return kept, unpriced_notes(left_out, reporting_currency)
+
+
+def split_unpriceable(inputs: PayInputs, reporting_currency: str) -> tuple[PayInputs, pl.DataFrame]:
+    """Inputs without money rows in currencies that have no rate, and how many rows each table
+    left out per currency (`table`, `currency`, `rows`)."""
     rated = set(inputs.fx.get_column("currency").to_list())
     if reporting_currency not in rated:
         rated = {reporting_currency}  # nothing converts into it: count its own money only
-    notes = []
-    kept = {}
-    for name in ("assignments", "earnings"):
+    priceable = pl.col("currency").is_null() | pl.col("currency").is_in(sorted(rated))
+    kept, left_out = {}, []
+    for name in UNPRICEABLE_TABLES:
         frame = getattr(inputs, name)
-        priceable = pl.col("currency").is_null() | pl.col("currency").is_in(sorted(rated))
-        unknown = frame.filter(~priceable).group_by("currency").len().sort("currency")
-        notes += [
-            f"{rows} {name} rows in {currency} are left out of earnings: there is no exchange "
-            f"rate from {currency} to {reporting_currency}. Add both to the fx rates CSV "
-            "(etl/data/README.md) and ingest again."
-            for currency, rows in unknown.iter_rows()
-        ]
+        left_out.append(
+            frame.filter(~priceable)
+            .group_by("currency")
+            .agg(rows=pl.len())
+            .select(table=pl.lit(name), currency=pl.col("currency"), rows=pl.col("rows"))
+        )
         kept[name] = frame.filter(priceable)
-    return PayInputs(**{**inputs.__dict__, **kept}), notes
+    return PayInputs(**{**inputs.__dict__, **kept}), pl.concat(left_out)
+
+
+UNPRICEABLE_TABLES = ("assignments", "earnings")
+
+
+def unpriced_notes(left_out: pl.DataFrame, reporting_currency: str) -> list[str]:
+    """A note per table and currency of `split_unpriceable`'s counts (summed, so the counts of
+    several groups of workers may be stacked)."""
+    order = pl.col("table").replace_strict(
+        {name: i for i, name in enumerate(UNPRICEABLE_TABLES)}, return_dtype=pl.Int64
+    )
+    totals = left_out.group_by("table", "currency").agg(pl.col("rows").sum())
+    return [
+        f"{rows} {name} rows in {currency} are left out of earnings: there is no exchange "
+        f"rate from {currency} to {reporting_currency}. Add both to the fx rates CSV "
+        "(etl/data/README.md) and ingest again."
+        for name, currency, rows in totals.sort(order, "currency").iter_rows()
+    ]
 
 
 def ledger_for(inputs: PayInputs, settings: Settings) -> pl.DataFrame:
@@ -192,11 +215,12 @@ def unattributed_by_worker(time_entries: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# Assignments read and sessioned at a time: pay is computed per group of workers (sessions,
-# the ledger and per-worker delays never cross workers), so memory stays bounded however many
-# assignments the warehouse holds.
+# Assignments read and sessioned at a time: pay is computed per group of workers (sessions and
+# the ledger never cross workers; delays and medians are taken over slim rows of every group),
+# so memory stays bounded however many assignments the warehouse holds.
 BUCKET_ASSIGNMENTS = 500_000
 TYPE_KEYS = ["platform", "task_type"]
+DELAY_KEYS = ["worker_id", "platform"]
 
 
 @dataclass
@@ -204,22 +228,21 @@ class _Parts:
     """What each group of workers adds to the marts, gathered before they are combined."""
 
     ledger: list[pl.DataFrame] = field(default_factory=list)
-    worker_delays: list[pl.DataFrame] = field(default_factory=list)
-    delay_rows: list[pl.DataFrame] = field(default_factory=list)  # slim: platform medians
+    left_out: list[pl.DataFrame] = field(default_factory=list)  # unpriceable rows per currency
+    delay_rows: list[pl.DataFrame] = field(default_factory=list)  # slim: delays and their medians
     daily: list[pl.DataFrame] = field(default_factory=list)
     tasks: list[pl.DataFrame] = field(default_factory=list)  # slim: for medians per task type
     type_workers: list[pl.DataFrame] = field(default_factory=list)
     unattributed: list[pl.DataFrame] = field(default_factory=list)
 
 
-def _add_bucket(parts: _Parts, inputs: PayInputs, settings: Settings, as_of: Any) -> None:
+def _add_bucket(parts: _Parts, inputs: PayInputs, settings: Settings) -> None:
+    inputs, left_out = split_unpriceable(inputs, settings.reporting_currency)
+    parts.left_out.append(left_out)
     parts.ledger.append(ledger_for(inputs, settings))
-    by = ["worker_id", "platform"]
-    delays = payment_delays(inputs.assignments, inputs.earnings, by, as_of=as_of)
-    parts.worker_delays.append(delays)
-    rows = delay_rows(inputs.assignments, inputs.earnings, ["platform"])
+    rows = delay_rows(inputs.assignments, inputs.earnings, DELAY_KEYS)
     parts.delay_rows.append(
-        rows.select(pl.col("platform").cast(pl.Categorical), "submitted", "paid_at", "earned")
+        rows.select(pl.col(DELAY_KEYS).cast(pl.Categorical), "submitted", "paid_at", "earned")
     )
     tasks = task_active_seconds(conform_input("assignments", inputs.assignments),
                                 settings.session_gap_minutes)  # fmt: skip
@@ -271,13 +294,12 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
     currency = settings.reporting_currency
     reference = {name: query(sql, None) for name, sql in REFERENCE_SQL.items()}
-    notes = unpriced_notes(query, reference["fx"], currency)
-    as_of = _newest_time(con)
     workers = query(INPUT_SQL["workers"].format(where=""), None)
     parts = _Parts()
     for inputs in _worker_buckets(con, query, workers, reference):
-        inputs, _ = without_unpriceable(inputs, currency)
-        _add_bucket(parts, inputs, settings, as_of)
+        _add_bucket(parts, inputs, settings)
+    notes = unpriced_notes(pl.concat(parts.left_out), currency)
+    delays = pl.concat(parts.delay_rows).with_columns(pl.col(DELAY_KEYS).cast(pl.String))
     ledger = pl.concat(parts.ledger, how="vertical_relaxed")
     everyone = PayInputs(pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), workers, **reference)
     fairpay = floor_check(ledger, everyone, settings)
@@ -288,9 +310,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         for c in platforms.columns
         if c.startswith(("median_", "mean_", "pooled_"))
     ).with_columns(suppressed=hidden)
-    by_worker = summarise_wages(ledger, ["worker_id", "platform"]).join(
-        pl.concat(parts.worker_delays, how="vertical_relaxed"),
-        on=["worker_id", "platform"],
+    by_worker = summarise_wages(ledger, DELAY_KEYS).join(
+        summarise_delays(delays, DELAY_KEYS),
+        on=DELAY_KEYS,
         how="left",
         nulls_equal=True,
     )
@@ -300,7 +322,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "by_worker_week": summarise_wages(ledger, ["worker_id", "platform", "week"]),
         "by_worker_task_type": summarise_wages(ledger, ["worker_id", "platform", "task_type"]),
         "platforms": platforms,
-        "delays": platform_delays(parts, as_of),
+        "delays": summarise_delays(delays, ["platform"]),
         "fairpay": fairpay,
         "skiplist": worker_skip_list(ledger, fairpay, settings),
         "unattributed": pl.concat(parts.unattributed).sort("worker_id"),
@@ -342,37 +364,6 @@ def _worker_buckets(
             )
     finally:
         con.execute("DROP TABLE IF EXISTS pay_assignments")
-
-
-def _newest_time(con: duckdb.DuckDBPyConnection) -> Any:
-    """The newest submission or payment time: what 'unpaid for N days' is counted up to."""
-    return con.sql(
-        """SELECT max(t) FROM (
-               SELECT greatest(max(submitted_at), max(paid_at)) AS t FROM assignments
-               UNION ALL
-               SELECT greatest(timezone('UTC', max(day)::TIMESTAMP), max(paid_at)) FROM earnings
-                   WHERE status <> 'rejected')"""
-    ).fetchall()[0][0]
-
-
-def platform_delays(parts: _Parts, as_of: Any) -> pl.DataFrame:
-    """Payment delays per platform over all workers."""
-    rows = pl.concat(parts.delay_rows).with_columns(pl.col("platform").cast(pl.String))
-    return summarise_delays(rows, ["platform"], as_of)
-
-
-def unpriced_notes(query: Query, fx: pl.DataFrame, reporting_currency: str) -> list[str]:
-    """Notes on the money rows left out of earnings for want of an exchange rate."""
-    currencies = PayInputs(
-        assignments=query("SELECT currency FROM assignments", None),
-        time_entries=pl.DataFrame(),
-        earnings=query("SELECT currency FROM earnings", None),
-        workers=pl.DataFrame(),
-        fx=fx,
-        floors=pl.DataFrame(),
-        platforms=pl.DataFrame(),
-    )
-    return without_unpriceable(currencies, reporting_currency)[1]
 
 
 def write_mart(
