@@ -22,7 +22,7 @@ resample units by reweighting rows of those matrices. Definitions and sources: d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
@@ -543,8 +543,7 @@ class _UnitSums:
                 name: np.bincount(cols, weights=vals, minlength=width)[None, :]
                 for name, (_, cols, vals, width) in self.blocks.items()
             }
-        by_unit = np.ascontiguousarray(weights.T)
-        return {name: np.asarray(self._matrix(name) @ by_unit).T for name in self.blocks}
+        return self._weighted(self.blocks, np.ascontiguousarray(weights.T))
 
     def resampled_totals(self, samples: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
         """Each block summed over bootstrap resamples of the units: batches of shape
@@ -568,13 +567,14 @@ class _UnitSums:
             (len(representative), self.n_units),
         )
         for weights in resample_weights(self.n_units, samples, seed):
-            # (width x units) @ (units x batch), with a unit's weights side by side in memory
             by_unit = np.ascontiguousarray(weights.T)
             drawn = to_pattern @ by_unit
             totals = {name: np.asarray(m @ drawn).T for name, m in per_pattern.items()}
-            yield totals | {
-                name: np.asarray(self._matrix(name) @ by_unit).T for name in self.by_coder
-            }
+            yield totals | self._weighted(self.by_coder, by_unit)
+
+    def _weighted(self, names: Iterable[str], by_unit: np.ndarray) -> dict[str, np.ndarray]:
+        # (width x units) @ (units x batch), with a unit's weights side by side in memory
+        return {name: np.asarray(self._matrix(name) @ by_unit).T for name in names}
 
     def _matrix(self, name: str) -> sp.csr_matrix:
         if name not in self._matrices:
@@ -610,7 +610,7 @@ def unit_patterns(t: UnitTallies) -> tuple[np.ndarray, np.ndarray]:
         key = digits @ base ** np.arange(width, dtype=np.int64)
         _, representative, pattern = np.unique(key, return_index=True, return_inverse=True)
         return pattern.astype(np.int64), representative.astype(np.int64)
-    per_unit = (
+    patterns = (  # too many digits for one integer: group the units' sorted codes instead
         pl.DataFrame({"unit": t.cell_unit, "code": code})
         .group_by("unit")
         .agg(pl.col("code").sort())
@@ -618,11 +618,9 @@ def unit_patterns(t: UnitTallies) -> tuple[np.ndarray, np.ndarray]:
         .agg(first=pl.col("unit").min(), units=pl.col("unit"))
         .sort("first")
         .with_row_index("pattern")
-        .explode("units")
-        .sort("units")
     )
-    first = per_unit.group_by("pattern").agg(pl.col("first").first()).sort("pattern")
-    return per_unit["pattern"].to_numpy().astype(np.int64), first["first"].to_numpy()
+    per_unit = patterns.explode("units").sort("units")
+    return per_unit["pattern"].to_numpy().astype(np.int64), patterns["first"].to_numpy()
 
 
 def _unit_sums(t: UnitTallies, ratings: Ratings, names: set[str]) -> _UnitSums:
