@@ -576,17 +576,23 @@ class ScopedData:
         self.require_per_worker()
         if self.viewer.role == "manager":
             raise NotAllowed("Per-worker pay across all projects is not open to managers.")
-        where = self.scope(Filters(), day=None, project=False)
-        if filters.platforms:
-            where.add(
-                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
-            )
+        where = self._whole_period_scope(filters)
         # column names come from the page's code, never from the request
         picked = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (currency)"
         return self.frame(
             f"SELECT {picked} FROM mart_earnings_{table} {where.sql} ORDER BY platform, worker_id",
             where.params,
         )
+
+    def _whole_period_scope(self, filters: Filters) -> Where:
+        """The viewer's scope over per-worker pay tables of the whole period: they carry no
+        day or project, so only the platform filter applies."""
+        where = self.scope(Filters(), day=None, project=False)
+        if filters.platforms:
+            where.add(
+                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
+            )
+        return where
 
     def skip_list_below(self, threshold: float, filters: Filters) -> pl.DataFrame:
         """A freelancer's skip list at a wage `threshold` of their choosing (whole period, as
@@ -595,11 +601,7 @@ class ScopedData:
 
         if self.viewer.role != "freelancer":
             raise NotAllowed("A skip list at a chosen threshold is a freelancer's own view.")
-        where = self.scope(Filters(), day=None, project=False)
-        if filters.platforms:
-            where.add(
-                "list_contains($platforms::VARCHAR[], platform)", platforms=list(filters.platforms)
-            )
+        where = self._whole_period_scope(filters)
 
         def compute() -> pl.DataFrame:
             ledger = self.frame(f"SELECT * FROM mart_earnings_ledger {where.sql}", where.params)
