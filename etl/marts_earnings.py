@@ -299,7 +299,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     for inputs in _worker_buckets(con, query, workers, reference):
         _add_bucket(parts, inputs, settings)
     notes = unpriced_notes(pl.concat(parts.left_out), currency)
-    delays = pl.concat(parts.delay_rows).with_columns(pl.col(DELAY_KEYS).cast(pl.String))
+    delays = pl.concat(parts.delay_rows)
     ledger = pl.concat(parts.ledger, how="vertical_relaxed")
     everyone = PayInputs(pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), workers, **reference)
     fairpay = floor_check(ledger, everyone, settings)
@@ -311,7 +311,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         if c.startswith(("median_", "mean_", "pooled_"))
     ).with_columns(suppressed=hidden)
     by_worker = summarise_wages(ledger, DELAY_KEYS).join(
-        summarise_delays(delays, DELAY_KEYS),
+        _delays_by(delays, DELAY_KEYS),
         on=DELAY_KEYS,
         how="left",
         nulls_equal=True,
@@ -322,7 +322,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "by_worker_week": summarise_wages(ledger, ["worker_id", "platform", "week"]),
         "by_worker_task_type": summarise_wages(ledger, ["worker_id", "platform", "task_type"]),
         "platforms": platforms,
-        "delays": summarise_delays(delays, ["platform"]),
+        "delays": _delays_by(delays, ["platform"]),
         "fairpay": fairpay,
         "skiplist": worker_skip_list(ledger, fairpay, settings),
         "unattributed": pl.concat(parts.unattributed).sort("worker_id"),
@@ -333,6 +333,12 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     }
     for name, frame in tables.items():
         write_mart(con, f"mart_earnings_{name}", frame, currency)
+
+
+def _delays_by(rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """`summarise_delays` of the groups' stacked rows, grouped on their categorical keys (the
+    keys become text only in the few summary rows)."""
+    return summarise_delays(rows, by).with_columns(pl.col(by).cast(pl.String)).sort(by)
 
 
 def _worker_buckets(
