@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from metrics.bootstrap import percentile_interval, resample_weights
+from metrics.bootstrap import map_resamples, percentile_interval
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[str, ...] = get_args(Level)
@@ -516,7 +516,7 @@ class _UnitSums:
         self.n_units = t.n_units
         self.blocks: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
         self.by_coder: set[str] = set()  # blocks that depend on more than the unit's pattern
-        self._matrices: dict[str, sp.csr_matrix] = {}
+        self._matrices: dict[str, sp.csc_matrix] = {}
 
     def add(
         self,
@@ -543,7 +543,7 @@ class _UnitSums:
                 name: np.bincount(cols, weights=vals, minlength=width)[None, :]
                 for name, (_, cols, vals, width) in self.blocks.items()
             }
-        return self._weighted(self.blocks, np.ascontiguousarray(weights.T))
+        return self._weighted(self.blocks, weights)
 
     def resampled_totals(self, samples: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
         """Each block summed over bootstrap resamples of the units: batches of shape
@@ -562,24 +562,29 @@ class _UnitSums:
                 drawn = rng.multinomial(self.n_units, frequency, size=size).T.astype(np.float64)
                 yield {name: np.asarray(m @ drawn).T for name, m in per_pattern.items()}
             return
-        to_pattern = sp.csr_matrix(
-            (np.ones(self.n_units), (pattern, np.arange(self.n_units))),
-            (len(representative), self.n_units),
-        )
-        for weights in resample_weights(self.n_units, samples, seed):
-            by_unit = np.ascontiguousarray(weights.T)
-            drawn = to_pattern @ by_unit
-            totals = {name: np.asarray(m @ drawn).T for name, m in per_pattern.items()}
-            yield totals | self._weighted(self.by_coder, by_unit)
+        n_patterns = len(representative)
 
-    def _weighted(self, names: Iterable[str], by_unit: np.ndarray) -> dict[str, np.ndarray]:
-        # (width x units) @ (units x batch), with a unit's weights side by side in memory
-        return {name: np.asarray(self._matrix(name) @ by_unit).T for name in names}
+        def totals(weights: np.ndarray) -> dict[str, np.ndarray]:
+            drawn = np.stack(
+                [np.bincount(pattern, weights=w, minlength=n_patterns) for w in weights], axis=1
+            )
+            by_pattern = {name: np.asarray(m @ drawn).T for name, m in per_pattern.items()}
+            return by_pattern | self._weighted(self.by_coder, weights)
 
-    def _matrix(self, name: str) -> sp.csr_matrix:
+        for name in self.by_coder:
+            self._matrix(name)  # built once, before the threads share it
+        yield from map_resamples(totals, self.n_units, samples, seed)
+
+    def _weighted(self, names: Iterable[str], weights: np.ndarray) -> dict[str, np.ndarray]:
+        # One resample at a time: a block stored unit by unit (CSC) is read in order and added
+        # into a total of its width, which stays in cache (a unit-major product over a batch
+        # of resamples jumps across the units' weights at every rating instead).
+        return {name: np.stack([self._matrix(name) @ w for w in weights]) for name in names}
+
+    def _matrix(self, name: str) -> sp.csc_matrix:
         if name not in self._matrices:
             rows, cols, vals, width = self.blocks[name]
-            self._matrices[name] = sp.csr_matrix((vals, (cols, rows)), (width, self.n_units))
+            self._matrices[name] = sp.csc_matrix((vals, (cols, rows)), (width, self.n_units))
         return self._matrices[name]
 
 
