@@ -2,7 +2,8 @@
 
 Target (issue 2): the whole ingest (parse, validate, pseudonymise, merge, publish) within 3x of
 `CREATE TABLE ... AS SELECT * FROM read_csv(...)`, peak memory under 2 GB. Both sides run in
-fresh subprocesses so each peak RSS is its own.
+fresh subprocesses so each peak RSS is its own. A run publishes its data, then rebuilds the
+dashboard's marts and publishes them: both moments are reported, and the peak covers both.
 
     python -m bench.bench_ingest [--rows 5000000] [--keep]
 """
@@ -119,8 +120,9 @@ print(con.execute("SELECT count(*) FROM t").fetchone()[0])
     + PEAK
 )
 
-# The marts (the dashboard's pre-aggregations, rebuilt at every publish) are timed apart, and
-# `--skip-marts` leaves them out to measure the loader alone.
+# A run publishes its data, then rebuilds the marts (the dashboard's pre-aggregations) and
+# publishes again. The child reports when the data snapshot became current and how long the
+# marts took; `--skip-marts` leaves them out.
 INGEST = (
     """
 import sys, json, time
@@ -128,15 +130,21 @@ from pathlib import Path
 import etl.publish
 from etl.settings import Settings
 from etl.load import ingest
-build, marts = etl.publish.build_marts, [0.0]
+started = time.perf_counter()
+build, snapshot, marks = etl.publish.build_marts, etl.publish.publish_snapshot, {}
 def timed_build(con, settings):
-    started = time.perf_counter()
+    begun = time.perf_counter()
     if sys.argv[3] != "skip":
         build(con, settings)
-    marts[0] = time.perf_counter() - started
-etl.publish.build_marts = timed_build
+    marks["marts_seconds"] = time.perf_counter() - begun
+def timed_snapshot(con, settings, run_id):
+    path = snapshot(con, settings, run_id)
+    marks.setdefault("data_published_after", time.perf_counter() - started)
+    return path
+etl.publish.build_marts, etl.publish.publish_snapshot = timed_build, timed_snapshot
 report = ingest(Settings(data_dir=Path(sys.argv[2])), [Path(sys.argv[1])])
-print(json.dumps({**report.as_dict()["files"][0], "marts_seconds": marts[0]}))
+marks["child_seconds"] = time.perf_counter() - started
+print(json.dumps({**report.as_dict()["files"][0], **marks}))
 """
     + PEAK
 )
@@ -161,18 +169,19 @@ def main() -> None:
     marts = "skip" if args.skip_marts else "build"
     ing_s, ing_mb, out = run_measured(INGEST, str(csv_path), str(tmp / "data"), marts)
     result = json.loads(out.strip().splitlines()[-1])
-    loader_s = ing_s - result["marts_seconds"]
+    # on the wall clock, as read_csv's: the child's own clock starts after its imports
+    data_s = ing_s - (result["child_seconds"] - result["data_published_after"])
     print(
         f"crowdmeter ingest:  {ing_s:6.2f}s  peak {ing_mb:6.0f} MiB  "
         f"({result['rows_inserted']:,} inserted, {result['rows_rejected']} rejected)"
     )
     print(
-        f"  of which marts {result['marts_seconds']:.2f}s ({marts}); without them {loader_s:.2f}s"
+        f"  data published after {data_s:.2f}s ({args.rows / data_s:,.0f} rows/s); "
+        f"marts ({marts}) {result['marts_seconds']:.2f}s, then the figures' snapshot"
     )
     print(
-        f"rows/s {args.rows / ing_s:,.0f}; ratio ingest/read_csv {ing_s / ref_s:.2f}x, "
-        f"without marts {loader_s / ref_s:.2f}x (target <= 3x); "
-        f"peak {ing_mb:,.0f} MiB (target < 2048)"
+        f"ratio to read_csv: data published {data_s / ref_s:.2f}x (target <= 3x), "
+        f"figures published {ing_s / ref_s:.2f}x; peak {ing_mb:,.0f} MiB (target < 2048)"
     )
     if not args.keep:
         import shutil

@@ -375,6 +375,20 @@ class ScopedData:
         ).row(0, named=True)
         return {"snapshot": self.reader.current_name(), **runs, **newest}
 
+    def figures_behind(self) -> dict[str, Any] | None:
+        """The snapshot's newest run and the run its figures were built after, when the marts
+        lag the data (a run publishes its rows before it rebuilds the marts); else None."""
+        if not self.has_table("mart_builds"):  # a snapshot from before it: nothing to say
+            return None
+        row = self.frame(
+            "SELECT (SELECT max(run_id) FROM etl_runs) AS data_run, "
+            "(SELECT max(run_id) FROM mart_builds) AS figures_run, "
+            "(SELECT max(finished_at) FROM mart_builds) AS figures_built_at"
+        ).row(0, named=True)
+        if row["data_run"] is None or (row["figures_run"] or 0) >= row["data_run"]:
+            return None
+        return row
+
     # -- quality ----------------------------------------------------------------------------
     # The Quality page reads the mart_quality_* tables (etl/marts_quality.py). They are kept by
     # week, so a date range selects the whole weeks it touches; agreement over a field's whole

@@ -50,9 +50,11 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
     """The page's layout, or a plain notice when there is no data or the snapshot is too old."""
     if not data.has_snapshot:
         return no_data_notice()
+    behind = None
     try:
+        behind = data.figures_behind()
         # a page is the same for every viewer of one scope until the next snapshot
-        return data.memo(
+        layout = data.memo(
             f"page {page.path}", {"filters": filters}, lambda: page.layout(data, filters)
         )
     except NoSnapshot:
@@ -60,6 +62,8 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
     except NotAllowed as exc:
         return notice("Not available for your role", str(exc), color="gray")
     except duckdb.CatalogException as exc:
+        if behind is not None:
+            return figures_behind_notice(behind, first=True)
         log.warning("page %s needs a table the snapshot lacks: %s", page.path, exc)
         return notice(
             "This snapshot predates this page",
@@ -67,6 +71,25 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
             "with `crowdmeter ingest PATH...` (any new file) and reload.",
             color="orange",
         )
+    return layout if behind is None else [figures_behind_notice(behind), layout]
+
+
+def figures_behind_notice(behind: dict[str, Any], first: bool = False) -> Any:
+    """Say that the newest run's rows are loaded and its figures are still being rebuilt."""
+    if first or behind["figures_run"] is None:
+        return notice(
+            "Figures are being computed",
+            f"Run {behind['data_run']} is loaded (the Pipeline page lists its files); the "
+            "figures of this page are being computed from it. Reload in a minute or two.",
+        )
+    built = behind["figures_built_at"]
+    return notice(
+        "Figures are being updated",
+        f"Run {behind['data_run']} is loaded; the figures below are still those built after "
+        f"run {behind['figures_run']} ({built:%Y-%m-%d %H:%M} UTC). Reload in a minute or two "
+        "for figures that include it.",
+        color="yellow",
+    )
 
 
 def no_data_notice() -> Any:

@@ -14,6 +14,7 @@ import itertools
 import os
 import queue
 import shutil
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -135,8 +136,15 @@ def ingest(
         fill_in_worker_countries(con, settings, key)
         status = _run_status(results)
         _finish_run(con, run_id, status)
-        snapshot = publish(con, settings, run_id)
+        snapshot = publish(con, settings, run_id, _announce if progress else None)
     return RunReport(run_id=run_id, status=status, files=results, snapshot=snapshot.name)
+
+
+def _announce(snapshot: Path) -> None:
+    print(
+        f"published the run's data ({snapshot.name}); rebuilding the dashboard's figures",
+        file=sys.stderr,
+    )
 
 
 def load_file(

@@ -1,8 +1,12 @@
 """Publish the warehouse as a read-only snapshot the dashboard and read-only commands open.
 
-Marts are rebuilt first (SQL files in `sql/marts/`, then `etl/marts_*.py` modules), the
-warehouse is checkpointed and copied to `<run_id>-<stamp>.duckdb.part`, fsynced and renamed,
-and `CURRENT` is replaced atomically. A crash at any point leaves the previous snapshot current.
+A run publishes twice. First its data: the warehouse is checkpointed and copied to
+`<run_id>-<stamp>.duckdb.part`, fsynced and renamed, and `CURRENT` is replaced atomically, so
+the new rows are readable as soon as they are merged. Then the marts (SQL files in
+`sql/marts/`, then `etl/marts_*.py` modules) are rebuilt, the build is recorded in
+`mart_builds`, and a second snapshot makes the figures current. Between the two, and if the
+rebuild fails, readers see the run's data with the figures of the previous build, and
+`mart_builds` tells them so. A crash at any point leaves the previous snapshot current.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import importlib
 import os
 import pkgutil
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +25,10 @@ import etl
 from etl.settings import REPO_ROOT, Settings
 
 MARTS_DIR = REPO_ROOT / "sql" / "marts"
+
+
+class FiguresNotRebuilt(RuntimeError):
+    """A run's data is published but its marts could not be rebuilt."""
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -35,9 +44,41 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     return built
 
 
-def publish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:
-    """Build marts, write a new snapshot and make it current; return its path."""
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: int,
+    data_published: Callable[[Path], None] | None = None,
+) -> Path:
+    """Publish the run's data (then call `data_published` with the snapshot), rebuild the
+    marts, publish again; return the last snapshot."""
+    snapshot = publish_snapshot(con, settings, run_id)
+    if data_published is not None:
+        data_published(snapshot)
+    try:
+        refresh_marts(con, settings, run_id)
+    except Exception as exc:
+        raise FiguresNotRebuilt(
+            f"Run {run_id}'s rows are loaded and published ({snapshot.name}), but rebuilding "
+            f"the dashboard's figures failed: {exc}. The dashboard shows the previous figures "
+            "and says they lag. Fix the cause, then run `crowdmeter ingest` on any file (an "
+            "unchanged one will do) to rebuild them."
+        ) from exc
+    return publish_snapshot(con, settings, run_id)
+
+
+def refresh_marts(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> None:
+    """Rebuild every mart from the warehouse as it is after run `run_id`, and record it."""
+    started = datetime.now(UTC)
     build_marts(con, settings)
+    con.execute(
+        "INSERT INTO mart_builds (run_id, started_at, finished_at) VALUES (?, ?, ?)",
+        [run_id, started, datetime.now(UTC)],
+    )
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:
+    """Write the warehouse as it is to a new snapshot and make it current; return its path."""
     con.execute("CHECKPOINT")
     folder = settings.snapshots_dir
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from etl.cli import UserError, print_json
 from etl.load import ingest
+from etl.publish import FiguresNotRebuilt
 from etl.settings import Settings
 from etl.warehouse import WarehouseBusy
 
@@ -49,6 +51,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             progress=not args.json and sys.stderr.isatty(),
         )
     except WarehouseBusy as exc:
+        raise UserError(str(exc)) from None
+    except FiguresNotRebuilt as exc:
+        traceback.print_exception(exc.__cause__, file=sys.stderr)
         raise UserError(str(exc)) from None
     if args.json:
         print_json(

@@ -49,6 +49,13 @@ SELECT file_id, run_id, path, format, error FROM etl_files
 WHERE status = 'failed' ORDER BY file_id DESC LIMIT 20
 """
 
+# the newest rebuild of the dashboard's figures, which follows each run's data by a little
+FIGURES_SQL = """
+SELECT run_id AS built_after_run, finished_at AS built_at,
+       run_id < (SELECT max(run_id) FROM etl_runs) AS behind
+FROM mart_builds ORDER BY run_id DESC, finished_at DESC LIMIT 1
+"""
+
 REJECTS_SQL = """
 SELECT r.file_id, f.path, r.record_no, r.reason, r.raw
 FROM etl_rejects r JOIN etl_files f USING (file_id)
@@ -77,6 +84,7 @@ def collect_status(reader: SnapshotReader, runs: int) -> dict:
         "sources": reader.frame(SOURCES_SQL).to_dicts(),
         "runs": reader.frame(RUNS_SQL, [runs]).to_dicts(),
         "failed_files": reader.frame(FAILED_SQL).to_dicts(),
+        "figures": next(iter(reader.frame(FIGURES_SQL).to_dicts()), None),
     }
 
 
@@ -109,6 +117,15 @@ def print_status(status: dict) -> None:
         f" {t['assignments']:,} assignments, {t['time_entries']:,} time entries,"
         f" {t['earnings']:,} earnings lines, {t['rejects']:,} rejected records"
     )
+    figures = status["figures"]
+    if figures is None:
+        print("  the dashboard's figures are not built yet")
+    else:
+        late = " (still being rebuilt for the newest run)" if figures["behind"] else ""
+        print(
+            f"  figures built after run {figures['built_after_run']}, at {figures['built_at']}"
+            + late
+        )
     print("sources:")
     for s in status["sources"]:
         print(
