@@ -284,17 +284,12 @@ def add_field(
         return
     tables.add("confusion", key, weekly_confusion(answers))
     units = answers.with_columns(week=pl.col("week").min().over("unit"))
-    tables.add("agreement", key, agreement_by(_with_key(units), KEYS, **options))
+    tables.add("agreement", key, agreement_by(units, [], **options))
     weekly = agreement_by(units, ["week"], coefficients=WEEKLY, **options)
     coders = units.group_by("week").agg(coders=pl.col("coder").n_unique())
     tables.add("agreement_weekly", key, weekly.join(coders, on="week", how="left"))
     tables.add("pairwise", key, names.of_coders(busiest_pairs(answers), "coder_a", "coder_b"))
     tables.add("hot_spots", key, names.of_units(hot_spots(units)))
-
-
-def _with_key(frame: pl.DataFrame) -> pl.DataFrame:
-    # agreement_by's whole-period group: one constant key per field
-    return frame.with_columns(pl.lit("").alias(k) for k in KEYS)
 
 
 def is_free_text(values: pl.Series) -> bool:

@@ -550,7 +550,7 @@ class _UnitSums:
         (batch, width), `samples` rows in all."""
         pattern, representative = unit_patterns(self.tallies)
         per_pattern = {  # (width x patterns): one unit of each pattern stands for all of them
-            name: self._matrix(name)[:, representative]
+            name: self._pattern_matrix(name, representative)
             for name in self.blocks
             if name not in self.by_coder
         }
@@ -580,6 +580,17 @@ class _UnitSums:
         # into a total of its width, which stays in cache (a unit-major product over a batch
         # of resamples jumps across the units' weights at every rating instead).
         return {name: np.stack([self._matrix(name) @ w for w in weights]) for name in names}
+
+    def _pattern_matrix(self, name: str, representative: np.ndarray) -> sp.csc_matrix:
+        # the representatives' columns, taken from the block's entries (the whole matrix of a
+        # block is as large as its ratings, and only the by-coder ones are ever needed whole)
+        rows, cols, vals, width = self.blocks[name]
+        column = np.full(self.n_units, -1, dtype=np.int64)
+        column[representative] = np.arange(len(representative))
+        kept = column[rows] >= 0
+        return sp.csc_matrix(
+            (vals[kept], (cols[kept], column[rows[kept]])), (width, len(representative))
+        )
 
     def _matrix(self, name: str) -> sp.csc_matrix:
         if name not in self._matrices:
@@ -1175,7 +1186,10 @@ def agreement_by(
     undefined_reason. Options are those of `agreement_report`.
     """
     rows = []
-    for key, group in frame.group_by(by, maintain_order=True):
+    ratings = frame.select(*by, "unit", "coder", "value")
+    # no `by`: the frame is the one group, which is then not copied
+    groups = ratings.group_by(by, maintain_order=True) if by else [((), ratings)]
+    for key, group in groups:
         report = agreement_report(group.select("unit", "coder", "value"), level, **options)
         base = dict(zip(by, key, strict=True))
         base |= {"n_units": report.n_units, "n_pairable_values": report.n_pairable_values}
