@@ -71,7 +71,10 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
             "with `crowdmeter ingest PATH...` (any new file) and reload.",
             color="orange",
         )
-    return layout if behind is None else [figures_behind_notice(behind), layout]
+    if behind is None:
+        return layout
+    # Dash renders a flat list of components only: a nested list reaches React as raw objects
+    return [figures_behind_notice(behind), *(layout if isinstance(layout, list) else [layout])]
 
 
 def figures_behind_notice(behind: dict[str, Any], first: bool = False) -> Any:
@@ -87,7 +90,8 @@ def figures_behind_notice(behind: dict[str, Any], first: bool = False) -> Any:
         "Figures are being updated",
         f"Run {behind['data_run']} is loaded; the figures below are still those built after "
         f"run {behind['figures_run']} ({built:%Y-%m-%d %H:%M} UTC). Reload in a minute or two "
-        "for figures that include it.",
+        "for figures that include it; if this notice stays, the rebuild failed and the "
+        "ingest's output says why.",
         color="yellow",
     )
 

@@ -1,17 +1,21 @@
 """Browser tests on headless Chromium: login and logout, every page for every role allowed to see
-it without console errors, a filter change that updates the charts, a CSV download.
+it without console errors, a filter change that updates the charts, a CSV download, the notice
+shown while a run's figures lag its rows.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from selenium.webdriver.common.by import By
 
 from dashboard.pages import PAGES
+from etl.publish import write_current
 from tests.dashboard.browser import chromium, console_errors, log_in, open_page, served, settle
 from tests.dashboard.conftest import PASSWORDS
 
@@ -118,3 +122,26 @@ def test_a_freelancer_chooses_the_skip_list_threshold(browser, site):
 
 def _legend(browser) -> list[str]:
     return [e.text for e in browser.find_elements("#overview-weekly .legendtext")]
+
+
+def test_pages_say_when_the_figures_lag_the_rows(browser, site, published):
+    """A run's rows are published before its figures: every page still renders, under a notice."""
+    folder = published.snapshots_dir
+    fixture = (folder / "CURRENT").read_text().strip()
+    lagging = folder / "00000002-rows-before-figures.duckdb"
+    shutil.copy(folder / fixture, lagging)
+    con = duckdb.connect(str(lagging))
+    con.execute("INSERT INTO etl_runs BY NAME SELECT * REPLACE (2 AS run_id) FROM etl_runs")
+    con.close()
+    write_current(folder, lagging.name)
+    try:
+        log_in(browser, site, "ada", PASSWORDS["ada"])
+        console_errors(browser)
+        for page in PAGES:
+            open_page(browser, site + page.path, page.title)
+            text = browser.find_element("#page").text
+            assert "Figures are being updated" in text and "Run 2 is loaded" in text, page.path
+            assert browser.find_elements(".mantine-Card-root"), page.title
+            assert console_errors(browser) == [], page.path
+    finally:
+        write_current(folder, fixture)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from etl.pseudonym import pseudonymise
-from etl.publish import build_marts, write_current
+from etl.publish import refresh_marts, write_current
 from etl.settings import Settings
 from etl.warehouse import apply_migrations
 
@@ -90,7 +90,7 @@ def publish_fixture(settings: Settings, name: str = "00000001-fixture.duckdb") -
         con.execute("SET TimeZone = 'UTC'")
         apply_migrations(con)
         con.execute(fixture_sql())
-        build_marts(con, settings)
+        refresh_marts(con, settings, run_id=1)
         con.execute("CHECKPOINT")
     finally:
         con.close()
