@@ -20,6 +20,7 @@ the pooled wage, not suppressed: the page suppresses for the viewers who need it
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,39 +236,55 @@ class _Parts:
     type_workers: list[pl.DataFrame] = field(default_factory=list)
     unattributed: list[pl.DataFrame] = field(default_factory=list)
 
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        """Keep `frame` under `name`, copied into buffers of its own: a frame derived from a
+        group's larger ones may share their buffers (string views, columns imported from
+        Arrow without a copy), and keeping it would keep them all (at 5 million assignments
+        the kept rows held on to about three times their size)."""
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        buffer.seek(0)
+        getattr(self, name).append(pl.read_ipc(buffer))
+
 
 def _add_bucket(parts: _Parts, inputs: PayInputs, settings: Settings) -> None:
     inputs, left_out = split_unpriceable(inputs, settings.reporting_currency)
-    parts.left_out.append(left_out)
-    parts.ledger.append(ledger_for(inputs, settings))
+    parts.add("left_out", left_out)
+    parts.add("ledger", ledger_for(inputs, settings))
     rows = delay_rows(inputs.assignments, inputs.earnings, DELAY_KEYS)
-    parts.delay_rows.append(
-        rows.select(pl.col(DELAY_KEYS).cast(pl.Categorical), "submitted", "paid_at", "earned")
+    parts.add(
+        "delay_rows",
+        rows.select(pl.col(DELAY_KEYS).cast(pl.Categorical), "submitted", "paid_at", "earned"),
     )
     tasks = task_active_seconds(conform_input("assignments", inputs.assignments),
                                 settings.session_gap_minutes)  # fmt: skip
     daily_keys = ["worker_id", "platform", "project_id", "task_type", "day"]
-    parts.daily.append(summarise_throughput(tasks, daily_keys, median=False))
+    parts.add("daily", summarise_throughput(tasks, daily_keys, median=False))
     # each worker is in one bucket: distinct workers add up over buckets
-    parts.type_workers.append(tasks.group_by(TYPE_KEYS).agg(workers=pl.col("worker_id").n_unique()))
-    parts.tasks.append(
+    parts.add("type_workers", tasks.group_by(TYPE_KEYS).agg(workers=pl.col("worker_id").n_unique()))
+    parts.add(
+        "tasks",
         tasks.select(
             pl.col(TYPE_KEYS).cast(pl.Categorical),
             pl.col("status").cast(pl.Categorical),
             "work_start",
             "active_seconds",
             "task_seconds",
-        )
+        ),
     )
-    parts.unattributed.append(unattributed_by_worker(inputs.time_entries))
+    parts.add("unattributed", unattributed_by_worker(inputs.time_entries))
 
 
 def _task_seconds(parts: _Parts, settings: Settings) -> pl.DataFrame:
     """Per platform and task type: throughput with the median seconds per task."""
-    tasks = pl.concat(parts.tasks, how="vertical").with_columns(pl.col(TYPE_KEYS).cast(pl.String))
+    # grouped on the categorical keys: they become text only in the few summary rows
+    tasks = pl.concat(parts.tasks, how="vertical", rechunk=False)
     workers = pl.concat(parts.type_workers).group_by(TYPE_KEYS).agg(pl.col("workers").sum())
-    by_type = summarise_throughput(tasks, TYPE_KEYS).join(
-        workers, on=TYPE_KEYS, how="left", nulls_equal=True
+    by_type = (
+        summarise_throughput(tasks, TYPE_KEYS)
+        .with_columns(pl.col(TYPE_KEYS).cast(pl.String))
+        .sort(TYPE_KEYS, nulls_last=True)
+        .join(workers, on=TYPE_KEYS, how="left", nulls_equal=True, maintain_order="left")
     )
     hidden = pl.col("workers") < settings.min_group_size
     return by_type.with_columns(
@@ -290,7 +307,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Compute the earnings marts from the warehouse and write them as mart_earnings_*."""
 
     def query(sql: str, params: list[Any] | None) -> pl.DataFrame:
-        return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+        # one chunk, so that columns computed later line up without copying (see marts_quality)
+        return (con.sql(sql, params=params) if params else con.sql(sql)).pl().rechunk()
 
     currency = settings.reporting_currency
     reference = {name: query(sql, None) for name, sql in REFERENCE_SQL.items()}
@@ -299,7 +317,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     for inputs in _worker_buckets(con, query, workers, reference):
         _add_bucket(parts, inputs, settings)
     notes = unpriced_notes(pl.concat(parts.left_out), currency)
-    delays = pl.concat(parts.delay_rows)
+    delays = pl.concat(parts.delay_rows, rechunk=False)  # the parts' own buffers, not a copy
     ledger = pl.concat(parts.ledger, how="vertical_relaxed")
     everyone = PayInputs(pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), workers, **reference)
     fairpay = floor_check(ledger, everyone, settings)

@@ -49,7 +49,7 @@ HOT_SPOTS = 500  # per field and week: more than anyone adjudicates in a week
 # metrics.quality.field_quality's rule: a field with more distinct answers than this and than
 # half its answers is free text, where category agreement means nothing
 FREE_TEXT_DISTINCT = 50
-SEPARATOR = "\x1f"  # joins coder and week into one id; occurs in neither
+WEEK_PLACES = 1 << 20  # days between a field's first and last week stay below this
 
 # bump when a table's columns or a figure's definition change: every field is then recomputed
 MARTS_VERSION = 2
@@ -245,7 +245,9 @@ def compute_fields(
         con.execute(ANSWERS_SQL)
         names = Names(con, con.sql("SELECT code, worker_id FROM quality_coders").pl())
         for key in changed.select(KEYS).sort(KEYS).iter_rows():
-            answers = con.sql(FIELD_SQL, params=list(key)).pl()
+            # one chunk: a column computed later would otherwise be chunked unlike the others,
+            # and every select of them would copy them all to line them up
+            answers = con.sql(FIELD_SQL, params=list(key)).pl().rechunk()
             if answers.height:
                 add_field(tables, key, answers, options, names)
     finally:
@@ -336,14 +338,18 @@ def consensus_counts(answers: pl.DataFrame) -> pl.DataFrame:
     The comparison looks only at the unit's other ratings, so counting a coder-week as its own
     coder splits the counts by week without changing them.
     """
-    # A rating with no time (doccano, older Prodigy files) has no week: keep it, weekless.
-    week = pl.col("week").cast(pl.String).fill_null("")
-    coder_week = pl.concat_str("coder", week, separator=SEPARATOR)
+    # A coder-week is one integer: the coder's code, then the week's place after the first
+    # week (0 for a rating with no time: doccano, older Prodigy files; kept, weekless).
+    days = pl.col("week").cast(pl.Int64)
+    first = answers.select(days.min()).item() or 0
+    place = (days - first + 1).fill_null(0)
+    coder_week = pl.col("coder") * WEEK_PLACES + place
     per = leave_one_out_agreement(answers.select("unit", coder_week.alias("coder"), "value"))
-    parts = pl.col("coder").str.split_exact(SEPARATOR, 1)
+    place = pl.col("coder") % WEEK_PLACES
+    week = pl.when(place > 0).then(place + first - 1).cast(pl.Date)
     return per.select(
-        parts.struct.field("field_0").cast(answers.schema["coder"]).alias("coder"),
-        parts.struct.field("field_1").str.to_date(strict=False).alias("week"),
+        (pl.col("coder") // WEEK_PLACES).cast(answers.schema["coder"]).alias("coder"),
+        week.alias("week"),
         consensus_compared="n_compared",
         consensus_agree="n_agree",
     )

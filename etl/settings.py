@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     etl_memory_limit: str = Field(
         "1GB", description="DuckDB memory limit of the ETL writer (it spills to disk beyond)"
     )
+    marts_memory_limit: str = Field(
+        "256MB",
+        description="DuckDB memory limit of the ETL writer while the marts computed in Python "
+        "(etl/marts_*.py) are rebuilt: their working data is then in Python's memory",
+    )
     etl_nice: int = Field(
         10,
         ge=0,

@@ -166,7 +166,9 @@ def _rated_rows(frame: pl.DataFrame, ids: list[str], value: str) -> pl.DataFrame
             f"Column(s) {', '.join(missing)} not found; the columns present are: "
             f"{', '.join(frame.columns)}."
         )
-    frame = frame.select(*ids, value).filter(pl.col(value).is_not_null())
+    frame = frame.select(*ids, value)
+    if frame[value].null_count():  # filtering copies every column: only when there is need
+        frame = frame.filter(pl.col(value).is_not_null())
     for name in ids:
         nulls = frame[name].null_count()
         if nulls:
@@ -651,7 +653,10 @@ def _unit_sums(t: UnitTallies, ratings: Ratings, names: set[str]) -> _UnitSums:
     sums.add_column("agree", (np.bincount(cu, cc * cc, minlength=t.n_units) - r) / denom)
     sums.add("shares", cu, ck, cc / r[cu], q)
     sums.add("values", cu, ck, cc, q)
-    sums.add("pair_values", cu[pair_cell], ck[pair_cell], cc[pair_cell], q)
+    if pair_cell.all():  # the usual case: the same cells, not a copy of them
+        sums.add("pair_values", cu, ck, cc, q)
+    else:
+        sums.add("pair_values", cu[pair_cell], ck[pair_cell], cc[pair_cell], q)
     if "krippendorff_alpha" in names:
         _add_alpha_sums(sums, t, ratings)
     ordered = [n for n in names if n in ORDERED_COEFFICIENTS]
