@@ -29,6 +29,7 @@ import duckdb
 import polars as pl
 
 from etl.settings import Settings
+from etl.warehouse import memory_for_python
 from metrics.fairpay import below_floor_share, skip_list
 from metrics.pay import (
     conform_input,
@@ -305,6 +306,11 @@ def page_wage_tables(ledger: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Compute the earnings marts from the warehouse and write them as mart_earnings_*."""
+    with memory_for_python(con, settings):  # DuckDB only reads a group of workers at a time
+        _build(con, settings)
+
+
+def _build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
     def query(sql: str, params: list[Any] | None) -> pl.DataFrame:
         # one chunk, so that columns computed later line up without copying (see marts_quality)

@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from etl.settings import Settings
+from etl.warehouse import memory_for_python
 from metrics.agreement import (
     agreement_by,
     encode_ratings,
@@ -205,7 +206,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     ).pl()
     kept = reusable_fields(con, fields, recipe)
     changed = fields.join(kept, on=KEYS, how="anti")
-    tables = compute_fields(con, changed, options)
+    tables = compute_fields(con, changed, options, settings)
     con.execute("BEGIN TRANSACTION")  # all marts from one build, or none
     try:
         for name, frame in tables.frames():
@@ -234,7 +235,10 @@ def reusable_fields(
 
 
 def compute_fields(
-    con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, options: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    changed: pl.DataFrame,
+    options: dict[str, Any],
+    settings: Settings,
 ) -> QualityTables:
     """Every figure of the `changed` fields, read one field at a time."""
     tables = QualityTables()
@@ -242,18 +246,30 @@ def compute_fields(
         return tables
     con.register("changed_fields", changed.select(KEYS))
     try:
-        con.execute(ANSWERS_SQL)
+        con.execute(ANSWERS_SQL)  # under the ETL's memory limit: DuckDB does this work
         names = Names(con, con.sql("SELECT code, worker_id FROM quality_coders").pl())
-        for key in changed.select(KEYS).sort(KEYS).iter_rows():
-            # one chunk: a column computed later would otherwise be chunked unlike the others,
-            # and every select of them would copy them all to line them up
-            answers = con.sql(FIELD_SQL, params=list(key)).pl().rechunk()
-            if answers.height:
-                add_field(tables, key, answers, options, names)
+        with memory_for_python(con, settings):
+            _compute_each_field(con, changed, options, names, tables)
     finally:
         for table in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.unregister("changed_fields")
+    return tables
+
+
+def _compute_each_field(
+    con: duckdb.DuckDBPyConnection,
+    changed: pl.DataFrame,
+    options: dict[str, Any],
+    names: Names,
+    tables: QualityTables,
+) -> None:
+    for key in changed.select(KEYS).sort(KEYS).iter_rows():
+        # one chunk: a column computed later would otherwise be chunked unlike the others, and
+        # every select of them would copy them all to line them up
+        answers = con.sql(FIELD_SQL, params=list(key)).pl().rechunk()
+        if answers.height:
+            add_field(tables, key, answers, options, names)
     return tables
 
 

@@ -37,18 +37,10 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     for path in sorted(MARTS_DIR.glob("*.sql")):
         con.execute(path.read_text())
         built.append(path.stem)
-    # The Python marts hold their working data in Python: DuckDB gives its memory back
-    # meanwhile, including what its allocator keeps for reuse (128 MB by default).
-    con.execute("SET memory_limit = ?", [settings.marts_memory_limit])
-    con.execute("SET allocator_flush_threshold = '8MB'")
-    try:
-        for info in sorted(pkgutil.iter_modules(etl.__path__), key=lambda m: m.name):
-            if info.name.startswith("marts_"):
-                importlib.import_module(f"etl.{info.name}").build(con, settings)
-                built.append(info.name)
-    finally:
-        con.execute("SET memory_limit = ?", [settings.etl_memory_limit])
-        con.execute("RESET allocator_flush_threshold")
+    for info in sorted(pkgutil.iter_modules(etl.__path__), key=lambda m: m.name):
+        if info.name.startswith("marts_"):
+            importlib.import_module(f"etl.{info.name}").build(con, settings)
+            built.append(info.name)
     return built
 
 

@@ -116,3 +116,18 @@ def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def memory_for_python(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[None]:
+    """For a block whose working data is in Python's memory (the marts computed in Python):
+    DuckDB's limit drops to `marts_memory_limit` and its allocator keeps 8 MB for reuse
+    instead of 128 MB, so that the process's peak is Python's plus a little; both are put
+    back after."""
+    con.execute("SET memory_limit = ?", [settings.marts_memory_limit])
+    con.execute("SET allocator_flush_threshold = '8MB'")
+    try:
+        yield
+    finally:
+        con.execute("SET memory_limit = ?", [settings.etl_memory_limit])
+        con.execute("RESET allocator_flush_threshold")
