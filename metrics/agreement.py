@@ -397,7 +397,7 @@ def tally_units(
     kept = analysed[cell_unit]
     unit_index = np.flatnonzero(analysed)
     return UnitTallies(
-        cell_unit=_analysed_units(unit_index, n_units)[cell_unit[kept]],
+        cell_unit=analysed_positions(unit_index, n_units)[cell_unit[kept]],
         cell_category=cell_category[kept],
         cell_count=counts[kept].astype(np.float64),
         ratings=per_unit[unit_index].astype(np.float64),
@@ -406,7 +406,7 @@ def tally_units(
     )
 
 
-def _analysed_units(unit_index: np.ndarray, n_units: int) -> np.ndarray:
+def analysed_positions(unit_index: np.ndarray, n_units: int) -> np.ndarray:
     """Unit code -> position among the analysed units, -1 for units left out."""
     renumber = np.full(n_units, -1, dtype=np.int64)
     renumber[unit_index] = np.arange(len(unit_index))
@@ -663,7 +663,7 @@ def _unit_sums(t: UnitTallies, ratings: Ratings, names: set[str]) -> _UnitSums:
     if ordered:
         _add_weighted_agreement(sums, t, ratings.scores, ratings.level)
     if names & {"cohen_kappa", "cohen_kappa_linear", "cohen_kappa_quadratic"}:
-        rows = _analysed_units(t.unit_index, ratings.n_units)[ratings.unit]
+        rows = analysed_positions(t.unit_index, ratings.n_units)[ratings.unit]
         kept = rows >= 0
         cols = ratings.coder[kept] * q + ratings.category[kept]
         sums.add("coder", rows[kept], cols, np.ones(len(cols)), ratings.n_coders * q, by_coder=True)

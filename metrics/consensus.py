@@ -22,7 +22,14 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from metrics.agreement import Ratings, UnitTallies, encode_ratings, unit_tallies
+from metrics.agreement import (
+    DENSE_TALLY_CELLS,
+    Ratings,
+    UnitTallies,
+    analysed_positions,
+    encode_ratings,
+    unit_tallies,
+)
 
 TieRule = Literal["none", "lowest", "random"]
 # crowd-kit's floor for probabilities before taking logs
@@ -147,17 +154,34 @@ def leave_one_out_agreement(frame: pl.DataFrame | Ratings) -> pl.DataFrame:
     ratings tie, or where the coder is alone, are skipped.
     """
     ratings = _ratings(frame)
-    q = ratings.n_categories
-    counts = np.bincount(
-        ratings.unit * q + ratings.category, minlength=ratings.n_units * q
-    ).reshape(ratings.n_units, q)
-    mine = counts[ratings.unit]
-    mine[np.arange(len(ratings.unit)), ratings.category] -= 1  # the others' votes
-    best = mine.max(axis=1)
-    n_best = (mine == best[:, None]).sum(axis=1)
-    compared = (best > 0) & (n_best == 1)
-    agree = compared & (mine[np.arange(len(ratings.unit)), ratings.category] == best)
+    t = unit_tallies(ratings, "chance")  # every rated unit; its cells in category order
+    count = t.cell_count.astype(np.int64)
+    first = np.flatnonzero(np.r_[True, t.cell_unit[1:] != t.cell_unit[:-1]])
+    # per unit: the top count and how many categories have it, the next count below it
+    # (0 if none) and how many have that: enough to know the others' majority for any rating
+    top = np.maximum.reduceat(count, first)
+    n_top = np.bincount(t.cell_unit, count == top[t.cell_unit], minlength=t.n_units)
+    second = np.maximum.reduceat(np.where(count < top[t.cell_unit], count, 0), first)
+    unit = analysed_positions(t.unit_index, ratings.n_units)[ratings.unit]
+    own = _same_cell_counts(unit * ratings.n_categories + ratings.category)
+    top, n_top, second = top[unit], n_top[unit], second[unit]
+    # Without the rating, its category has one vote less. If it alone had the top count, it
+    # keeps the majority when still above every other category (and agrees); it ties with
+    # the next ones when level with them. If it shared the top with one other category, that
+    # one is the majority now; with more, they tie. If it was below the top, a unique top
+    # category stays the majority.
+    sole_top = (own == top) & (n_top == 1)
+    agree = sole_top & (top - 1 > second)
+    compared = np.where(own == top, agree | (n_top == 2), n_top == 1)
     return _per_coder(ratings, compared, agree)
+
+
+def _same_cell_counts(key: np.ndarray) -> np.ndarray:
+    """For each entry, how many entries share its key."""
+    if key.size and key.max() < DENSE_TALLY_CELLS:
+        return np.bincount(key)[key]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return counts[inverse]
 
 
 def _per_coder(ratings: Ratings, compared: np.ndarray, agree: np.ndarray) -> pl.DataFrame:
