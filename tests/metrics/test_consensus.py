@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import doctest
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import metrics.consensus
 from metrics.consensus import (
@@ -85,6 +88,32 @@ def test_leave_one_out_agreement_by_hand():
     # c: u1 others x,x -> disagree; u3 -> agree
     c = table.filter(pl.col("coder") == "c").row(0, named=True)
     assert (c["n_compared"], c["n_agree"]) == (2, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 8), st.integers(0, 5), st.sampled_from("abcde")),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_leave_one_out_agreement_matches_counting_each_rating(rows):
+    """Each rating against the plain majority of the unit's other ratings, counted one by one."""
+    frame = pl.DataFrame(rows, schema=["unit", "coder", "value"], orient="row")
+    expected: dict[int, list[int]] = {}
+    for i, (unit, coder, value) in enumerate(rows):
+        others = Counter(v for j, (u, _, v) in enumerate(rows) if u == unit and j != i)
+        tally = expected.setdefault(coder, [0, 0])
+        if others:
+            best = max(others.values())
+            leaders = [v for v, n in others.items() if n == best]
+            if len(leaders) == 1:
+                tally[0] += 1
+                tally[1] += leaders[0] == value
+    table = leave_one_out_agreement(frame)
+    got = {r["coder"]: [r["n_compared"], r["n_agree"]] for r in table.iter_rows(named=True)}
+    assert got == expected
 
 
 def simulate(units: int, accuracy: list[float], k: int = 3, seed: int = 0) -> pl.DataFrame:
