@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlencode
 import polars as pl
 
 from dashboard.users import User
-from etl.reader import SnapshotReader
+from etl.reader import FIGURES_SQL, SnapshotReader, figures_lag
 from etl.settings import Settings
 from metrics.pay import COUNTS, MONEY, SECONDS
 
@@ -380,14 +380,8 @@ class ScopedData:
         lag the data (a run publishes its rows before it rebuilds the marts); else None."""
         if not self.has_table("mart_builds"):  # a snapshot from before it: nothing to say
             return None
-        row = self.frame(
-            "SELECT (SELECT max(run_id) FROM etl_runs) AS data_run, "
-            "(SELECT max(run_id) FROM mart_builds) AS figures_run, "
-            "(SELECT max(finished_at) FROM mart_builds) AS figures_built_at"
-        ).row(0, named=True)
-        if row["data_run"] is None or (row["figures_run"] or 0) >= row["data_run"]:
-            return None
-        return row
+        row = self.frame(FIGURES_SQL).row(0, named=True)
+        return row if figures_lag(row) else None
 
     # -- quality ----------------------------------------------------------------------------
     # The Quality page reads the mart_quality_* tables (etl/marts_quality.py). They are kept by

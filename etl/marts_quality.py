@@ -270,7 +270,6 @@ def _compute_each_field(
         answers = con.sql(FIELD_SQL, params=list(key)).pl().rechunk()
         if answers.height:
             add_field(tables, key, answers, options, names)
-    return tables
 
 
 def _stamped(name: str, frame: pl.DataFrame, fields: pl.DataFrame, recipe: str) -> pl.DataFrame:

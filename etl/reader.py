@@ -19,6 +19,20 @@ import polars as pl
 
 from etl.settings import Settings
 
+# The newest run against the run the dashboard's figures (the marts) were last rebuilt after:
+# a run publishes its rows before it rebuilds the marts, so between the two, or after a failed
+# rebuild, the figures lag the rows (`figures_lag`).
+FIGURES_SQL = """
+SELECT (SELECT max(run_id) FROM etl_runs) AS data_run,
+       (SELECT max(run_id) FROM mart_builds) AS figures_run,
+       (SELECT max(finished_at) FROM mart_builds) AS figures_built_at
+"""
+
+
+def figures_lag(row: dict[str, Any]) -> bool:
+    """Whether `FIGURES_SQL`'s row has a run newer than the figures' last rebuild."""
+    return row["data_run"] is not None and (row["figures_run"] or 0) < row["data_run"]
+
 
 class NoSnapshot(Exception):
     """Nothing has been published yet."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from etl.cli import UserError, print_json
-from etl.reader import NoSnapshot, SnapshotReader
+from etl.reader import FIGURES_SQL, NoSnapshot, SnapshotReader, figures_lag
 from etl.settings import Settings
 
 RUNS_SQL = """
@@ -49,13 +49,6 @@ SELECT file_id, run_id, path, format, error FROM etl_files
 WHERE status = 'failed' ORDER BY file_id DESC LIMIT 20
 """
 
-# the newest rebuild of the dashboard's figures, which follows each run's data by a little
-FIGURES_SQL = """
-SELECT run_id AS built_after_run, finished_at AS built_at,
-       run_id < (SELECT max(run_id) FROM etl_runs) AS behind
-FROM mart_builds ORDER BY run_id DESC, finished_at DESC LIMIT 1
-"""
-
 REJECTS_SQL = """
 SELECT r.file_id, f.path, r.record_no, r.reason, r.raw
 FROM etl_rejects r JOIN etl_files f USING (file_id)
@@ -84,7 +77,18 @@ def collect_status(reader: SnapshotReader, runs: int) -> dict:
         "sources": reader.frame(SOURCES_SQL).to_dicts(),
         "runs": reader.frame(RUNS_SQL, [runs]).to_dicts(),
         "failed_files": reader.frame(FAILED_SQL).to_dicts(),
-        "figures": next(iter(reader.frame(FIGURES_SQL).to_dicts()), None),
+        "figures": _figures(reader.frame(FIGURES_SQL).row(0, named=True)),
+    }
+
+
+def _figures(row: dict) -> dict | None:
+    """The dashboard figures' last rebuild, and whether a newer run awaits one."""
+    if row["figures_run"] is None:
+        return None
+    return {
+        "built_after_run": row["figures_run"],
+        "built_at": row["figures_built_at"],
+        "behind": figures_lag(row),
     }
 
 
