@@ -9,6 +9,7 @@ names (one file per setting, named like its variable: `crowdmeter_pseudonym_key`
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from pydantic_settings import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "config.toml"
+# The TOML file `load_settings` chose, read while it builds the model (an environment variable
+# set as a side effect would leak into every later Settings() of the process).
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("crowdmeter_config_file", default=None)
 
 
 class SourceSettings(BaseModel):
@@ -220,7 +224,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get("CROWDMETER_CONFIG", DEFAULT_CONFIG))
+        toml_path = _CONFIG_FILE.get() or Path(os.environ.get("CROWDMETER_CONFIG", DEFAULT_CONFIG))
         toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
         return (init_settings, env_settings, file_secret_settings, toml)
 
@@ -242,13 +246,22 @@ class Settings(BaseSettings):
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from `config` (or CROWDMETER_CONFIG, or the repo's config.toml) and overrides."""
-    if config is not None:
-        if not Path(config).is_file():
-            raise FileNotFoundError(
-                f"Config file {config} does not exist. Pass --config with a path to a TOML file "
-                f"like the repository's config.toml."
-            )
-        os.environ["CROWDMETER_CONFIG"] = str(config)
+    """Settings from a TOML file and overrides. The file is `config` if given, else the
+    `config.toml` inside the `data_dir` override (a data folder's settings travel with its data,
+    as the demo's do), else CROWDMETER_CONFIG, else the repo's config.toml."""
+    if config is not None and not Path(config).is_file():
+        raise FileNotFoundError(
+            f"Config file {config} does not exist. Pass --config with a path to a TOML file "
+            f"like the repository's config.toml."
+        )
+    data_dir = overrides.get("data_dir")
+    if config is None and data_dir is not None and (Path(data_dir) / "config.toml").is_file():
+        config = Path(data_dir) / "config.toml"
     secrets = os.environ.get("CROWDMETER_SECRETS_DIR") or None
-    return Settings(_secrets_dir=secrets, **{k: v for k, v in overrides.items() if v is not None})
+    token = _CONFIG_FILE.set(Path(config) if config is not None else None)
+    try:
+        return Settings(
+            _secrets_dir=secrets, **{k: v for k, v in overrides.items() if v is not None}
+        )
+    finally:
+        _CONFIG_FILE.reset(token)

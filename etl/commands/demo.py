@@ -50,7 +50,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.fresh or _recipe(data_dir) != recipe:
         _prepare_empty(data_dir)
         _simulate(exports, recipe)
-    demo_settings = load_settings(exports / "config.toml", data_dir=data_dir)
+    # The demo's settings travel with its data: every command given `--data-dir` reads them.
+    shutil.copyfile(exports / "config.toml", data_dir / "config.toml")
+    demo_settings = load_settings(data_dir=data_dir)
     if _recipe(data_dir) != recipe:
         report = ingest(demo_settings, _export_files(exports), trigger="demo", progress=True)
         failed = [f for f in report.files if f.status == "failed" or f.rows_rejected]
@@ -65,10 +67,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _print_welcome(host, port, logins, data_dir, time.monotonic() - started)
     if args.no_serve:
         return 0
-    from etl.commands.serve import serve_dashboard
+    _serve_in_a_fresh_process(data_dir, host, port)
+    return 0  # not reached: the process is now the server
 
-    serve_dashboard(demo_settings, host, port, workers=2)
-    return 0
+
+def _serve_in_a_fresh_process(data_dir: Path, host: str, port: int) -> None:
+    """Replace this process by `crowdmeter serve`. Ingesting started Polars' and DuckDB's thread
+    pools here; gunicorn's forked workers would inherit pools without threads and hang on their
+    first query. A fresh interpreter has none, and keeps this pid for Ctrl-C and SIGTERM."""
+    argv = [sys.executable, "-m", "etl.cli", "--data-dir", str(data_dir), "serve"]
+    argv += ["--host", host, "--port", str(port), "--workers", "2"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
 
 
 def _recipe(data_dir: Path) -> dict | None:
@@ -148,4 +159,7 @@ def _print_welcome(host: str, port: int, logins: dict, data_dir: Path, seconds: 
     print("logins (also in demo-logins.json there):")
     for role, login in logins.items():
         print(f"  {role:<10} {login['login']:<18} password {login['password']}")
+    print("commands to try on the demo's data (its settings are in its folder):")
+    for command in ("status", "quality", "earnings", "ingest MORE_EXPORTS"):
+        print(f"  crowdmeter --data-dir {data_dir} {command}")
     print(flush=True)

@@ -36,3 +36,18 @@ def test_demo_builds_data_and_logins_then_reuses_them(tmp_path: Path, capsys, mo
     assert main(args) == 0
     assert "Simulating" not in capsys.readouterr().out
     assert json.loads((data / "demo-logins.json").read_text()) == logins
+
+
+def test_the_demo_folder_works_with_every_command_as_it_is(tmp_path: Path, capsys, monkeypatch):
+    """Its settings travel with its data: `--data-dir` alone reads the demo's config, so the CLI's
+    figures are the page's (platform fees are in the demo's config, not the repo's)."""
+    monkeypatch.setenv("CROWDMETER_PSEUDONYM_KEY", "demo-test")
+    data = tmp_path / "demo"
+    assert main(["--data-dir", str(data), "demo", "--no-serve", "--scale", "0.1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"crowdmeter --data-dir {data} status" in printed
+    beside = load_settings(data_dir=data)
+    explicit = load_settings(data / "exports" / "config.toml", data_dir=data)
+    assert beside.sources == explicit.sources and beside.sources != load_settings().sources
+    assert main(["--data-dir", str(data), "status"]) == 0
+    assert "no snapshot" not in capsys.readouterr().out.lower()
