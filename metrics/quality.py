@@ -15,12 +15,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from metrics.agreement import (
-    agreement_report,
-    category_agreement,
-    encode_ratings,
-)
+from metrics.agreement import agreement_report
+from metrics.breakdowns import category_agreement
 from metrics.consensus import dawid_skene, leave_one_out_agreement, majority_vote
+from metrics.ratings import encode_ratings
 from metrics.regions import region_agreement
 
 REVIEWED = ("approved", "rejected")
