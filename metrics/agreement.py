@@ -66,11 +66,10 @@ from metrics.ratings import (
     plain,
     rated_rows,
     tally_units,
-    unit_patterns,
     unit_tallies,
 )
 from metrics.resampling import percentile_interval
-from metrics.unit_sums import UnitSums, unit_sums
+from metrics.unit_sums import UnitSums, unit_patterns, unit_sums
 
 # What callers import from here: the entry points below and the pieces they are built from.
 __all__ = [

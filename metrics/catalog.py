@@ -81,10 +81,10 @@ CATALOG: dict[str, Metric] = _metrics(
     # agreement breakdowns and regions (metrics/breakdowns.py, metrics/regions.py)
     Metric("unit_agreement", "unit agreement", "breakdowns"),
     Metric("specific_agreement", "specific agreement", "breakdowns"),
-    Metric("pairwise_kappa", "pairwise Cohen's kappa", "breakdowns"),
-    Metric("region_f1", "span and box F1", "spans-and-boxes"),
+    Metric("pairwise_agreement", "pairwise annotator agreement", "breakdowns"),
+    Metric("region_agreement", "span and box F1", "spans-and-boxes"),
     # consensus (metrics/consensus.py)
-    Metric("consensus_agreement", "agreement with the others' majority", "consensus"),
+    Metric("consensus_agreement", "agreement with consensus", "consensus"),
     Metric("dawid_skene_accuracy", "Dawid-Skene accuracy", "consensus"),
     # quality (metrics/quality.py)
     Metric("gold_accuracy", "gold accuracy", "quality"),

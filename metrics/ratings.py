@@ -372,43 +372,6 @@ def within_unit_pairs(t: UnitTallies) -> tuple[np.ndarray, ...]:
     )
 
 
-def unit_patterns(t: UnitTallies) -> tuple[np.ndarray, np.ndarray]:
-    """Each analysed unit's pattern (its category counts) as a code, and the first unit of
-    each pattern, in code order.
-
-    >>> t = tally_units(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 0, 1, 1]), 3, 2, "ignore")
-    >>> [a.tolist() for a in unit_patterns(t)]
-    [[1, 1, 0], [2, 0]]
-    """
-    n = t.n_units
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    counts = t.cell_count.astype(np.int64)
-    code = t.cell_category.astype(np.int64) * (int(counts.max()) + 1) + counts + 1
-    base = int(code.max()) + 1
-    cells = np.bincount(t.cell_unit, minlength=n)
-    width = int(cells.max())
-    if width * np.log2(base) < 62:
-        # a unit's cells (sorted by category) as the digits of one integer in base `base`
-        position = np.arange(len(code)) - (np.cumsum(cells) - cells)[t.cell_unit]
-        digits = np.zeros((n, width), dtype=np.int64)
-        digits[t.cell_unit, position] = code
-        key = digits @ base ** np.arange(width, dtype=np.int64)
-        _, representative, pattern = np.unique(key, return_index=True, return_inverse=True)
-        return pattern.astype(np.int64), representative.astype(np.int64)
-    patterns = (  # too many digits for one integer: group the units' sorted codes instead
-        pl.DataFrame({"unit": t.cell_unit, "code": code})
-        .group_by("unit")
-        .agg(pl.col("code").sort())
-        .group_by("code")
-        .agg(first=pl.col("unit").min(), units=pl.col("unit"))
-        .sort("first")
-        .with_row_index("pattern")
-    )
-    per_unit = patterns.explode("units").sort("units")
-    return per_unit["pattern"].to_numpy().astype(np.int64), patterns["first"].to_numpy()
-
-
 def coincidence_matrix(t: UnitTallies, dense_cells: int | None = None) -> np.ndarray:
     """Krippendorff's coincidence matrix o[k, l] over pairable units.
 
