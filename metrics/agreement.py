@@ -84,8 +84,6 @@ __all__ = [
 ]  # fmt: skip
 
 # The names these helpers had when they lived here (tests reach for them).
-# The entry points below pass DENSE_TALLY_CELLS on to every tally they make, so the threshold
-# read here (or a test's patch of it) steers the dense or sparse path of the whole report.
 _coefficient_values = coefficient_values
 _unit_sums = unit_sums
 
@@ -138,7 +136,8 @@ class AgreementReport:
 
 
 # ---------------------------------------------------------------------------------------------
-# The public entry points
+# The public entry points. They pass DENSE_TALLY_CELLS on to every tally they make, so the
+# threshold read here (or a test's patch of it) picks the dense or sparse path of a whole report.
 
 
 def agreement_report(

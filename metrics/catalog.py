@@ -3,8 +3,8 @@ that defines it (the help id behind a page's '?'). Plain data, cheap to import.
 
 >>> CATALOG["gold_accuracy"].heading, CATALOG["gold_accuracy"].help_id
 ('Gold accuracy', 'quality')
->>> [m.title for m in coefficient_metrics("ordinal")][:2]
-['percent agreement', "Cohen's kappa (Conger)"]
+>>> family("gwet_ac1"), CATALOG["gwet_ac1"].title
+('prevalence-robust', "Gwet's AC1")
 """
 
 from __future__ import annotations
@@ -104,18 +104,6 @@ CATALOG: dict[str, Metric] = _metrics(
     Metric("skip_list", "skip list", PAY_HELP),
     Metric("unattributed_time", "unattributed tracked time", PAY_HELP),
 )
-
-
-def coefficient_metrics(level: str = "nominal") -> list[Metric]:
-    """The coefficients a report at `level` holds, in the order they are shown."""
-    names = COEFFICIENTS + (ORDERED_COEFFICIENTS if level != "nominal" else ())
-    return [CATALOG[name] for name in names]
-
-
-def title(name: str) -> str:
-    """The running-text title of a figure; its name when the catalog lacks it."""
-    metric = CATALOG.get(name)
-    return metric.title if metric else name
 
 
 def family(name: str) -> str:
