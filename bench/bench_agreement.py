@@ -24,8 +24,8 @@ import numpy as np
 import polars as pl
 
 from metrics.agreement import agreement_report, dense_codes, krippendorff_alpha
+from metrics.catalog import LEVELS
 
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
 REPEATS = 3
 
 

@@ -38,6 +38,7 @@ from metrics.pay import (
     payment_delays,
     summarise_delays,
     summarise_wages,
+    unattributed_by_worker,
     wages_across_workers,
 )
 from metrics.sessions import summarise_throughput, task_active_seconds
@@ -205,16 +206,6 @@ def with_delays(wages: pl.DataFrame, inputs: PayInputs, by: list[str]) -> pl.Dat
     """`wages` with the payment delays of the same groups."""
     delays = payment_delays(inputs.assignments, inputs.earnings, by)
     return wages.join(delays, on=by, how="left", nulls_equal=True)
-
-
-def unattributed_by_worker(time_entries: pl.DataFrame) -> pl.DataFrame:
-    """Tracked entries with no platform, per worker: how many and their hours."""
-    return (
-        time_entries.filter(pl.col("platform").is_null())
-        .group_by("worker_id")
-        .agg(entries=pl.len(), hours=pl.col("seconds").sum() / 3600)
-        .sort("worker_id")
-    )
 
 
 # Assignments read and sessioned at a time: pay is computed per group of workers (sessions and

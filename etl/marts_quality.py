@@ -41,15 +41,18 @@ from metrics.agreement import (
     unit_agreement,
 )
 from metrics.consensus import leave_one_out_agreement, majority_vote
-from metrics.quality import confusion_matrix, gold_accuracy, rejection_rate
+from metrics.quality import (
+    confusion_matrix,
+    gold_accuracy,
+    is_free_text,
+    rejection_rate,
+    unit_weeks,
+)
 
 KEYS = ["platform", "project_id", "field"]
 WEEKLY = ("percent_agreement", "fleiss_kappa", "gwet_ac1")  # raw, chance-corrected, robust
 PAIRWISE_CODERS = 25  # a matrix larger than this cannot be read on a page
 HOT_SPOTS = 500  # per field and week: more than anyone adjudicates in a week
-# metrics.quality.field_quality's rule: a field with more distinct answers than this and than
-# half its answers is free text, where category agreement means nothing
-FREE_TEXT_DISTINCT = 50
 WEEK_PLACES = 1 << 20  # days between a field's first and last week stay below this
 
 # bump when a table's columns or a figure's definition change: every field is then recomputed
@@ -300,18 +303,13 @@ def add_field(
     if kind == "free_text":
         return
     tables.add("confusion", key, weekly_confusion(answers))
-    units = answers.with_columns(week=pl.col("week").min().over("unit"))
+    units = unit_weeks(answers)
     tables.add("agreement", key, agreement_by(units, [], **options))
     weekly = agreement_by(units, ["week"], coefficients=WEEKLY, **options)
     coders = units.group_by("week").agg(coders=pl.col("coder").n_unique())
     tables.add("agreement_weekly", key, weekly.join(coders, on="week", how="left"))
     tables.add("pairwise", key, names.of_coders(busiest_pairs(answers), "coder_a", "coder_b"))
     tables.add("hot_spots", key, names.of_units(hot_spots(units)))
-
-
-def is_free_text(values: pl.Series) -> bool:
-    distinct = values.n_unique()
-    return distinct > FREE_TEXT_DISTINCT and distinct > values.len() / 2
 
 
 def field_summary(answers: pl.DataFrame, kind: str, options: dict[str, Any]) -> pl.DataFrame:

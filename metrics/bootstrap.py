@@ -1,107 +1,11 @@
-"""Bootstrap over units: resampling weights in memory-bounded batches, and percentile intervals.
+"""Former name of `metrics.resampling` (the package's one bootstrap), kept so that imports of
+`metrics.bootstrap` keep working; new code imports `metrics.resampling`.
 
-A resample draws units with replacement; it is stored as how often each unit was drawn (a row of
-multinomial counts), so any statistic that is a sum over units becomes `weights @ per_unit_values`.
+>>> import metrics.resampling
+>>> resample_weights is metrics.resampling.resample_weights
+True
 """
 
-from __future__ import annotations
+from metrics.resampling import map_resamples, percentile_interval, resample_weights
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
-import numpy as np
-
-T = TypeVar("T")
-
-# Cells per batch of weights (batch rows x units); 4 million float64 cells is 32 MB.
-BATCH_CELLS = 4_000_000
-# Units per block when drawing: 16,384 counts (128 KB) fill in a core's cache.
-BLOCK_UNITS = 1 << 14
-# Resamples per task when weights are drawn in threads. Fixed, and each task draws from its own
-# seed spawned from the caller's, so results do not depend on the number of threads.
-TASK_SAMPLES = 25
-THREADS = max(1, min(4, len(os.sched_getaffinity(0))))
-
-
-def resample_weights(
-    n_units: int,
-    samples: int,
-    seed: int | np.random.SeedSequence,
-    batch_cells: int = BATCH_CELLS,
-) -> Iterator[np.ndarray]:
-    """Yield batches of bootstrap weights, each of shape (batch, n_units), `samples` rows in all.
-
-    Row b holds how many times each unit is drawn in resample b (the draws sum to `n_units`).
-
-    >>> batches = list(resample_weights(4, samples=3, seed=1))
-    >>> sum(len(b) for b in batches), batches[0].shape[1], float(batches[0][0].sum())
-    (3, 4, 4.0)
-    """
-    if n_units <= 0 or samples <= 0:
-        return
-    rng = np.random.default_rng(seed)
-    batch = max(1, min(samples, batch_cells // n_units))
-    # Drawing n units uniformly is drawing how many land in each block of units (a multinomial
-    # over the blocks' sizes), then drawing that many uniformly within each block: the same
-    # distribution, with each block's counts small enough to stay in cache while they fill.
-    starts = np.arange(0, n_units, BLOCK_UNITS)
-    sizes = np.diff(np.append(starts, n_units))
-    done = 0
-    while done < samples:
-        size = min(batch, samples - done)
-        counts = np.empty((size, n_units))
-        per_blocks = rng.multinomial(n_units, sizes / n_units, size)
-        for row, per_block in zip(counts, per_blocks, strict=True):
-            for start, width, drawn in zip(starts, sizes, per_block, strict=True):
-                picks = rng.integers(0, width, drawn)
-                row[start : start + width] = np.bincount(picks, minlength=width)
-        yield counts
-        done += size
-
-
-def map_resamples(
-    work: Callable[[np.ndarray], T],
-    n_units: int,
-    samples: int,
-    seed: int,
-    threads: int = THREADS,
-) -> Iterator[T]:
-    """`work` of each batch of resampling weights, in order, drawn and worked on in `threads`
-    threads (numpy's generators and scipy's sparse products release the GIL).
-
-    >>> sums = list(map_resamples(lambda w: w.sum(axis=1), n_units=5, samples=60, seed=3))
-    >>> sum(len(s) for s in sums), {float(x) for s in sums for x in s}
-    (60, {5.0})
-    >>> one = [s.tolist() for s in map_resamples(lambda w: w[:, 0], 9, 60, seed=3, threads=1)]
-    >>> one == [s.tolist() for s in map_resamples(lambda w: w[:, 0], 9, 60, seed=3, threads=2)]
-    True
-    """
-    sizes = [min(TASK_SAMPLES, samples - done) for done in range(0, samples, TASK_SAMPLES)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-
-    def task(i: int) -> list[T]:
-        return [work(weights) for weights in resample_weights(n_units, sizes[i], seeds[i])]
-
-    if threads <= 1 or len(sizes) <= 1:
-        for i in range(len(sizes)):
-            yield from task(i)
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        for results in pool.map(task, range(len(sizes))):
-            yield from results
-
-
-def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
-    """Two-sided percentile interval of the finite bootstrap values; (None, None) if there are none.
-
-    >>> tuple(round(x, 9) for x in percentile_interval(np.arange(101.0), 0.9))
-    (5.0, 95.0)
-    """
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return None, None
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(finite, [tail, 1.0 - tail])
-    return float(low), float(high)
+__all__ = ["map_resamples", "percentile_interval", "resample_weights"]

@@ -1,6 +1,6 @@
 """Consensus labels from several annotators: majority vote, Wawa, and Dawid-Skene EM.
 
-Input is the long format of `metrics.agreement` (`unit`, `coder`, `value`). Dawid-Skene follows
+Input is the long format of `metrics.ratings` (`unit`, `coder`, `value`). Dawid-Skene follows
 crowd-kit's `DawidSkene` step for step (majority-vote start, M-step, E-step), on sparse matrices.
 
 >>> import polars as pl
@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from metrics.agreement import (
+from metrics.ratings import (
     DENSE_TALLY_CELLS,
     Ratings,
     UnitTallies,

@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from metrics.pay import summarise_wages, to_reporting_currency
+from metrics.resampling import percentile_intervals, poisson_weights
 
 WEEKS_PER_MONTH = 52 / 12
 
@@ -176,7 +177,10 @@ def _bootstrap_interval(
     confidence: float,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval of each group's wage (sum net / sum hours) over resampled days."""
+    """Percentile interval of each group's wage (sum net / sum hours) over resampled days.
+
+    The days of every group are resampled at once with Poisson(1) weights (`poisson_weights`).
+    """
     n_groups = groups.height
     if samples == 0 or n_groups == 0:
         return np.full(n_groups, np.nan), np.full(n_groups, np.nan)
@@ -184,17 +188,13 @@ def _bootstrap_interval(
     group_no = rows.get_column("group_no").to_numpy()
     net = rows.get_column("net_earnings").to_numpy()
     hours = rows.get_column("hours_worked").to_numpy()
-    rng = np.random.default_rng(seed)
     wages = np.empty((samples, n_groups))
-    # Poisson(1) weights resample every group's days at once (a bootstrap that needs no loop
-    # over groups; for groups of more than a few days it matches resampling with replacement).
-    for b in range(samples):
-        weight = rng.poisson(1.0, size=len(net))
-        paid = np.bincount(group_no, weights=weight * net, minlength=n_groups)
-        worked = np.bincount(group_no, weights=weight * hours, minlength=n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wages[b] = np.where(worked > 0, paid / worked, np.nan)
-    tail = (1 - confidence) / 2 * 100
-    with np.errstate(invalid="ignore"):
-        low, high = np.nanpercentile(wages, [tail, 100 - tail], axis=0)
-    return low, high
+    done = 0
+    for weights in poisson_weights(len(net), samples, seed):
+        for weight in weights:
+            paid = np.bincount(group_no, weights=weight * net, minlength=n_groups)
+            worked = np.bincount(group_no, weights=weight * hours, minlength=n_groups)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                wages[done] = np.where(worked > 0, paid / worked, np.nan)
+            done += 1
+    return percentile_intervals(wages, confidence)

@@ -1,5 +1,5 @@
-"""Label quality: gold accuracy with Wilson intervals, review rejection, class error rates, and the
-per-project quality summary behind `crowdmeter quality` (pure Polars, no database).
+"""Label quality: gold accuracy with Wilson intervals, review rejection, class error rates, and
+the rules that say which answers they count (pure Polars, no database).
 
 >>> import polars as pl
 >>> gold = pl.DataFrame({"coder": ["a", "a", "b"], "value": ["x", "y", "x"], "gold": ["x"] * 3})
@@ -15,15 +15,63 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from metrics.agreement import (
-    agreement_report,
-    category_agreement,
-    encode_ratings,
-)
-from metrics.consensus import dawid_skene, leave_one_out_agreement, majority_vote
-from metrics.regions import region_agreement
+from metrics.ratings import encode_ratings
 
+# Assignment statuses whose answers count as submitted work (returned, abandoned, skipped and
+# expired work carries no answers to score).
+ANSWERED = ("submitted", "approved", "rejected")
+# Statuses of reviewed work: the denominator of the rejection rate.
 REVIEWED = ("approved", "rejected")
+# A field with more distinct answers than this, and than half its answers, is free text, where
+# category agreement and gold accuracy mean nothing.
+FREE_TEXT_DISTINCT = 50
+
+
+def first_answers(rows: pl.DataFrame) -> pl.DataFrame:
+    """One answer per assignment and field (the first of a multi-valued field, `ordinal` 0)."""
+    return rows.filter(pl.col("ordinal") == 0) if "ordinal" in rows.columns else rows
+
+
+def gold_answers(answers: pl.DataFrame) -> pl.DataFrame:
+    """The answers gold accuracy counts: the one selection rule behind every gold figure.
+
+    A gold answer is the first answer (`ordinal` 0) to a field, of a submitted, approved or
+    rejected assignment (`ANSWERED`), that has a `value`, where the item's field has a gold
+    answer (`gold`, the warehouse's `annotations.gold_value`; an assignment's `is_gold` flag
+    plays no part). It is correct when `value` equals `gold` compared as text. Rows are
+    filtered on `status` and `ordinal` only where the frame has those columns (the marts and
+    `crowdmeter quality` select them in SQL). Its week is the UTC week (from Monday) of the
+    assignment's `submitted_at`, else its `started_at`. `sql/marts/10_activity_daily.sql`
+    applies the same rule in SQL.
+
+    >>> import polars as pl
+    >>> rows = pl.DataFrame({"value": ["x", "y", None, "x"], "gold": ["x", "x", "x", None],
+    ...                      "status": ["approved", "returned", "submitted", "approved"]})
+    >>> gold_answers(rows).height
+    1
+    """
+    graded = first_answers(answers)
+    if "status" in graded.columns:
+        graded = graded.filter(pl.col("status").is_in(ANSWERED))
+    return graded.filter(pl.col("gold").is_not_null() & pl.col("value").is_not_null())
+
+
+def is_free_text(values: pl.Series) -> bool:
+    """Whether a field's answers are free text: more than `FREE_TEXT_DISTINCT` distinct values
+    and more than half as many distinct values as answers.
+
+    >>> import polars as pl
+    >>> is_free_text(pl.Series([str(i) for i in range(60)])), is_free_text(pl.Series(["a"] * 60))
+    (True, False)
+    """
+    distinct = values.n_unique()
+    return distinct > FREE_TEXT_DISTINCT and distinct > values.len() / 2
+
+
+def unit_weeks(answers: pl.DataFrame) -> pl.DataFrame:
+    """`answers` with each unit's `week` the week of its first rating, so that weekly agreement
+    never splits a unit between weeks."""
+    return answers.with_columns(week=pl.col("week").min().over("unit"))
 
 
 def wilson_interval(
@@ -46,33 +94,47 @@ def wilson_interval(
     return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
-def _with_wilson(frame: pl.DataFrame, hits: str, trials: str, confidence: float) -> pl.DataFrame:
+def rate_with_interval(
+    frame: pl.DataFrame,
+    hits: str,
+    trials: str,
+    rate: str,
+    prefix: str = "",
+    confidence: float = 0.95,
+) -> pl.DataFrame:
+    """`frame` with `rate` = hits / trials (null without trials) and its Wilson interval in
+    `{prefix}ci_low`, `{prefix}ci_high`: gold accuracy or rejection rate from summed counts.
+
+    >>> import polars as pl
+    >>> counts = pl.DataFrame({"gold_correct": [8, 0], "gold_answered": [10, 0]})
+    >>> rate_with_interval(counts, "gold_correct", "gold_answered", "gold_accuracy", "gold_").row(1)
+    (0, 0, None, None, None)
+    """
     low, high = wilson_interval(frame[hits].to_numpy(), frame[trials].to_numpy(), confidence)
     return frame.with_columns(
-        pl.Series("ci_low", low).fill_nan(None), pl.Series("ci_high", high).fill_nan(None)
+        pl.when(pl.col(trials) > 0).then(pl.col(hits) / pl.col(trials)).alias(rate),
+        pl.Series(f"{prefix}ci_low", low).fill_nan(None),
+        pl.Series(f"{prefix}ci_high", high).fill_nan(None),
     )
 
 
 def gold_accuracy(
     frame: pl.DataFrame, by: list[str] | None = None, confidence: float = 0.95
 ) -> pl.DataFrame:
-    """Correct gold answers / gold answered, with a Wilson interval, per `by` group.
+    """Gold accuracy = correct gold answers / gold answered, with a Wilson interval, per `by`.
 
-    `frame` has `value` and `gold` (rows without a gold answer are ignored).
+    `frame` has `value` and `gold`; the answers counted are those of `gold_answers`.
     Columns: by..., n_gold, n_correct, accuracy, ci_low, ci_high.
     """
     by = by or []
-    graded = frame.filter(pl.col("gold").is_not_null() & pl.col("value").is_not_null())
+    graded = gold_answers(frame)
     correct = pl.col("value").cast(pl.String) == pl.col("gold").cast(pl.String)
     aggs = [
         pl.len().cast(pl.Int64).alias("n_gold"),
         correct.sum().cast(pl.Int64).alias("n_correct"),
     ]
     table = graded.group_by(by).agg(aggs) if by else graded.select(aggs)
-    table = table.with_columns(
-        accuracy=pl.when(pl.col("n_gold") > 0).then(pl.col("n_correct") / pl.col("n_gold"))
-    )
-    table = _with_wilson(table, "n_correct", "n_gold", confidence)
+    table = rate_with_interval(table, "n_correct", "n_gold", "accuracy", confidence=confidence)
     return table.sort(by) if by else table
 
 
@@ -95,12 +157,9 @@ def rejection_rate(
         (status == "rejected").sum().cast(pl.Int64).alias("n_rejected"),
     ]
     table = frame.group_by(by).agg(aggs) if by else frame.select(aggs)
-    table = table.with_columns(
-        rejection_rate=pl.when(pl.col("n_reviewed") > 0).then(
-            pl.col("n_rejected") / pl.col("n_reviewed")
-        )
+    table = rate_with_interval(
+        table, "n_rejected", "n_reviewed", "rejection_rate", confidence=confidence
     )
-    table = _with_wilson(table, "n_rejected", "n_reviewed", confidence)
     return table.sort(by) if by else table
 
 
@@ -230,161 +289,10 @@ def _one_coin_log_likelihood(
     return log_p, ratings.unit_ids.to_list(), ratings.categories
 
 
-# ---------------------------------------------------------------------------------------------
-# The per-project summary
+def __getattr__(name: str) -> Any:
+    # the per-project summary moved to metrics.project_quality, which imports this module
+    if name == "project_quality":
+        from metrics.project_quality import project_quality
 
-
-def project_quality(
-    answers: pl.DataFrame,
-    assignments: pl.DataFrame,
-    *,
-    bootstrap_samples: int = 0,
-    confidence: float = 0.95,
-    seed: int = 20181204,
-    span_threshold: float = 0.5,
-    box_threshold: float = 0.5,
-) -> list[dict[str, Any]]:
-    """Agreement, gold accuracy and rejection per project and field, and per annotator.
-
-    `answers`: one row per answer of a submitted assignment, with platform, project_id, field,
-    unit, coder, value, region (JSON or null), gold (or null), ordinal and week.
-    `assignments`: platform, project_id, coder, status.
-    """
-    options = {"bootstrap_samples": bootstrap_samples, "confidence": confidence, "seed": seed}
-    thresholds = (span_threshold, box_threshold)
-    projects = []
-    keys = ["platform", "project_id"]
-    for (platform, project_id), work in assignments.group_by(keys, maintain_order=True):
-        rows = answers.filter(
-            (pl.col("platform") == platform) & (pl.col("project_id") == project_id)
-        )
-        fields, per_coder = [], []
-        for (field,), field_rows in rows.group_by(["field"], maintain_order=True):
-            summary, coders = field_quality(field_rows, thresholds, options)
-            fields.append({"field": field} | summary)
-            per_coder.append(coders)
-        projects.append(
-            {
-                "platform": platform,
-                "project_id": project_id,
-                "n_assignments": work.height,
-                "n_annotators": work["coder"].n_unique(),
-                "review": _first_row(rejection_rate(work, confidence=confidence)),
-                "gold": _first_row(gold_accuracy(_first_answers(rows), confidence=confidence)),
-                "fields": sorted(fields, key=lambda f: str(f["field"])),
-                "annotators": annotator_quality(rows, work, per_coder, confidence),
-            }
-        )
-    return projects
-
-
-def field_quality(
-    rows: pl.DataFrame, thresholds: tuple[float, float], options: dict[str, Any]
-) -> tuple[dict[str, Any], pl.DataFrame | None]:
-    """One field's figures, and its per-coder consensus table (None for region fields)."""
-    if rows["region"].drop_nulls().len():
-        agreement = region_agreement(rows, *thresholds, **options)
-        return {"kind": "regions", "agreement": agreement.as_dict()}, None
-    single = _first_answers(rows).filter(pl.col("value").is_not_null())
-    distinct = single["value"].n_unique()
-    if distinct > 50 and distinct > single.height / 2:
-        return {"kind": "free_text", "skipped": "free text: too many distinct answers"}, None
-    if single.is_empty():
-        return {"kind": "categorical", "skipped": "no answers"}, None
-    report = agreement_report(single, "nominal", **options)
-    # with one rating per item there is nothing for Dawid-Skene to learn coders' errors from
-    ds = dawid_skene(single) if report.n_pairable_units else None
-    graded = single.filter(pl.col("gold").is_not_null())
-    if not graded.is_empty():
-        confusion, source = confusion_matrix(graded), "gold"
-    elif ds is not None:
-        confusion, source = counts_to_confusion(ds.expected_counts, ds.categories), "dawid_skene"
-    else:
-        confusion, source = confusion_matrix(graded), None
-    mv = majority_vote(single)
-    summary = {
-        "kind": "categorical",
-        "multi_valued": bool((rows["ordinal"] > 0).any()),
-        "agreement": report.as_dict(),
-        "gold": _first_row(gold_accuracy(single, confidence=options["confidence"])),
-        "classes": category_agreement(single).to_dicts(),
-        "error_source": source,
-        "class_errors": class_error_rates(confusion).to_dicts(),
-        "confusion": confusion.to_dicts(),
-        "consensus": {
-            "majority_ties": int(mv["tie"].sum()),
-            "dawid_skene_mean_posterior": ds and float(ds.labels()["posterior"].mean()),
-            "dawid_skene_iterations": ds and ds.n_iter,
-        },
-        "weeks": weekly_agreement(single),
-    }
-    coders = leave_one_out_agreement(single)
-    if ds is None:
-        return summary, coders.with_columns(ds_accuracy=pl.lit(None, pl.Float64))
-    quality = ds.worker_quality().select("coder", pl.col("accuracy").alias("ds_accuracy"))
-    return summary, coders.join(quality, on="coder")
-
-
-def weekly_agreement(single: pl.DataFrame) -> list[dict[str, Any]]:
-    """Percent agreement and Krippendorff's alpha per week (point estimates)."""
-    weeks = []
-    for (week,), rows in single.group_by(["week"], maintain_order=True):
-        report = agreement_report(rows, coefficients=("percent_agreement", "krippendorff_alpha"))
-        entry = {"week": week, "n_units": report.n_units}
-        entry["n_pairable_values"] = report.n_pairable_values
-        for name, coef in report.coefficients.items():
-            entry[name] = coef.value
-        weeks.append(entry)
-    return sorted(weeks, key=lambda w: str(w["week"]))
-
-
-def annotator_quality(
-    rows: pl.DataFrame,
-    work: pl.DataFrame,
-    per_field: list[pl.DataFrame | None],
-    confidence: float = 0.95,
-) -> list[dict[str, Any]]:
-    """Per annotator: assignments, gold accuracy, rejection rate (Wilson intervals), agreement
-    with the other annotators' majority and Dawid-Skene accuracy, pooled over fields."""
-    counts = work.group_by("coder").agg(pl.len().cast(pl.Int64).alias("n_assignments"))
-    gold = gold_accuracy(_first_answers(rows), by=["coder"], confidence=confidence)
-    review = rejection_rate(work, by=["coder"], confidence=confidence)
-    table = counts.join(_prefixed(gold, "gold_"), on="coder", how="left").join(
-        _prefixed(review, "review_"), on="coder", how="left"
-    )
-    tables = [t for t in per_field if t is not None]
-    if tables:
-        pooled = (
-            pl.concat(tables)
-            .group_by("coder")
-            .agg(
-                pl.col("n_compared").sum().alias("consensus_n_compared"),
-                pl.col("n_agree").sum().alias("consensus_n_agree"),
-                (pl.col("ds_accuracy") * pl.col("n_ratings")).sum().alias("ds_weighted"),
-                pl.col("n_ratings").filter(pl.col("ds_accuracy").is_not_null()).sum().alias("ds_n"),
-            )
-            .with_columns(
-                consensus_agreement=pl.when(pl.col("consensus_n_compared") > 0).then(
-                    pl.col("consensus_n_agree") / pl.col("consensus_n_compared")
-                ),
-                ds_accuracy=pl.when(pl.col("ds_n") > 0).then(
-                    pl.col("ds_weighted") / pl.col("ds_n")
-                ),
-            )
-            .drop("ds_weighted", "ds_n")
-        )
-        table = table.join(pooled, on="coder", how="left")
-    return table.rename({"coder": "worker_id"}).sort("worker_id").to_dicts()
-
-
-def _prefixed(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-    return frame.rename({c: prefix + c for c in frame.columns if c != "coder"})
-
-
-def _first_answers(rows: pl.DataFrame) -> pl.DataFrame:
-    """One answer per assignment and field (the first of a multi-valued field)."""
-    return rows.filter(pl.col("ordinal") == 0) if "ordinal" in rows.columns else rows
-
-
-def _first_row(frame: pl.DataFrame) -> dict[str, Any]:
-    return frame.to_dicts()[0] if frame.height else {}
+        return project_quality
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

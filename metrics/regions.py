@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
-from metrics.bootstrap import percentile_interval, resample_weights
+from metrics.resampling import percentile_interval, resample_weights
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,7 @@ def _compare_units(
         .group_by("unit")
         .agg("coder", "region")
         .filter(pl.col("coder").list.len() >= 2)
+        .sort("unit")  # the bootstrap's draws fall on units in a fixed order: reproducible
     )
     for coders, regions in zip(grouped["coder"], grouped["region"], strict=True):
         parsed = {c: [parse_region(r) for r in rs] for c, rs in zip(coders, regions, strict=True)}

@@ -20,18 +20,10 @@ from dashboard.components.charts import empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, FieldKey, Filters, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
-from metrics.agreement import COEFFICIENTS, ORDERED_COEFFICIENTS
-from metrics.quality import wilson_interval
+from metrics.catalog import CATALOG, COEFFICIENTS, ORDERED_COEFFICIENTS, family
+from metrics.quality import rate_with_interval
 
-FAMILIES = {
-    "percent_agreement": "raw",
-    "cohen_kappa": "chance-corrected",
-    "scott_pi": "chance-corrected",
-    "fleiss_kappa": "chance-corrected",
-    "krippendorff_alpha": "chance-corrected",
-    "gwet_ac1": "prevalence-robust",
-    "brennan_prediger": "prevalence-robust",
-}
+FAMILIES = {name: family(name) for name in COEFFICIENTS + ORDERED_COEFFICIENTS}
 ORDER = {name: i for i, name in enumerate(COEFFICIENTS + ORDERED_COEFFICIENTS)}
 ROLES = frozenset({"admin", "manager", "auditor"})
 RATE_COLUMNS = {
@@ -108,19 +100,8 @@ def project_outcomes(data: ScopedData, filters: Filters) -> pl.DataFrame:
 
 
 def _with_rates(frame: pl.DataFrame) -> pl.DataFrame:
-    out = frame
-    for name, hits, trials in [
-        ("gold", "gold_correct", "gold_answered"),
-        ("rejection", "rejected", "reviewed"),
-    ]:
-        low, high = wilson_interval(frame[hits].to_numpy(), frame[trials].to_numpy())
-        rate = "gold_accuracy" if name == "gold" else "rejection_rate"
-        out = out.with_columns(
-            pl.when(pl.col(trials) > 0).then(pl.col(hits) / pl.col(trials)).alias(rate),
-            pl.Series(f"{name}_ci_low", low).fill_nan(None),
-            pl.Series(f"{name}_ci_high", high).fill_nan(None),
-        )
-    return out
+    out = rate_with_interval(frame, "gold_correct", "gold_answered", "gold_accuracy", "gold_")
+    return rate_with_interval(out, "rejected", "reviewed", "rejection_rate", "rejection_")
 
 
 def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> Any:
@@ -223,12 +204,8 @@ def _coefficient_cards(table: pl.DataFrame) -> list:
         interval = f"{low:.2f} to {high:.2f}" if low is not None else ""
         return kpi_card(label, f"{row['value']:.3f}", interval, help_key="coefficients")
 
-    return [
-        card("percent_agreement", "Percent agreement"),
-        card("krippendorff_alpha", "Krippendorff's alpha"),
-        card("fleiss_kappa", "Fleiss' kappa"),
-        card("gwet_ac1", "Gwet's AC1"),
-    ]
+    shown = ("percent_agreement", "krippendorff_alpha", "fleiss_kappa", "gwet_ac1")
+    return [card(name, CATALOG[name].heading) for name in shown]
 
 
 def coefficient_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.DataFrame:

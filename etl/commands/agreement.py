@@ -11,27 +11,15 @@ from typing import TYPE_CHECKING
 
 from etl.cli import UserError, print_json
 from etl.settings import Settings
+from metrics.catalog import CATALOG, LEVELS
 
 if TYPE_CHECKING:
     import polars as pl
 
     from metrics.agreement import AgreementReport, Coefficient
 
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
-
 # How each coefficient reads, grouped as DESIGN.md asks: raw, chance-corrected, prevalence-robust.
-TITLES = {
-    "percent_agreement": ("raw", "percent agreement"),
-    "cohen_kappa": ("chance-corrected", "Cohen's kappa (Conger)"),
-    "cohen_kappa_linear": ("chance-corrected", "Cohen's kappa, linear weights"),
-    "cohen_kappa_quadratic": ("chance-corrected", "Cohen's kappa, quadratic weights"),
-    "scott_pi": ("chance-corrected", "Scott's pi"),
-    "fleiss_kappa": ("chance-corrected", "Fleiss' kappa"),
-    "krippendorff_alpha": ("chance-corrected", "Krippendorff's alpha"),
-    "gwet_ac1": ("prevalence-robust", "Gwet's AC1"),
-    "gwet_ac2": ("prevalence-robust", "Gwet's AC2"),
-    "brennan_prediger": ("prevalence-robust", "Brennan-Prediger"),
-}
+TITLES = {name: (metric.family, metric.title) for name, metric in CATALOG.items() if metric.family}
 READERS = {
     ".csv": "csv",
     ".tsv": "tsv",

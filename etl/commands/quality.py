@@ -14,16 +14,14 @@ from etl.commands.agreement import format_coefficient
 from etl.reader import NoSnapshot, SnapshotReader
 from etl.settings import Settings
 
-# Statuses whose answers count as submitted work (abandoned, returned... carry no answers).
-ANSWERED = ("submitted", "approved", "rejected")
-
-# One row per answer of submitted work; unit = item within (platform, project, field).
+# One row per answer of submitted work (metrics.quality.gold_answers states the rule); unit =
+# item within (platform, project, field).
 ANSWERS_SQL = """
 SELECT a.platform, a.project_id, n.field, a.item_id AS unit, a.worker_id AS coder,
        n.value, CAST(n.region AS VARCHAR) AS region,
-       CASE WHEN a.is_gold THEN n.gold_value END AS gold,
+       n.gold_value AS gold,
        n.ordinal::INTEGER AS ordinal,
-       CAST(date_trunc('week', a.submitted_at) AS DATE) AS week
+       date_trunc('week', timezone('UTC', coalesce(a.submitted_at, a.started_at)))::DATE AS week
 FROM assignments a JOIN annotations n USING (assignment_uid)
 WHERE a.status IN ({answered}) {where}
 """
@@ -86,7 +84,8 @@ def collect_quality(
     bootstrap: int | None = None,
 ) -> dict[str, Any]:
     """The quality figures as plain data (what `--json` prints)."""
-    from metrics.quality import project_quality
+    from metrics.project_quality import project_quality
+    from metrics.quality import ANSWERED
 
     where, params = _scope(reader, project, platform)
     answered = ", ".join(f"'{s}'" for s in ANSWERED)

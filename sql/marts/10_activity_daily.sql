@@ -1,6 +1,6 @@
 -- mart_activity_daily: one row per worker, platform, project, task type and UTC day (the day
 -- the assignment was submitted, else started): how many assignments they worked and how each
--- ended, gold answers given and right (as docs/METRICS.md defines gold accuracy: first answers
+-- ended, gold answers given and right (the rule of metrics.quality.gold_answers: first answers
 -- of submitted work compared as text with the gold value), and active time as the platform
 -- measured it (null where it measures none). Additive over every column but `day`, so pages sum
 -- it over any date range and scope.

@@ -15,7 +15,7 @@ from metrics.pay import (
     pay_ledger,
     payment_delays,
     summarise_wages,
-    unattributed_time,
+    unattributed_by_worker,
     wages_across_workers,
 )
 
@@ -208,7 +208,8 @@ def test_a_day_with_tracked_time_and_logged_earnings() -> None:
     assert row["unpaid_logged_hours"] == pytest.approx(0.5)
     assert row["paid_time_wage"] == pytest.approx(21.60)
     assert row["effective_wage"] == pytest.approx(21.60 / 2)
-    assert unattributed_time(frame(entries, ENTRY_SCHEMA)) == {"entries": 1, "hours": 1.0}
+    unattributed = unattributed_by_worker(frame(entries, ENTRY_SCHEMA))
+    assert unattributed.select("entries", "hours").rows() == [(1, 1.0)]
 
 
 def test_logged_line_without_hours_waits_for_tracked_time() -> None:
