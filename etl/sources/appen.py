@@ -28,14 +28,9 @@ from etl.sources.canonical import (
     value_columns,
     workers_frame,
 )
-from etl.sources.common import (
-    Problem,
-    file_stem,
-    platform_name,
-    required_problem,
-    zone,
-)
+from etl.sources.common import Problem, file_stem, platform_name, required_problem
 from etl.sources.countries import ALPHA3_TO_ALPHA2
+from etl.sources.times import zone
 
 FORMAT = "appen"
 REQUIRED = ("_unit_id", "_id", "_worker_id")

@@ -15,18 +15,9 @@ import polars as pl
 
 from etl.settings import SourceSettings
 from etl.sources import csvfiles
-from etl.sources.common import (
-    Problem,
-    attributes_json,
-    instant_expr,
-    money_expr,
-    parse_instant,
-    parse_money,
-    reasons_expr,
-    time_layout,
-    zone,
-)
+from etl.sources.common import Problem, attributes_json, money_expr, parse_money, reasons_expr
 from etl.sources.csvfiles import CsvTable
+from etl.sources.times import instant_expr, parse_instant, time_layout, zone
 
 NULL_TEXT = pl.lit(None, dtype=pl.String)
 

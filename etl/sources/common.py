@@ -1,8 +1,8 @@
-"""Value parsing every importer shares: platform names, stable ids, times, money, attributes.
+"""Value parsing every importer shares: platform names, stable ids, money, counts, attributes.
 
-Python-level parsers (`parse_instant`, `parse_money`) serve record-by-record JSON formats;
-the `*_expr` builders do the same work as Polars expressions for the vectorized CSV formats.
-Both raise or yield reasons that name the value and say what form was expected.
+Python-level parsers (`parse_money`) serve record-by-record JSON formats; the `*_expr`
+builders do the same work as Polars expressions for the vectorized CSV formats. Both raise or
+yield reasons that name the value and say what form was expected. Times are in `times`.
 """
 
 from __future__ import annotations
@@ -12,55 +12,16 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from etl.sources.base import MONEY, UTC_TS, SourceOptions, UnreadableFile
+from etl.sources.base import MONEY, SourceOptions
 
 UID_HASH_CHARS = 16  # 64 bits of sha256: enough to keep natural keys apart within a platform
-
-# Zone abbreviations MTurk and similar US exports print. Ambiguous ones (IST, CST in China)
-# are left out on purpose: a time in an unknown zone is rejected rather than guessed.
-ZONE_OFFSET_MINUTES: dict[str, int] = {
-    "UTC": 0,
-    "GMT": 0,
-    "Z": 0,
-    "PST": -480,
-    "PDT": -420,
-    "MST": -420,
-    "MDT": -360,
-    "CST": -360,
-    "CDT": -300,
-    "EST": -300,
-    "EDT": -240,
-    "AKST": -540,
-    "AKDT": -480,
-    "HST": -600,
-    "BST": 60,
-    "CET": 60,
-    "CEST": 120,
-    "EET": 120,
-    "EEST": 180,
-    "JST": 540,
-    "AEST": 600,
-    "AEDT": 660,
-}
-
-EXPECTED_TIME = "like 'Wed Apr 04 10:26:23 PDT 2018', '2018-04-04 10:26:23' or ISO 8601"
-_NAIVE_FORMATS = (
-    "%a %b %d %H:%M:%S %Y",  # MTurk without its zone
-    "%m/%d/%Y %H:%M:%S",  # CrowdFlower / Appen
-    "%m/%d/%Y %H:%M",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-)
-_MTURK_TIME = re.compile(r"^(\w{3} \w{3} \d{1,2} \d{2}:\d{2}:\d{2}) ([A-Z]{1,5}) (\d{4})$")
 
 MONEY_PATTERN = (
     r"^\s*(?:USD\s*)?\$?\s*(?:\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)\s*(?:USD)?\s*$"
@@ -85,65 +46,7 @@ def file_stem(path: Path) -> str:
     return path.name.split(".", 1)[0] or path.name
 
 
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone configured for a source, or UnreadableFile naming the setting to fix."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UnreadableFile(
-            f"the configured time zone {name!r} is not an IANA zone name; set "
-            "[sources.<platform>] timezone in config.toml to one like 'Europe/Berlin'"
-        ) from exc
-
-
 # --- Python-level parsing (record-by-record formats) -------------------------------------
-
-
-def parse_instant(value: Any, tz: ZoneInfo) -> datetime | None:
-    """A UTC datetime from ISO text, an MTurk-style string or Unix seconds; naive text is in `tz`.
-
-    Raises ValueError with a reason naming the value when it cannot be read.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"cannot read time {value!r}: expected {EXPECTED_TIME}")
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value  # milliseconds since the epoch
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
-    text = str(value).strip()
-    moment = _parse_text_instant(text, tz)
-    if moment is None:
-        raise ValueError(f"cannot read time {text!r}: expected {EXPECTED_TIME}")
-    return moment
-
-
-def _parse_text_instant(text: str, tz: ZoneInfo) -> datetime | None:
-    match = _MTURK_TIME.match(text)
-    if match:
-        offset = ZONE_OFFSET_MINUTES.get(match.group(2))
-        if offset is None:
-            raise ValueError(
-                f"time {text!r} is in zone {match.group(2)!r}, which Crowdmeter does not "
-                f"know; known zones: {', '.join(ZONE_OFFSET_MINUTES)}"
-            )
-        naive = datetime.strptime(f"{match.group(1)} {match.group(3)}", "%a %b %d %H:%M:%S %Y")
-        return (naive - timedelta(minutes=offset)).replace(tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-        for fmt in _NAIVE_FORMATS:
-            try:
-                moment = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
 
 
 def parse_money(value: Any) -> Decimal | None:
@@ -184,64 +87,8 @@ def attributes_json(row: Mapping[str, Any], columns: Mapping[str, str]) -> str |
 
 # --- Polars expressions (vectorized CSV formats) ------------------------------------------
 #
-# Times and money are parsed with one fast layout per column, chosen from a sample of its
-# values; the rare values the fast path leaves null are re-read one by one with
-# `parse_instant` / `parse_money` (see `canonical.repair_values`), which either read them or
-# give the reject reason. So mixed layouts still parse, and millions of rows stay fast.
-
-_ISO_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
-_ISO_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
-
-
-def time_layout(sample: list[str]) -> str:
-    """The layout most of `sample` is written in: 'mturk', 'iso_aware', 'iso_naive' or a
-    naive strptime format."""
-    votes: dict[str, int] = {}
-    for value in sample:
-        layout = _layout_of(value.strip())
-        if layout:
-            votes[layout] = votes.get(layout, 0) + 1
-    return max(votes, key=votes.__getitem__) if votes else "mturk"
-
-
-def _layout_of(text: str) -> str | None:
-    if _MTURK_TIME.match(text):
-        return "mturk"
-    if _ISO_AWARE.match(text):
-        return "iso_aware"
-    if _ISO_NAIVE.match(text):
-        return "iso_naive"
-    for fmt in _NAIVE_FORMATS:
-        try:
-            datetime.strptime(text, fmt)
-            return fmt
-        except ValueError:
-            continue
-    return None
-
-
-def instant_expr(column: str, tz: str, layout: str) -> pl.Expr:
-    """UTC instants from a string column written in `layout`; other values become null."""
-    text = pl.col(column).str.strip_chars()
-    if layout == "mturk":
-        zones = list(ZONE_OFFSET_MINUTES)
-        offsets = [f" {_offset_text(ZONE_OFFSET_MINUTES[z])} " for z in zones]
-        return text.str.replace_many([f" {z} " for z in zones], offsets).str.strptime(
-            UTC_TS, "%a %b %d %H:%M:%S %z %Y", strict=False
-        )
-    if layout == "iso_aware":
-        return text.str.replace(" ", "T", literal=True).str.strptime(
-            UTC_TS, "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False
-        )
-    fmt = "%Y-%m-%dT%H:%M:%S%.f" if layout == "iso_naive" else layout
-    naive = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
-    local = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-    return local.dt.convert_time_zone("UTC")
-
-
-def _offset_text(minutes: int) -> str:
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+# The amounts the fast expression leaves null are re-read one by one with `parse_money`
+# (see `canonical.repair_values`), which either reads them or gives the reject reason.
 
 
 def money_expr(column: str) -> pl.Expr:

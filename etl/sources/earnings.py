@@ -18,14 +18,13 @@ from etl.sources.common import (
     parse_count,
     parse_currency,
     parse_day,
-    parse_instant,
     parse_money,
     parse_number,
     platform_name,
     stable_uid,
-    zone,
 )
 from etl.sources.template import parse_template, required_value, template_columns
+from etl.sources.times import parse_instant, zone
 
 FORMAT = "earnings"
 REQUIRED = ("date", "worker", "amount", "status")

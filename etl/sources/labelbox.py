@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
-from etl.sources.common import number_or_none, parse_instant, platform_name, zone
+from etl.sources.common import number_or_none, platform_name
 from etl.sources.records import (
     RecordError,
     RowCollector,
     collect_json_lines,
     load_json_document,
 )
+from etl.sources.times import parse_instant, zone
 
 FORMAT = "labelbox"
 V1_KEYS = (b'"DataRow ID"', b'"Label"')

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
-from etl.sources.common import file_stem, number_or_none, parse_instant, platform_name, zone
+from etl.sources.common import file_stem, number_or_none, platform_name
 from etl.sources.records import RecordError, RowCollector, load_json_document
+from etl.sources.times import parse_instant, zone
 
 FORMAT = "labelstudio"
 # Result types whose value is a region; the list key names the region's labels.

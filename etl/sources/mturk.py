@@ -31,13 +31,8 @@ from etl.sources.canonical import (
     value_columns,
     workers_frame,
 )
-from etl.sources.common import (
-    Problem,
-    platform_name,
-    required_problem,
-    status_problem,
-    zone,
-)
+from etl.sources.common import Problem, platform_name, required_problem, status_problem
+from etl.sources.times import zone
 
 FORMAT = "mturk"
 REQUIRED = ("HITId", "AssignmentId", "WorkerId", "AssignmentStatus")

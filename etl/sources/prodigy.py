@@ -13,15 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from etl.sources.base import ParseResult, SourceOptions
-from etl.sources.common import (
-    file_stem,
-    number_or_none,
-    parse_instant,
-    platform_name,
-    stable_uid,
-    zone,
-)
+from etl.sources.common import file_stem, number_or_none, platform_name, stable_uid
 from etl.sources.records import RecordError, RowCollector, collect_json_lines
+from etl.sources.times import parse_instant, zone
 
 FORMAT = "prodigy"
 ANSWER_STATUS = {"accept": "submitted", "reject": "submitted", "ignore": "skipped"}

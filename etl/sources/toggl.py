@@ -15,8 +15,9 @@ from typing import Any
 from etl.settings import TogglSettings
 from etl.sources import csvfiles
 from etl.sources.base import ACTIVITIES, ParseResult, SourceOptions, rejects_frame
-from etl.sources.common import parse_instant, platform_name, stable_uid, zone
+from etl.sources.common import platform_name, stable_uid
 from etl.sources.records import RecordError, RowCollector, frame_of
+from etl.sources.times import parse_instant, zone
 
 FORMAT = "toggl"
 REQUIRED = ("User", "Start date", "Start time", "End date", "End time", "Duration")

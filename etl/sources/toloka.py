@@ -28,14 +28,8 @@ from etl.sources.canonical import (
     value_columns,
     workers_frame,
 )
-from etl.sources.common import (
-    Problem,
-    file_stem,
-    platform_name,
-    required_problem,
-    status_problem,
-    zone,
-)
+from etl.sources.common import Problem, file_stem, platform_name, required_problem, status_problem
+from etl.sources.times import zone
 
 FORMAT = "toloka"
 ASSIGNMENT = "ASSIGNMENT:"
