@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from etl import commands
+from etl.errors import UserError
 from etl.settings import Settings, load_settings
-
-
-class UserError(Exception):
-    """A problem the user can fix; the message says what to do."""
 
 
 def print_json(payload: Any) -> None:

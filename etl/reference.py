@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from etl.cli import UserError
+from etl.errors import UserError
 from etl.settings import REPO_ROOT, Settings
 
 DATA_DIR = REPO_ROOT / "etl" / "data"

@@ -9,7 +9,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
+from etl.errors import UserError
 from etl.settings import Settings
 from metrics.catalog import CATALOG, LEVELS
 

@@ -17,7 +17,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from etl.cli import UserError
+from etl.errors import UserError
 from etl.load import ingest
 from etl.settings import Settings, load_settings
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
+from etl.errors import UserError
 from etl.pseudonym import pseudonym_key, pseudonymise
 from etl.reader import NoSnapshot, SnapshotReader
 from etl.settings import Settings

@@ -7,7 +7,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
+from etl.errors import UserError
 from etl.load import ingest
 from etl.publish import FiguresNotRebuilt
 from etl.settings import Settings

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
 from etl.commands.agreement import format_coefficient
+from etl.errors import UserError
 from etl.reader import NoSnapshot, SnapshotReader
 from etl.settings import Settings
 

@@ -13,8 +13,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from etl.cli import UserError
 from etl.commands.earnings import add_worker_option, collect_earnings
+from etl.errors import UserError
 from etl.reader import NoSnapshot, SnapshotReader
 from etl.settings import Settings
 

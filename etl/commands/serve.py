@@ -7,7 +7,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from etl.cli import UserError
+from etl.errors import UserError
 from etl.settings import Settings
 
 

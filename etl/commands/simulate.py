@@ -7,7 +7,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
+from etl.errors import UserError
 from etl.settings import Settings
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
+from etl.errors import UserError
 from etl.reader import FIGURES_SQL, NoSnapshot, SnapshotReader, figures_lag
 from etl.settings import Settings
 

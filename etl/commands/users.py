@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from etl.cli import UserError, print_json
+from etl.cli import print_json
+from etl.errors import UserError
 from etl.settings import Settings
 
 PASSWORD_VARIABLE = "CROWDMETER_NEW_PASSWORD"
