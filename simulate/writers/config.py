@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from etl.settings import DEFAULT_CONFIG
+from etl.resources import DEFAULT_CONFIG
 
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
