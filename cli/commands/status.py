@@ -79,12 +79,21 @@ def collect_status(reader: SnapshotReader, runs: int) -> dict:
 
     return {
         "snapshot": reader.current_name(),
-        "totals": reader.frame(TOTALS_SQL).to_dicts()[0],
-        "sources": reader.frame(SOURCES_SQL).to_dicts(),
-        "runs": reader.frame(RUNS_SQL, [runs]).to_dicts(),
-        "failed_files": reader.frame(FAILED_SQL).to_dicts(),
-        "figures": _figures(reader.frame(FIGURES_SQL).row(0, named=True)),
+        "totals": rows(reader, TOTALS_SQL)[0],
+        "sources": rows(reader, SOURCES_SQL),
+        "runs": rows(reader, RUNS_SQL, [runs]),
+        "failed_files": rows(reader, FAILED_SQL),
+        "figures": _figures(rows(reader, FIGURES_SQL)[0]),
     }
+
+
+def rows(reader: SnapshotReader, sql: str, params: list | None = None) -> list[dict]:
+    """One bound query's rows as dicts, straight from DuckDB: status needs no Polars (it would
+    double the command's start-up time)."""
+    with reader.cursor() as cur:
+        result = cur.execute(sql, params or [])
+        names = [column[0] for column in result.description]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
 def _figures(row: dict) -> dict | None:
@@ -106,7 +115,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     reader = SnapshotReader(settings)
     try:
         if args.rejects is not None:
-            rejects = reader.frame(REJECTS_SQL, [args.rejects, args.limit]).to_dicts()
+            rejects = rows(reader, REJECTS_SQL, [args.rejects, args.limit])
             if args.json:
                 print_json(rejects)
             else:
