@@ -22,8 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = REPO_ROOT / "config.toml"
+from etl.resources import DEFAULT_CONFIG
+
 # The TOML file `load_settings` chose, read while it builds the model (an environment variable
 # set as a side effect would leak into every later Settings() of the process).
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("crowdmeter_config_file", default=None)
