@@ -17,7 +17,6 @@ import shutil
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,15 +27,14 @@ import polars as pl
 from tqdm import tqdm
 
 from etl import sources
-from etl.merge import merge_file, merge_relations, merge_rows
-from etl.merge import staged as staged_frame
+from etl.merge import fill_in_worker_countries, merge_file, merge_relations, merge_rows
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise
 from etl.publish import publish, remove_partial_files
 from etl.scrub import scrub_record
 from etl.settings import Settings
 from etl.sources.base import REJECTS_SCHEMA, ParseResult, SourceOptions, UnreadableFile
-from etl.warehouse import open_warehouse
+from etl.warehouse import open_warehouse, staged, transaction
 
 T = TypeVar("T")
 
@@ -133,7 +131,7 @@ def ingest(
             load_file(con, settings, run_id, path, fmt, platform, project, key, progress)
             for path in _progress(files, progress)
         ]
-        fill_in_worker_countries(con, settings, key)
+        configured_countries(con, settings, key)
         status = _run_status(results)
         _finish_run(con, run_id, status)
         snapshot = publish(con, settings, run_id, _announce if progress else None)
@@ -366,18 +364,6 @@ def _finish_file(
     _update_file_row(con, result.file_id, result)
 
 
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction for the block: committed when it ends, rolled back when it raises."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
 def reject_repeats_of_earlier_parts(
     con: duckdb.DuckDBPyConnection, stage: StagedParts, frames: dict[str, pl.DataFrame]
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
@@ -387,7 +373,7 @@ def reject_repeats_of_earlier_parts(
     earlier = "assignments" in stage.tables()
     if assignments is None or assignments.is_empty() or not earlier:
         return frames, pl.DataFrame(schema=REJECTS_SCHEMA)
-    with staged_frame(con, "_part_uids", assignments.select("assignment_uid", "record_no")):
+    with staged(con, _part_uids=assignments.select("assignment_uid", "record_no")):
         repeated = con.sql(
             "SELECT p.assignment_uid, p.record_no FROM _part_uids p"
             f" SEMI JOIN ({stage.rows('assignments', 'assignment_uid')}) a"
@@ -493,9 +479,7 @@ def _platforms_in(parsed: ParseResult, frames: dict[str, pl.DataFrame]) -> set[s
     return found
 
 
-def fill_in_worker_countries(
-    con: duckdb.DuckDBPyConnection, settings: Settings, key: bytes
-) -> None:
+def configured_countries(con: duckdb.DuckDBPyConnection, settings: Settings, key: bytes) -> None:
     """Give the workers config.toml names (`[workers] country`) their country where their
     exports gave none. Applied at every run, since a re-imported export rewrites the row."""
     rows = []
@@ -504,11 +488,7 @@ def fill_in_worker_countries(
         rows.append((country, platform, pseudonymise(platform, raw_id, key)))
     if rows:
         with transaction(con):
-            con.executemany(
-                "UPDATE workers SET country = ? "
-                "WHERE platform = ? AND worker_id = ? AND country IS NULL",
-                rows,
-            )
+            fill_in_worker_countries(con, rows)
 
 
 def _load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -583,7 +563,7 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, file_id: int, rejects: pl.Da
     if rejects.is_empty():
         return
     rows = rejects.with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
-    with staged_frame(con, "_stage_rejects", rows):
+    with staged(con, _stage_rejects=rows):
         con.execute(
             "INSERT INTO etl_rejects (file_id, record_no, reason, raw)"
             " SELECT file_id, record_no, reason, raw FROM _stage_rejects"

@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from etl.settings import Settings
-from etl.warehouse import memory_for_python
+from etl.warehouse import memory_for_python, replace_table
 from metrics.fairpay import below_floor_share, skip_list
 from metrics.pay import (
     conform_input,
@@ -391,8 +391,5 @@ def write_mart(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, currency: str
 ) -> None:
     """Replace `table` with `frame` (plus the reporting `currency` it is expressed in)."""
-    con.register("mart_rows", frame.with_columns(currency=pl.lit(currency)))
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM mart_rows")
-    finally:
-        con.unregister("mart_rows")
+    rows = frame.with_columns(currency=pl.lit(currency))
+    replace_table(con, table, "SELECT * FROM mart_rows", mart_rows=rows)

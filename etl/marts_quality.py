@@ -33,7 +33,7 @@ import duckdb
 import polars as pl
 
 from etl.settings import Settings
-from etl.warehouse import memory_for_python
+from etl.warehouse import memory_for_python, replace_table, staged, transaction
 from metrics.agreement import (
     agreement_by,
     encode_ratings,
@@ -210,14 +210,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     kept = reusable_fields(con, fields, recipe)
     changed = fields.join(kept, on=KEYS, how="anti")
     tables = compute_fields(con, changed, options, settings)
-    con.execute("BEGIN TRANSACTION")  # all marts from one build, or none
-    try:
+    with transaction(con):  # all marts from one build, or none
         for name, frame in tables.frames():
             write_table(con, f"mart_quality_{name}", _stamped(name, frame, fields, recipe), kept)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def reusable_fields(
@@ -247,16 +242,15 @@ def compute_fields(
     tables = QualityTables()
     if changed.is_empty():
         return tables
-    con.register("changed_fields", changed.select(KEYS))
     try:
-        con.execute(ANSWERS_SQL)  # under the ETL's memory limit: DuckDB does this work
+        with staged(con, changed_fields=changed.select(KEYS)):
+            con.execute(ANSWERS_SQL)  # under the ETL's memory limit: DuckDB does this work
         names = Names(con, con.sql("SELECT code, worker_id FROM quality_coders").pl())
         with memory_for_python(con, settings):
             _compute_each_field(con, changed, options, names, tables)
     finally:
         for table in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
-        con.unregister("changed_fields")
     return tables
 
 
@@ -430,10 +424,4 @@ def write_table(
             f" UNION ALL BY NAME SELECT * FROM {table} "
             "SEMI JOIN kept_fields USING (platform, project_id, field)"
         )
-    con.register("mart_rows", frame)
-    con.register("kept_fields", kept)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {rows} ORDER BY {order}")
-    finally:
-        con.unregister("mart_rows")
-        con.unregister("kept_fields")
+    replace_table(con, table, f"{rows} ORDER BY {order}", mart_rows=frame, kept_fields=kept)

@@ -23,6 +23,7 @@ import duckdb
 
 import etl
 from etl.settings import REPO_ROOT, Settings
+from etl.warehouse import checkpoint
 
 MARTS_DIR = REPO_ROOT / "sql" / "marts"
 
@@ -79,7 +80,7 @@ def refresh_marts(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: in
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:
     """Write the warehouse as it is to a new snapshot and make it current; return its path."""
-    con.execute("CHECKPOINT")
+    checkpoint(con)
     folder = settings.snapshots_dir
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
