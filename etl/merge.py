@@ -8,7 +8,7 @@ enriched (country, attributes, gold, seen dates) when the file knows more.
 
 A file's rows reach the merge as SQL relations named `<prefix><table>`: registered Polars
 frames for a file read whole, or views over the Parquet files a big file's parts were staged
-in (`etl.load.StagedParts`). Runs inside the caller's `etl.warehouse.transaction()`.
+in (`etl.staging.StagedParts`). Runs inside the caller's `etl.warehouse.transaction()`.
 """
 
 from __future__ import annotations

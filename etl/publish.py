@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 import etl
+from etl.lineage import record_mart_build
 from etl.settings import REPO_ROOT, Settings
 from etl.warehouse import checkpoint
 
@@ -72,10 +73,7 @@ def refresh_marts(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: in
     """Rebuild every mart from the warehouse as it is after run `run_id`, and record it."""
     started = datetime.now(UTC)
     build_marts(con, settings)
-    con.execute(
-        "INSERT INTO mart_builds (run_id, started_at, finished_at) VALUES (?, ?, ?)",
-        [run_id, started, datetime.now(UTC)],
-    )
+    record_mart_build(con, run_id, started, datetime.now(UTC))
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:

@@ -282,7 +282,7 @@ def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path):
 
 
 def test_prefetched_parts_keep_their_order_errors_and_stops():
-    from etl.load import prefetched
+    from etl.staging import prefetched
 
     assert list(prefetched(iter(range(50)))) == list(range(50))
 
