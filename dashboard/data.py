@@ -605,7 +605,7 @@ class ScopedData:
     def skip_list_below(self, threshold: float, filters: Filters) -> pl.DataFrame:
         """A freelancer's skip list at a wage `threshold` of their choosing (whole period, as
         the published list), worked out from their own ledger rows."""
-        from etl.marts_earnings import worker_skip_list
+        from etl.pay import worker_skip_list
 
         if self.viewer.role != "freelancer":
             raise NotAllowed("A skip list at a chosen threshold is a freelancer's own view.")
