@@ -13,14 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import os
 import re
-import secrets
 import sys
-from pathlib import Path
 
 import polars as pl
 
+from etl.secret_files import read_or_create_secret
 from etl.settings import Settings
 from etl.sources.base import ParseResult
 
@@ -103,20 +101,11 @@ def pseudonym_key(settings: Settings) -> bytes:
     if settings.pseudonym_key is not None:
         return settings.pseudonym_key.get_secret_value().encode()
     path = settings.secrets_dir / "pseudonym_key"
-    if path.exists():
-        return path.read_bytes().strip()
-    return _create_key(path)
-
-
-def _create_key(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key + b"\n")
-    print(
-        f"Created a new pseudonymisation key in {path} (mode 0600). Back it up with the "
-        "warehouse: without it, the same workers get new pseudonyms.",
-        file=sys.stderr,
-    )
+    key, created = read_or_create_secret(path)
+    if created:
+        print(
+            f"Created a new pseudonymisation key in {path} (mode 0600). Back it up with the "
+            "warehouse: without it, the same workers get new pseudonyms.",
+            file=sys.stderr,
+        )
     return key
