@@ -17,9 +17,12 @@ weeks. Tables:
 - `mart_quality_confusion`: project x field x week x (gold, answer): counts;
 - `mart_quality_annotators`: project x field x week x worker: answers, gold answered and right,
   reviewed and rejected assignments, ratings compared with and agreeing with the others' majority;
-- `mart_quality_pairwise`: project x field x pair of the `PAIRWISE_CODERS` busiest annotators;
-- `mart_quality_hot_spots`: project x field x unit week x unit, the `HOT_SPOTS` least agreed
-  units of each week, so the worst units of any range of weeks are among them.
+- `mart_quality_pairwise`: project x field x pair of the busiest annotators;
+- `mart_quality_hot_spots`: project x field x unit week x unit, the least agreed units of each
+  week, so the worst units of any range of weeks are among them.
+
+How many pairs and hot spots are kept, and how each figure is computed from a field's
+answers, is in `etl.marts.quality_figures`.
 """
 
 from __future__ import annotations
