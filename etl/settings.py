@@ -208,7 +208,7 @@ class Settings(BaseSettings):
     marts_memory_limit: str = Field(
         "256MB",
         description="DuckDB memory limit of the ETL writer during the marts' Python steps "
-        "(etl/marts_*.py, etl.warehouse.memory_for_python): their working data is then in "
+        "(etl/marts/, etl.warehouse.memory_for_python): their working data is then in "
         "Python's memory; their SQL steps keep etl_memory_limit",
     )
     etl_nice: int = Field(

@@ -123,16 +123,20 @@ def collect_earnings(
 
     `views` asks for more groupings of the same rows (name -> columns), under "views".
     """
-    from etl.marts_earnings import (
+    from etl.pay import (
         floor_check,
         ledger_for,
         read_pay_inputs,
-        unattributed_by_worker,
         with_delays,
         without_unpriceable,
         worker_skip_list,
     )
-    from metrics.pay import payment_delays, summarise_wages, wages_across_workers
+    from metrics.pay import (
+        payment_delays,
+        summarise_wages,
+        unattributed_by_worker,
+        wages_across_workers,
+    )
 
     chosen = worker_pseudonyms(settings, workers) if workers else None
     if chosen is not None:

@@ -159,6 +159,9 @@ class ParseResult:
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS_SCHEMA))
     notes: list[str] = field(default_factory=list)  # things the user should know (unmapped rows)
+    # a delimited file's header as written and its delimiter, to scrub rejected lines by column
+    header: list[str] | None = None
+    delimiter: str | None = None
 
     def __post_init__(self) -> None:
         self.frames = {name: conform(name, frame) for name, frame in self.frames.items()}

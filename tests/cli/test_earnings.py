@@ -207,7 +207,7 @@ def test_a_real_toggl_export_without_mappings_is_listed_as_unattributed(
 def test_marts_build_on_an_empty_warehouse(
     memory_warehouse: duckdb.DuckDBPyConnection, settings: Settings
 ) -> None:
-    from etl.marts_earnings import build
+    from etl.marts.earnings import build
 
     build(memory_warehouse, settings)  # no reference tables loaded either
     count = memory_warehouse.execute("SELECT count(*) FROM mart_earnings_by_worker").fetchone()

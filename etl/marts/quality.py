@@ -17,9 +17,12 @@ weeks. Tables:
 - `mart_quality_confusion`: project x field x week x (gold, answer): counts;
 - `mart_quality_annotators`: project x field x week x worker: answers, gold answered and right,
   reviewed and rejected assignments, ratings compared with and agreeing with the others' majority;
-- `mart_quality_pairwise`: project x field x pair of the `PAIRWISE_CODERS` busiest annotators;
-- `mart_quality_hot_spots`: project x field x unit week x unit, the `HOT_SPOTS` least agreed
-  units of each week, so the worst units of any range of weeks are among them.
+- `mart_quality_pairwise`: project x field x pair of the busiest annotators;
+- `mart_quality_hot_spots`: project x field x unit week x unit, the least agreed units of each
+  week, so the worst units of any range of weeks are among them.
+
+How many pairs and hot spots are kept, and how each figure is computed from a field's
+answers, is in `etl.marts.quality_figures`.
 """
 
 from __future__ import annotations
@@ -32,28 +35,32 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from etl.marts.quality_figures import (
+    SCHEMAS,
+    annotator_counts,
+    busiest_pairs,
+    field_summary,
+    hot_spots,
+    weekly_confusion,
+)
 from etl.settings import Settings
-from etl.warehouse import memory_for_python
-from metrics.agreement import (
-    agreement_by,
-    encode_ratings,
-    pairwise_agreement,
-    unit_agreement,
-)
-from metrics.consensus import leave_one_out_agreement, majority_vote
-from metrics.quality import (
-    confusion_matrix,
-    gold_accuracy,
-    is_free_text,
-    rejection_rate,
-    unit_weeks,
-)
+from etl.warehouse import memory_for_python, replace_table, staged, transaction
+from metrics.agreement import agreement_by
+from metrics.quality import is_free_text, unit_weeks
 
 KEYS = ["platform", "project_id", "field"]
 WEEKLY = ("percent_agreement", "fleiss_kappa", "gwet_ac1")  # raw, chance-corrected, robust
-PAIRWISE_CODERS = 25  # a matrix larger than this cannot be read on a page
-HOT_SPOTS = 500  # per field and week: more than anyone adjudicates in a week
-WEEK_PLACES = 1 << 20  # days between a field's first and last week stay below this
+
+# The columns one row of each table is unique on.
+GRAINS: dict[str, tuple[str, ...]] = {
+    "mart_quality_fields": (*KEYS,),
+    "mart_quality_agreement": (*KEYS, "coefficient"),
+    "mart_quality_agreement_weekly": (*KEYS, "week", "coefficient"),
+    "mart_quality_confusion": (*KEYS, "week", "true", "observed"),
+    "mart_quality_annotators": (*KEYS, "week", "worker_id"),
+    "mart_quality_pairwise": (*KEYS, "coder_a", "coder_b"),
+    "mart_quality_hot_spots": (*KEYS, "week", "unit"),
+}
 
 # bump when a table's columns or a figure's definition change: every field is then recomputed
 MARTS_VERSION = 2
@@ -119,56 +126,6 @@ class Names:
         return frame.with_columns(pl.col("unit").replace_strict(mapping, return_dtype=pl.String))
 
 
-# the columns metrics.agreement.agreement_by gives per group and coefficient, asked of it on no
-# ratings, so the marts follow it
-AGREEMENT: dict[str, pl.DataType] = dict(
-    agreement_by(
-        pl.DataFrame(schema={"unit": pl.String, "coder": pl.String, "value": pl.String}),
-        [],
-    ).schema
-)
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "fields": {
-        "kind": pl.String,
-        "answers": pl.Int64,
-        "units": pl.Int64,
-        "coders": pl.Int64,
-        "first_week": pl.Date,
-        "last_week": pl.Date,
-        "bootstrap_samples": pl.Int64,
-        "confidence": pl.Float64,
-        "hot_spots_per_week": pl.Int64,
-    },
-    "agreement": AGREEMENT,
-    "agreement_weekly": {"week": pl.Date, **AGREEMENT, "coders": pl.Int64},
-    "confusion": {"week": pl.Date, "true": pl.String, "observed": pl.String, "count": pl.Int64},
-    "annotators": {
-        "week": pl.Date,
-        "worker_id": pl.String,
-        "answers": pl.Int64,
-        "gold_answered": pl.Int64,
-        "gold_correct": pl.Int64,
-        "reviewed": pl.Int64,
-        "rejected": pl.Int64,
-        "consensus_compared": pl.Int64,
-        "consensus_agree": pl.Int64,
-    },
-    "pairwise": {
-        "coder_a": pl.String,
-        "coder_b": pl.String,
-        "n_shared_units": pl.Int64,
-        "percent_agreement": pl.Float64,
-        "cohen_kappa": pl.Float64,
-    },
-    "hot_spots": {
-        "week": pl.Date,
-        "unit": pl.String,
-        "n_ratings": pl.Int64,
-        "agreement": pl.Float64,
-        "majority": pl.String,
-        "answers": pl.String,
-    },
-}
 KEY_SCHEMA = {"platform": pl.String, "project_id": pl.String, "field": pl.String}
 
 
@@ -210,14 +167,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     kept = reusable_fields(con, fields, recipe)
     changed = fields.join(kept, on=KEYS, how="anti")
     tables = compute_fields(con, changed, options, settings)
-    con.execute("BEGIN TRANSACTION")  # all marts from one build, or none
-    try:
+    with transaction(con):  # all marts from one build, or none
         for name, frame in tables.frames():
             write_table(con, f"mart_quality_{name}", _stamped(name, frame, fields, recipe), kept)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def reusable_fields(
@@ -247,16 +199,15 @@ def compute_fields(
     tables = QualityTables()
     if changed.is_empty():
         return tables
-    con.register("changed_fields", changed.select(KEYS))
     try:
-        con.execute(ANSWERS_SQL)  # under the ETL's memory limit: DuckDB does this work
+        with staged(con, changed_fields=changed.select(KEYS)):
+            con.execute(ANSWERS_SQL)  # under the ETL's memory limit: DuckDB does this work
         names = Names(con, con.sql("SELECT code, worker_id FROM quality_coders").pl())
         with memory_for_python(con, settings):
             _compute_each_field(con, changed, options, names, tables)
     finally:
         for table in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
-        con.unregister("changed_fields")
     return tables
 
 
@@ -312,112 +263,6 @@ def add_field(
     tables.add("hot_spots", key, names.of_units(hot_spots(units)))
 
 
-def field_summary(answers: pl.DataFrame, kind: str, options: dict[str, Any]) -> pl.DataFrame:
-    return answers.select(
-        kind=pl.lit(kind),
-        answers=pl.len(),
-        units=pl.col("unit").n_unique(),
-        coders=pl.col("coder").n_unique(),
-        first_week=pl.col("week").min(),
-        last_week=pl.col("week").max(),
-        bootstrap_samples=pl.lit(options["bootstrap_samples"]),
-        confidence=pl.lit(options["confidence"]),
-        hot_spots_per_week=pl.lit(HOT_SPOTS),
-    )
-
-
-def annotator_counts(answers: pl.DataFrame) -> pl.DataFrame:
-    """Per worker and week: additive counts of answers, gold, review and consensus."""
-    by = ["coder", "week"]
-    counts = answers.group_by(by).agg(answers=pl.len())
-    gold = gold_accuracy(answers, by=by).select(
-        *by, gold_answered="n_gold", gold_correct="n_correct"
-    )
-    review = rejection_rate(answers, by=by).select(
-        *by, reviewed="n_reviewed", rejected="n_rejected"
-    )
-    return (
-        counts.join(gold, on=by, how="left")
-        .join(review, on=by, how="left")
-        .join(consensus_counts(answers), on=by, how="left")
-        .with_columns(pl.exclude(by).fill_null(0))
-        .rename({"coder": "worker_id"})
-    )
-
-
-def consensus_counts(answers: pl.DataFrame) -> pl.DataFrame:
-    """Each worker's ratings compared with the others' majority on the unit, split by week.
-
-    The comparison looks only at the unit's other ratings, so counting a coder-week as its own
-    coder splits the counts by week without changing them.
-    """
-    # A coder-week is one integer: the coder's code, then the week's place after the first
-    # week (0 for a rating with no time: doccano, older Prodigy files; kept, weekless).
-    days = pl.col("week").cast(pl.Int64)
-    first = answers.select(days.min()).item() or 0
-    place = (days - first + 1).fill_null(0)
-    coder_week = pl.col("coder") * WEEK_PLACES + place
-    per = leave_one_out_agreement(answers.select("unit", coder_week.alias("coder"), "value"))
-    place = pl.col("coder") % WEEK_PLACES
-    week = pl.when(place > 0).then(place + first - 1).cast(pl.Date)
-    return per.select(
-        (pl.col("coder") // WEEK_PLACES).cast(answers.schema["coder"]).alias("coder"),
-        week.alias("week"),
-        consensus_compared="n_compared",
-        consensus_agree="n_agree",
-    )
-
-
-def weekly_confusion(answers: pl.DataFrame) -> pl.DataFrame:
-    """Gold answer x answer given, counted per week of the rating."""
-    graded = answers.filter(pl.col("gold").is_not_null())
-    parts = [
-        confusion_matrix(rows).with_columns(week=pl.lit(week))
-        for (week,), rows in graded.group_by(["week"])
-    ]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=SCHEMAS["confusion"])
-
-
-def busiest_pairs(answers: pl.DataFrame) -> pl.DataFrame:
-    """Cohen's kappa between every two of the field's busiest annotators (whole period)."""
-    busiest = (
-        answers.group_by("coder")
-        .len()
-        .sort(["len", "coder"], descending=[True, False])
-        .head(PAIRWISE_CODERS)["coder"]
-    )
-    return pairwise_agreement(answers.filter(pl.col("coder").is_in(busiest.implode())))
-
-
-def hot_spots(units: pl.DataFrame) -> pl.DataFrame:
-    """The least agreed units of each unit week, with each answer's count and the majority.
-
-    Units are ranked on their agreement alone; the majority and the answer counts are then
-    worked out for the units kept, a few thousand of a field's hundreds of thousands.
-    """
-    weeks = units.group_by("unit").agg(pl.col("week").first())
-    ranked = ["agreement", "n_ratings", "unit"]
-    worst = (
-        unit_agreement(encode_ratings(units.select("unit", "coder", "value")))
-        .join(weeks, on="unit", how="left")
-        .sort(ranked, descending=[False, True, False])
-        .group_by("week", maintain_order=True)
-        .head(HOT_SPOTS)
-    )
-    kept = units.join(worst.select("unit"), on="unit", how="semi")
-    counts = (
-        kept.group_by("unit", "value")
-        .len()
-        .sort(["unit", "len", "value"], descending=[False, True, False])
-        .group_by("unit", maintain_order=True)
-        .agg(answers=pl.format("{}×{}", pl.col("value"), pl.col("len")).str.join(", "))
-    )
-    majority = majority_vote(kept.select("unit", "coder", "value")).select("unit", majority="label")
-    return worst.join(majority, on="unit", how="left", maintain_order="left").join(
-        counts, on="unit", how="left", maintain_order="left"
-    )
-
-
 def write_table(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, kept: pl.DataFrame
 ) -> None:
@@ -430,10 +275,4 @@ def write_table(
             f" UNION ALL BY NAME SELECT * FROM {table} "
             "SEMI JOIN kept_fields USING (platform, project_id, field)"
         )
-    con.register("mart_rows", frame)
-    con.register("kept_fields", kept)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {rows} ORDER BY {order}")
-    finally:
-        con.unregister("mart_rows")
-        con.unregister("kept_fields")
+    replace_table(con, table, f"{rows} ORDER BY {order}", mart_rows=frame, kept_fields=kept)
