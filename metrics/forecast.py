@@ -1,0 +1,261 @@
+"""Monte Carlo forecast of a project's completion and milestones, by resampling daily throughput.
+
+A forecast made on day `as_of` looks only at the days before it: the last `window_days`
+calendar days of accepted units (zero days included) are the history. Each of `runs` futures
+draws every day's throughput at random, with replacement, from that history, starting on
+`as_of` itself; the day a future's cumulative units reach a target is its completion day. The
+P50/P85/P95 dates are the days by which 50/85/95% of the futures reached it, and a milestone's
+probability is the share of futures that reach its target by its due date (docs/METRICS.md,
+"Monte Carlo forecast"). All futures are drawn at once with numpy (`days_to_reach`); a seeded
+Generator makes the result reproducible.
+
+>>> from datetime import date
+>>> days = [date(2026, 3, d) for d in range(1, 11)]
+>>> daily = pl.DataFrame({"day": days, "units": [10] * 10})
+>>> f = monte_carlo_forecast(daily, scope=150, as_of=date(2026, 3, 11))
+>>> f.done, f.remaining, f.p50, f.p95
+(100, 50, datetime.date(2026, 3, 15), datetime.date(2026, 3, 15))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+RUNS = 10_000
+WINDOW_DAYS = 42
+MAX_DAYS = 3650  # futures that have not finished in ten years never finish
+SEED = 20260301
+PERCENTILES = (50, 85, 95)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A dated target: `target` units done in all (not since `as_of`) by the end of `due`."""
+
+    name: str
+    due: date
+    target: int
+
+
+@dataclass(frozen=True)
+class MilestoneForecast:
+    milestone: str
+    due: date
+    target: int
+    probability: float | None  # share of futures with `target` done by the end of `due`
+    p85: date | None  # the date by which 85% of futures reach the target
+    met: bool  # already reached before `as_of`
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One project's forecast made on `as_of` (history: the days before it)."""
+
+    as_of: date
+    scope: int
+    done: int
+    remaining: int
+    window_start: date | None
+    window_days: int
+    runs: int
+    mean_daily: float | None
+    p50: date | None
+    p85: date | None
+    p95: date | None
+    finished_share: float  # futures that reach the scope within MAX_DAYS
+    milestones: list[MilestoneForecast] = field(default_factory=list)
+    reason: str | None = None  # why there are no dates (no history, no throughput)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO text."""
+        return _iso(asdict(self))
+
+
+def days_to_reach(
+    history: np.ndarray,
+    targets: np.ndarray,
+    runs: int = RUNS,
+    rng: np.random.Generator | None = None,
+    max_days: int = MAX_DAYS,
+) -> np.ndarray:
+    """Simulated days needed to reach each target, shape (runs, len(targets)), float.
+
+    Day 1 is the first simulated day; a target of 0 or less takes 0 days; a future that has
+    not reached a target after `max_days` days has `inf` there. Every day of every future
+    draws one value of `history` uniformly with replacement. The futures are drawn in blocks of
+    days, all runs at once, and only the unfinished runs go on to the next block.
+
+    >>> days_to_reach(np.array([10.0]), np.array([0.0, 25.0, 30.0]), runs=2)
+    array([[0., 3., 3.],
+           [0., 3., 3.]])
+    """
+    rng = rng or np.random.default_rng(SEED)
+    history = _as_counts(np.asarray(history), max_days)
+    targets = np.asarray(targets, dtype=np.float64)
+    needed = np.where(targets <= 0, 0.0, np.inf)[None, :].repeat(runs, axis=0)
+    if history.size == 0 or history.max() <= 0 or not (targets > 0).any():
+        return needed
+    open_runs = np.arange(runs)
+    reached = np.zeros(runs, dtype=history.dtype)  # cumulative units so far, per run
+    elapsed = 0
+    block = _block_days(history, float(targets.max()), max_days)
+    index_type = np.int16 if history.size < 2**15 else np.int64
+    while open_runs.size and elapsed < max_days:
+        days = min(block, max_days - elapsed)
+        draws = history[rng.integers(0, history.size, (open_runs.size, days), dtype=index_type)]
+        cumulative = np.cumsum(draws, axis=1, dtype=history.dtype)
+        cumulative += reached[open_runs, None]
+        for t, target in enumerate(targets):
+            todo = np.isinf(needed[open_runs, t])
+            if target <= 0 or not todo.any():
+                continue
+            # cumulative rows only grow: the days below the target come before the first above
+            rows = cumulative if todo.all() else cumulative[todo]
+            below = (rows < target).sum(axis=1)
+            found = below < days
+            needed[open_runs[todo][found], t] = elapsed + below[found] + 1
+        reached[open_runs] = cumulative[:, -1]
+        elapsed += days
+        open_runs = open_runs[np.isinf(needed[open_runs]).any(axis=1)]
+    return needed
+
+
+def _as_counts(history: np.ndarray, max_days: int) -> np.ndarray:
+    # Whole counts sum several times faster as int32 than as floats; fall back to float64 for
+    # fractional units or totals that could overflow.
+    whole = history.size and np.all(history == np.round(history)) and history.min() >= 0
+    if whole and float(history.max()) * max_days < 2**31:
+        return history.astype(np.int32)
+    return history.astype(np.float64)
+
+
+def _block_days(history: np.ndarray, target: float, max_days: int) -> int:
+    # One block usually covers most futures: 1.25 x the days at the mean rate, at least a week.
+    expected = target / history.mean()
+    return int(min(max_days, max(7, np.ceil(1.25 * expected))))
+
+
+def throughput_window(
+    daily: pl.DataFrame, as_of: date, window_days: int = WINDOW_DAYS
+) -> tuple[np.ndarray, date | None]:
+    """The history a forecast made on `as_of` resamples: units of each calendar day in the last
+    `window_days` days before `as_of` (days missing from `daily` count as zero), but not before
+    the first day of `daily` (the project's start). Returns the values and the window's start.
+
+    >>> from datetime import date
+    >>> daily = pl.DataFrame({"day": [date(2026, 1, 1), date(2026, 1, 3)], "units": [4, 2]})
+    >>> throughput_window(daily, date(2026, 1, 5), window_days=3)
+    (array([0., 2., 0.]), datetime.date(2026, 1, 2))
+    """
+    before = daily.filter(pl.col("day") < as_of)
+    if before.is_empty():
+        return np.zeros(0), None
+    start = max(as_of - timedelta(days=window_days), before["day"].min())
+    days = pl.DataFrame({"day": pl.date_range(start, as_of - timedelta(days=1), "1d", eager=True)})
+    values = days.join(before, on="day", how="left").sort("day")["units"].fill_null(0)
+    return values.cast(pl.Float64).to_numpy(), start
+
+
+def monte_carlo_forecast(
+    daily: pl.DataFrame,
+    scope: int,
+    as_of: date,
+    milestones: Sequence[Milestone] = (),
+    *,
+    window_days: int = WINDOW_DAYS,
+    runs: int = RUNS,
+    seed: int | np.random.SeedSequence = SEED,
+    max_days: int = MAX_DAYS,
+) -> Forecast:
+    """The forecast of a project made on `as_of`: P50/P85/P95 completion dates of `scope` and
+    each milestone's probability, from the daily throughput (`day`, `units`) before `as_of`.
+
+    Works for any past `as_of` (only the days before it are read), so a forecast can be
+    checked against what happened after it.
+    """
+    done = int(daily.filter(pl.col("day") < as_of)["units"].sum())
+    history, window_start = throughput_window(daily, as_of, window_days)
+    remaining = max(0, int(scope) - done)
+    targets = np.array([scope] + [m.target for m in milestones], dtype=np.float64) - done
+    needed = days_to_reach(history, targets, runs, np.random.default_rng(seed), max_days)
+    dates = [completion_date(as_of, needed[:, 0], p) for p in PERCENTILES]
+    reason = None
+    if history.size == 0:
+        reason = "no throughput history before the forecast date"
+    elif remaining and not history.any():
+        reason = f"no accepted work in the {history.size} days before the forecast date"
+    return Forecast(
+        as_of=as_of,
+        scope=int(scope),
+        done=done,
+        remaining=remaining,
+        window_start=window_start,
+        window_days=int(history.size),
+        runs=runs,
+        mean_daily=float(history.mean()) if history.size else None,
+        p50=dates[0],
+        p85=dates[1],
+        p95=dates[2],
+        finished_share=float(np.isfinite(needed[:, 0]).mean()),
+        milestones=[
+            _milestone_forecast(m, as_of, done, needed[:, i + 1], history.size > 0)
+            for i, m in enumerate(milestones)
+        ],
+        reason=reason,
+    )
+
+
+def completion_date(as_of: date, needed: np.ndarray, percentile: float) -> date | None:
+    """The date by which `percentile`% of futures have finished: the nearest-rank quantile of
+    the days needed (day k of the simulation is `as_of + k - 1`; 0 days is `as_of - 1`, done
+    before the forecast). None when fewer than that share of futures ever finish.
+
+    >>> from datetime import date
+    >>> completion_date(date(2026, 1, 10), np.array([1.0, 2.0, 3.0, 4.0]), 50)
+    datetime.date(2026, 1, 11)
+    """
+    if needed.size == 0:
+        return None
+    days = float(np.quantile(needed, percentile / 100, method="inverted_cdf"))
+    if not np.isfinite(days):
+        return None
+    return as_of + timedelta(days=int(days) - 1)
+
+
+def _milestone_forecast(
+    milestone: Milestone, as_of: date, done: int, needed: np.ndarray, has_history: bool
+) -> MilestoneForecast:
+    met = done >= milestone.target
+    if met:
+        probability: float | None = 1.0
+    elif milestone.due < as_of:
+        probability = 0.0  # due before the forecast and not reached
+    elif not has_history:
+        probability = None
+    else:
+        days_left = (milestone.due - as_of).days + 1
+        probability = float((needed <= days_left).mean())
+    return MilestoneForecast(
+        milestone=milestone.name,
+        due=milestone.due,
+        target=milestone.target,
+        probability=probability,
+        p85=None if met else completion_date(as_of, needed, 85),
+        met=met,
+    )
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value
