@@ -97,7 +97,7 @@ def burnup(daily: pl.DataFrame, scope_changes: pl.DataFrame) -> pl.DataFrame:
     changed_days = changes["day"].implode()
     return line.with_columns(
         scope_changed=pl.col("day").is_in(changed_days),
-        remaining=pl.max_horizontal(pl.col("scope") - pl.col("done"), pl.lit(0)),
+        remaining=(pl.col("scope") - pl.col("done")).clip(lower_bound=0),
     )
 
 

@@ -83,6 +83,7 @@ def days_to_reach(
     runs: int = RUNS,
     rng: np.random.Generator | None = None,
     max_days: int = MAX_DAYS,
+    rate_uncertainty: bool = True,
 ) -> np.ndarray:
     """Simulated days needed to reach each target, shape (runs, len(targets)), float.
 
@@ -105,10 +106,19 @@ def days_to_reach(
     reached = np.zeros(runs, dtype=history.dtype)  # cumulative units so far, per run
     elapsed = 0
     block = _block_days(history, float(targets.max()), max_days)
-    index_type = np.int16 if history.size < 2**15 else np.int64
+    index_type = np.int32 if runs * history.size < 2**31 else np.int64
+    # Each future's own bootstrap replicate of the history: its days are drawn from that, so
+    # the futures also spread as much as the mean rate is uncertain (docs/METRICS.md).
+    own_history = None
+    if rate_uncertainty:
+        own_history = history[rng.integers(0, history.size, runs * history.size)]
     while open_runs.size and elapsed < max_days:
         days = min(block, max_days - elapsed)
-        draws = history[rng.integers(0, history.size, (open_runs.size, days), dtype=index_type)]
+        picks = rng.integers(0, history.size, (open_runs.size, days), dtype=index_type)
+        if own_history is None:
+            draws = history[picks]
+        else:
+            draws = own_history[picks + (open_runs * history.size)[:, None]]
         cumulative = np.cumsum(draws, axis=1, dtype=history.dtype)
         cumulative += reached[open_runs, None]
         for t, target in enumerate(targets):
