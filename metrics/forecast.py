@@ -99,13 +99,14 @@ def days_to_reach(
     rng = rng or np.random.default_rng(SEED)
     history = _as_counts(np.asarray(history), max_days)
     targets = np.asarray(targets, dtype=np.float64)
-    needed = np.where(targets <= 0, 0.0, np.inf)[None, :].repeat(runs, axis=0)
+    needed = np.where(targets <= 0, 0.0, np.inf)[:, None].repeat(runs, axis=1)
     if history.size == 0 or history.max() <= 0 or not (targets > 0).any():
-        return needed
+        return needed.T
+    last_target = float(targets.max())  # cumulative units only grow: reaching it ends a future
     open_runs = np.arange(runs)
     reached = np.zeros(runs, dtype=history.dtype)  # cumulative units so far, per run
     elapsed = 0
-    block = _block_days(history, float(targets.max()), max_days)
+    block = _block_days(history, last_target, max_days)
     index_type = np.int32 if runs * history.size < 2**31 else np.int64
     # Each future's own bootstrap replicate of the history: its days are drawn from that, so
     # the futures also spread as much as the mean rate is uncertain (docs/METRICS.md).
@@ -118,22 +119,22 @@ def days_to_reach(
         if own_history is None:
             draws = history[picks]
         else:
-            draws = own_history[picks + (open_runs * history.size)[:, None]]
+            picks += (open_runs * history.size).astype(index_type)[:, None]
+            draws = own_history[picks]
         cumulative = np.cumsum(draws, axis=1, dtype=history.dtype)
-        cumulative += reached[open_runs, None]
+        if elapsed:
+            cumulative += reached[open_runs, None]
         for t, target in enumerate(targets):
-            todo = np.isinf(needed[open_runs, t])
-            if target <= 0 or not todo.any():
+            if target <= 0:
                 continue
-            # cumulative rows only grow: the days below the target come before the first above
-            rows = cumulative if todo.all() else cumulative[todo]
-            below = (rows < target).sum(axis=1)
-            found = below < days
-            needed[open_runs[todo][found], t] = elapsed + below[found] + 1
+            # the days still below the target come before the first day at or above it
+            below = (cumulative < target).sum(axis=1)
+            new = (below < days) & np.isinf(needed[t, open_runs])
+            needed[t, open_runs[new]] = elapsed + below[new] + 1
         reached[open_runs] = cumulative[:, -1]
         elapsed += days
-        open_runs = open_runs[np.isinf(needed[open_runs]).any(axis=1)]
-    return needed
+        open_runs = open_runs[reached[open_runs] < last_target]
+    return needed.T
 
 
 def _as_counts(history: np.ndarray, max_days: int) -> np.ndarray:
@@ -163,13 +164,27 @@ def throughput_window(
     >>> throughput_window(daily, date(2026, 1, 5), window_days=3)
     (array([0., 2., 0.]), datetime.date(2026, 1, 2))
     """
-    before = daily.filter(pl.col("day") < as_of)
-    if before.is_empty():
+    day, units = _day_numbers(daily)
+    cutoff = _day_number(as_of)
+    before = day < cutoff
+    if not before.any():
         return np.zeros(0), None
-    start = max(as_of - timedelta(days=window_days), before["day"].min())
-    days = pl.DataFrame({"day": pl.date_range(start, as_of - timedelta(days=1), "1d", eager=True)})
-    values = days.join(before, on="day", how="left").sort("day")["units"].fill_null(0)
-    return values.cast(pl.Float64).to_numpy(), start
+    start = max(cutoff - window_days, int(day[before].min()))
+    values = np.zeros(cutoff - start)
+    inside = before & (day >= start)
+    # numpy, not a Polars join: a forecast is made per project, many times per page
+    np.add.at(values, day[inside] - start, units[inside])
+    return values, as_of - timedelta(days=cutoff - start)
+
+
+def _day_numbers(daily: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Days as whole numbers (days since 1970-01-01) and units as floats, nulls dropped."""
+    rows = daily.select(pl.col("day").cast(pl.Date).cast(pl.Int64), pl.col("units")).drop_nulls()
+    return rows["day"].to_numpy(), rows["units"].cast(pl.Float64).to_numpy()
+
+
+def _day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
 
 
 def monte_carlo_forecast(
@@ -189,12 +204,13 @@ def monte_carlo_forecast(
     Works for any past `as_of` (only the days before it are read), so a forecast can be
     checked against what happened after it.
     """
-    done = int(daily.filter(pl.col("day") < as_of)["units"].sum())
+    day, units = _day_numbers(daily)
+    done = int(units[day < _day_number(as_of)].sum())
     history, window_start = throughput_window(daily, as_of, window_days)
     remaining = max(0, int(scope) - done)
     targets = np.array([scope] + [m.target for m in milestones], dtype=np.float64) - done
     needed = days_to_reach(history, targets, runs, np.random.default_rng(seed), max_days)
-    dates = [completion_date(as_of, needed[:, 0], p) for p in PERCENTILES]
+    dates = completion_dates(as_of, needed[:, 0])
     reason = None
     if history.size == 0:
         reason = "no throughput history before the forecast date"
@@ -230,12 +246,23 @@ def completion_date(as_of: date, needed: np.ndarray, percentile: float) -> date 
     >>> completion_date(date(2026, 1, 10), np.array([1.0, 2.0, 3.0, 4.0]), 50)
     datetime.date(2026, 1, 11)
     """
+    return completion_dates(as_of, needed, (percentile,))[0]
+
+
+def completion_dates(
+    as_of: date, needed: np.ndarray, percentiles: Sequence[float] = PERCENTILES
+) -> list[date | None]:
+    """`completion_date` at several percentiles, sorting the futures once."""
     if needed.size == 0:
-        return None
-    days = float(np.quantile(needed, percentile / 100, method="inverted_cdf"))
-    if not np.isfinite(days):
-        return None
-    return as_of + timedelta(days=int(days) - 1)
+        return [None] * len(percentiles)
+    ordered = np.sort(needed)
+    dates: list[date | None] = []
+    for percentile in percentiles:
+        # nearest rank: the smallest k with at least percentile% of futures done within k days
+        rank = max(1, int(np.ceil(percentile / 100 * ordered.size - 1e-9)))
+        days = float(ordered[rank - 1])
+        dates.append(as_of + timedelta(days=int(days) - 1) if np.isfinite(days) else None)
+    return dates
 
 
 def _milestone_forecast(
