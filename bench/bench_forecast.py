@@ -99,8 +99,10 @@ def main() -> None:
           f"2 milestones), {args.runs:,} runs: vectorised {vectorised_s * 1000:.1f} ms "
           f"(median of {args.repeats}), Python loop {loop_s:.2f} s -> "
           f"{loop_s / vectorised_s:.0f}x")  # fmt: skip
-    print(f"P50/P85/P95 vectorised {', '.join(d.isoformat() for d in ours_dates)}; "
-          f"loop {', '.join(d.isoformat() for d in loop_dates)}; largest gap {gap} day(s)")
+    print(
+        f"P50/P85/P95 vectorised {', '.join(d.isoformat() for d in ours_dates)}; "
+        f"loop {', '.join(d.isoformat() for d in loop_dates)}; largest gap {gap} day(s)"
+    )
     print(f"{args.projects} projects x {args.runs:,} runs (scope and 2 milestones each): "
           f"{many_s:.2f} s ({many_s / args.projects * 1000:.1f} ms a project)")  # fmt: skip
     print(json.dumps({"vectorised_s": vectorised_s, "loop_s": loop_s, "date_gap_days": gap,

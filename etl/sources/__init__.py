@@ -14,9 +14,11 @@ from types import ModuleType
 
 from etl.sources import (
     appen,
+    asana,
     cvat,
     doccano,
     earnings,
+    jira,
     labelbox,
     labelstudio,
     milestones,
@@ -49,6 +51,8 @@ FORMATS: dict[str, ModuleType] = {
         earnings,
         projects,
         milestones,
+        asana,
+        jira,
     )
 }
 IMPORTABLE = [name for name, module in FORMATS.items() if not getattr(module, "NO_WORKERS", False)]
