@@ -106,7 +106,8 @@ def days_to_reach(
     open_runs = np.arange(runs)
     reached = np.zeros(runs, dtype=history.dtype)  # cumulative units so far, per run
     elapsed = 0
-    block = _block_days(history, last_target, max_days)
+    expected = last_target / history.mean()  # days at the mean rate
+    block = int(min(max_days, max(7, np.ceil(1.1 * expected))))
     index_type = np.int32 if runs * history.size < 2**31 else np.int64
     # Each future's own bootstrap replicate of the history: its days are drawn from that, so
     # the futures also spread as much as the mean rate is uncertain (docs/METRICS.md).
@@ -133,6 +134,8 @@ def days_to_reach(
             needed[t, open_runs[new]] = elapsed + below[new] + 1
         reached[open_runs] = cumulative[:, -1]
         elapsed += days
+        # most futures end in the first block; the slow ones go on a quarter of it at a time
+        block = int(max(7, np.ceil(0.25 * expected)))
         open_runs = open_runs[reached[open_runs] < last_target]
     return needed.T
 
@@ -144,12 +147,6 @@ def _as_counts(history: np.ndarray, max_days: int) -> np.ndarray:
     if whole and float(history.max()) * max_days < 2**31:
         return history.astype(np.int32)
     return history.astype(np.float64)
-
-
-def _block_days(history: np.ndarray, target: float, max_days: int) -> int:
-    # One block usually covers most futures: 1.25 x the days at the mean rate, at least a week.
-    expected = target / history.mean()
-    return int(min(max_days, max(7, np.ceil(1.25 * expected))))
 
 
 def throughput_window(
@@ -164,7 +161,12 @@ def throughput_window(
     >>> throughput_window(daily, date(2026, 1, 5), window_days=3)
     (array([0., 2., 0.]), datetime.date(2026, 1, 2))
     """
-    day, units = _day_numbers(daily)
+    return _window(*_day_numbers(daily), as_of, window_days)
+
+
+def _window(
+    day: np.ndarray, units: np.ndarray, as_of: date, window_days: int
+) -> tuple[np.ndarray, date | None]:
     cutoff = _day_number(as_of)
     before = day < cutoff
     if not before.any():
@@ -206,7 +208,7 @@ def monte_carlo_forecast(
     """
     day, units = _day_numbers(daily)
     done = int(units[day < _day_number(as_of)].sum())
-    history, window_start = throughput_window(daily, as_of, window_days)
+    history, window_start = _window(day, units, as_of, window_days)
     remaining = max(0, int(scope) - done)
     targets = np.array([scope] + [m.target for m in milestones], dtype=np.float64) - done
     needed = days_to_reach(history, targets, runs, np.random.default_rng(seed), max_days)
