@@ -128,10 +128,10 @@ def days_to_reach(
         for t, target in enumerate(targets):
             if target <= 0:
                 continue
-            # the days still below the target come before the first day at or above it
-            below = (cumulative < target).sum(axis=1)
-            new = (below < days) & np.isinf(needed[t, open_runs])
-            needed[t, open_runs[new]] = elapsed + below[new] + 1
+            # argmax stops at a row's first day at or above the target
+            first = (cumulative >= target).argmax(axis=1)
+            new = (cumulative[:, -1] >= target) & np.isinf(needed[t, open_runs])
+            needed[t, open_runs[new]] = elapsed + first[new] + 1
         reached[open_runs] = cumulative[:, -1]
         elapsed += days
         # most futures end in the first block; the slow ones go on a quarter of it at a time
@@ -257,11 +257,11 @@ def completion_dates(
     """`completion_date` at several percentiles, sorting the futures once."""
     if needed.size == 0:
         return [None] * len(percentiles)
-    ordered = np.sort(needed)
+    # nearest rank: the smallest k with at least percentile% of futures done within k days
+    ranks = [max(1, int(np.ceil(p / 100 * needed.size - 1e-9))) for p in percentiles]
+    ordered = np.partition(needed, [r - 1 for r in ranks])
     dates: list[date | None] = []
-    for percentile in percentiles:
-        # nearest rank: the smallest k with at least percentile% of futures done within k days
-        rank = max(1, int(np.ceil(percentile / 100 * ordered.size - 1e-9)))
+    for rank in ranks:
         days = float(ordered[rank - 1])
         dates.append(as_of + timedelta(days=int(days) - 1) if np.isfinite(days) else None)
     return dates
