@@ -50,7 +50,7 @@ class MilestoneForecast:
     target: int
     probability: float | None  # share of futures with `target` done by the end of `due`
     p85: date | None  # the date by which 85% of futures reach the target
-    met: bool  # already reached before `as_of`
+    met: bool  # reached by the end of its due day (of what is known before `as_of`)
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,12 @@ def monte_carlo_forecast(
     checked against what happened after it.
     """
     day, units = _day_numbers(daily)
-    done = int(units[day < _day_number(as_of)].sum())
+    known = day < _day_number(as_of)
+    done = int(units[known].sum())
+
+    def done_by(due: date) -> int:
+        return int(units[known & (day <= _day_number(due))].sum())
+
     history, window_start = _window(day, units, as_of, window_days)
     remaining = max(0, int(scope) - done)
     targets = np.array([scope] + [m.target for m in milestones], dtype=np.float64) - done
@@ -232,7 +237,7 @@ def monte_carlo_forecast(
         p95=dates[2],
         finished_share=float(np.isfinite(needed[:, 0]).mean()),
         milestones=[
-            _milestone_forecast(m, as_of, done, needed[:, i + 1], history.size > 0)
+            _milestone_forecast(m, as_of, done_by(m.due), needed[:, i + 1], history.size > 0)
             for i, m in enumerate(milestones)
         ],
         reason=reason,
@@ -268,13 +273,14 @@ def completion_dates(
 
 
 def _milestone_forecast(
-    milestone: Milestone, as_of: date, done: int, needed: np.ndarray, has_history: bool
+    milestone: Milestone, as_of: date, done_by_due: int, needed: np.ndarray, has_history: bool
 ) -> MilestoneForecast:
-    met = done >= milestone.target
+    # `done_by_due`: units done by the end of the due day, of the days before `as_of`
+    met = done_by_due >= milestone.target
     if met:
         probability: float | None = 1.0
     elif milestone.due < as_of:
-        probability = 0.0  # due before the forecast and not reached
+        probability = 0.0  # due before the forecast and not reached by then
     elif not has_history:
         probability = None
     else:
@@ -285,7 +291,8 @@ def _milestone_forecast(
         due=milestone.due,
         target=milestone.target,
         probability=probability,
-        p85=None if met else completion_date(as_of, needed, 85),
+        # a target already reached (on time or late) has no date ahead
+        p85=None if (needed <= 0).all() else completion_date(as_of, needed, 85),
         met=met,
     )
 

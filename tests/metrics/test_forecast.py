@@ -38,7 +38,8 @@ def test_milestones_under_constant_throughput_are_certain_either_way() -> None:
     milestones = [
         Milestone("reachable", date(2026, 3, 13), 130),  # 30 to go: done on March 13
         Milestone("one day short", date(2026, 3, 13), 140),  # done on March 14
-        Milestone("already met", date(2026, 3, 5), 60),
+        Milestone("already met", date(2026, 3, 6), 60),  # 60 done by the end of March 6
+        Milestone("met late", date(2026, 3, 5), 60),  # 50 by its due day: missed
         Milestone("missed", date(2026, 3, 9), 120),  # due before the forecast, not reached
     ]
     f = monte_carlo_forecast(constant(), 150, date(2026, 3, 11), milestones)
@@ -47,6 +48,7 @@ def test_milestones_under_constant_throughput_are_certain_either_way() -> None:
         "reachable": (1.0, date(2026, 3, 13), False),
         "one day short": (0.0, date(2026, 3, 14), False),
         "already met": (1.0, None, True),
+        "met late": (0.0, None, False),
         "missed": (0.0, date(2026, 3, 12), False),  # 20 to go: March 12, too late
     }
 
