@@ -2,8 +2,10 @@
 
 A forecast made on day `as_of` looks only at the days before it: the last `window_days`
 calendar days of accepted units (zero days included) are the history. Each of `runs` futures
-draws every day's throughput at random, with replacement, from that history, starting on
-`as_of` itself; the day a future's cumulative units reach a target is its completion day. The
+takes its own bootstrap replicate of that history, then draws every day's throughput from it
+at random, with replacement, starting on `as_of` itself (the replicate carries the uncertainty
+of the rate into the spread); the day a future's cumulative units reach a target is its
+completion day. The
 P50/P85/P95 dates are the days by which 50/85/95% of the futures reached it, and a milestone's
 probability is the share of futures that reach its target by its due date (docs/METRICS.md,
 "Monte Carlo forecast"). All futures are drawn at once with numpy (`days_to_reach`); a seeded
@@ -89,8 +91,9 @@ def days_to_reach(
 
     Day 1 is the first simulated day; a target of 0 or less takes 0 days; a future that has
     not reached a target after `max_days` days has `inf` there. Every day of every future
-    draws one value of `history` uniformly with replacement. The futures are drawn in blocks of
-    days, all runs at once, and only the unfinished runs go on to the next block.
+    draws one value uniformly with replacement: from the future's own bootstrap replicate of
+    `history` (`rate_uncertainty`), else from `history` itself. The futures are drawn in
+    blocks of days, all runs at once, and only the unfinished runs go on to the next block.
 
     >>> days_to_reach(np.array([10.0]), np.array([0.0, 25.0, 30.0]), runs=2)
     array([[0., 3., 3.],
