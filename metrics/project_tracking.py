@@ -2,7 +2,7 @@
 workforce and alerts, from plain frames (what `crowdmeter forecast`, `alerts` and the Project
 page need; each figure is defined in its own module and in docs/METRICS.md).
 
->>> from datetime import date, timedelta
+>>> from datetime import date
 >>> plan = ProjectPlan("mturk:B1", target_items=100, labels_per_item=2, budget=200.0,
 ...                    starts_on=date(2026, 3, 1), due_on=date(2026, 3, 20))
 >>> accepted = pl.DataFrame({"day": [date(2026, 3, d) for d in range(1, 11)], "units": [10] * 10})
