@@ -95,7 +95,8 @@ def parse_tracker(
     notes = [f"{skipped} task(s) with no due date or no target skipped (not milestones)"]
     return ParseResult(
         format=fmt,
-        platform=options.platform or _only_platform(parsed) or fmt,
+        # the file's own platform is the planning tool (a `tracker` in etl/platforms.py)
+        platform=options.platform or fmt,
         rows_read=rows_read,
         frames={"milestones": frame_of("milestones", parsed)},
         rejects=rejects_frame(rejects),
@@ -169,8 +170,3 @@ def _read_fields(found: TrackerRow) -> dict[str, str | None]:
         "target": found.target,
         "projects": ", ".join(found.projects),
     }
-
-
-def _only_platform(parsed: list[dict[str, Any]]) -> str | None:
-    platforms = {row["platform"] for row in parsed}
-    return platforms.pop() if len(platforms) == 1 else None

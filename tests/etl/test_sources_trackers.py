@@ -54,7 +54,7 @@ def test_asana_tasks_with_a_due_date_and_a_target_are_milestones() -> None:
     ]
     assert result.rows_read == 5 and result.rejects.is_empty()
     assert result.notes == ["2 task(s) with no due date or no target skipped (not milestones)"]
-    assert (result.format, result.platform) == ("asana", "mturk")
+    assert (result.format, result.platform) == ("asana", "asana")
 
 
 def test_jira_issues_map_by_project_key_or_name_and_read_jira_dates() -> None:
@@ -65,7 +65,7 @@ def test_jira_issues_map_by_project_key_or_name_and_read_jira_dates() -> None:
         ("mturk", "3930024", "Final delivery", date(2025, 6, 30), 20000),
         ("toloka", "42774131", "Final delivery", date(2025, 7, 31), 15000),
     ]
-    assert result.rejects.is_empty() and result.platform == "jira"  # two platforms in one file
+    assert result.rejects.is_empty() and result.platform == "jira"
 
 
 def test_jira_key_prefix_maps_when_the_export_has_no_project_columns(tmp_path: Path) -> None:
@@ -148,6 +148,7 @@ def test_loaded_into_the_milestones_table_and_updated_on_re_import(
     again = ingest(settings, [ASANA, edited])
     assert [(f.rows_inserted, f.rows_updated) for f in again.files][1] == (0, 1)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        kinds = con.sql("SELECT platform, kind FROM platforms ORDER BY platform").fetchall()
         rows = con.sql(
             "SELECT platform, project_id, name, due_on, target_items FROM milestones "
             "ORDER BY platform, name"
@@ -159,3 +160,7 @@ def test_loaded_into_the_milestones_table_and_updated_on_re_import(
         ("mturk", "3930024", "Pilot", date(2025, 4, 30), 2000),
         ("toloka", "42774131", "Final delivery", date(2025, 7, 31), 15000),
     ]
+    # the planning tools are trackers, not marketplaces
+    assert dict(kinds) == {
+        "asana": "tracker", "jira": "tracker", "mturk": "marketplace", "toloka": "marketplace"
+    }  # fmt: skip
