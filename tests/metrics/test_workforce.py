@@ -77,3 +77,13 @@ def test_too_few_tasks_give_no_slowing_verdict_and_later_work_is_ignored() -> No
     assert table["tasks"].to_list() == [10] and table["slowing"].to_list() == [False]
     looser = annotator_table(tasks(rows), date(2026, 3, 25), bars=Bars(min_tasks=5))
     assert looser["slowing"].to_list() == [True]
+
+
+def test_no_timed_work_flags_nobody_and_no_work_gives_empty_tables() -> None:
+    untimed = tasks([("a", 0, None), ("b", 1, None)])
+    table = annotator_table(untimed, date(2026, 3, 3))
+    assert table.select("tasks_per_hour", "slowing", "below_bar").rows() == [
+        (None, False, False), (None, False, False)
+    ]  # fmt: skip
+    assert annotator_table(untimed.clear(), date(2026, 3, 3)).is_empty()
+    assert weekly_active(untimed.clear()).is_empty()
