@@ -192,6 +192,13 @@ def _day_number(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
+def _reached_on(day: np.ndarray, units: np.ndarray, target: float) -> date:
+    """The first day whose cumulative units reach `target` (the caller knows one does)."""
+    order = np.argsort(day, kind="stable")
+    first = int(np.argmax(np.cumsum(units[order]) >= target))
+    return date(1970, 1, 1) + timedelta(days=int(day[order][first]))
+
+
 def monte_carlo_forecast(
     daily: pl.DataFrame,
     scope: int,
@@ -221,6 +228,9 @@ def monte_carlo_forecast(
     targets = np.array([scope] + [m.target for m in milestones], dtype=np.float64) - done
     needed = days_to_reach(history, targets, runs, np.random.default_rng(seed), max_days)
     dates = completion_dates(as_of, needed[:, 0])
+    if remaining == 0 and scope > 0:
+        # finished before the forecast: every date is the day it really was
+        dates = [_reached_on(day[known], units[known], scope)] * 3
     reason = None
     if history.size == 0:
         reason = "no throughput history before the forecast date"
@@ -245,6 +255,36 @@ def monte_carlo_forecast(
         ],
         reason=reason,
     )
+
+
+def forecasts_over_time(
+    daily: pl.DataFrame,
+    scope: int,
+    dates: Sequence[date],
+    **options: Any,
+) -> pl.DataFrame:
+    """The forecast made on each of `dates` (each from the days before it), beside the day the
+    scope was really reached, so past forecasts can be checked against what happened.
+
+    Returns one row per date: `as_of`, `done`, `p50`, `p85`, `p95` and `actual` (the first day
+    whose cumulative units reach `scope`, null while it has not); `options` go to
+    `monte_carlo_forecast` (window_days, runs, seed).
+
+    >>> from datetime import date
+    >>> daily = pl.DataFrame({"day": [date(2026, 3, d) for d in range(1, 11)], "units": [10] * 10})
+    >>> track = forecasts_over_time(daily, 100, [date(2026, 3, 4), date(2026, 3, 8)])
+    >>> track.select("as_of", "p85", "actual").rows()[0]
+    (datetime.date(2026, 3, 4), datetime.date(2026, 3, 10), datetime.date(2026, 3, 10))
+    """
+    ordered = daily.sort("day")
+    reached = ordered.filter(pl.col("units").cum_sum() >= scope)
+    actual = reached["day"][0] if reached.height else None
+    rows = []
+    for as_of in dates:
+        f = monte_carlo_forecast(ordered, scope, as_of, **options)
+        rows.append({"as_of": as_of, "done": f.done, "p50": f.p50, "p85": f.p85, "p95": f.p95})
+    schema = {"as_of": pl.Date, "done": pl.Int64, "p50": pl.Date, "p85": pl.Date, "p95": pl.Date}
+    return pl.DataFrame(rows, schema=schema).with_columns(actual=pl.lit(actual, pl.Date))
 
 
 def completion_date(as_of: date, needed: np.ndarray, percentile: float) -> date | None:

@@ -15,6 +15,7 @@ from metrics.forecast import (
     Milestone,
     completion_date,
     days_to_reach,
+    forecasts_over_time,
     monte_carlo_forecast,
     throughput_window,
 )
@@ -87,6 +88,20 @@ def test_a_forecast_made_in_the_past_reads_only_the_days_before_it() -> None:
     assert before.done == 100 and before.p85 == date(2026, 3, 15)
 
 
+def test_forecasts_over_time_sit_beside_what_happened() -> None:
+    # 10 a day until March 10, then nothing: forecasts made before the stop expect 150 on
+    # March 15, but the scope is never reached
+    as_of = [date(2026, 3, 4), date(2026, 3, 8)]
+    track = forecasts_over_time(constant(), 150, as_of, seed=3)
+    assert track.select("as_of", "done", "p85", "actual").rows() == [
+        (date(2026, 3, 4), 30, date(2026, 3, 15), None),
+        (date(2026, 3, 8), 70, date(2026, 3, 15), None),
+    ]
+    done = forecasts_over_time(constant(), 60, as_of)
+    assert done["actual"].to_list() == [date(2026, 3, 6)] * 2
+    assert done["p95"].to_list() == [date(2026, 3, 6)] * 2  # the second: finished before it
+
+
 def test_the_window_keeps_zero_days_and_starts_no_earlier_than_the_project() -> None:
     daily = pl.DataFrame({"day": [date(2026, 1, 1), date(2026, 1, 4)], "units": [3, 6]})
     values, start = throughput_window(daily, date(2026, 1, 6), window_days=42)
@@ -112,9 +127,9 @@ def test_no_history_or_no_throughput_gives_no_dates_and_says_why() -> None:
     assert idle.p85 is None and idle.finished_share == 0.0 and "no accepted work" in idle.reason
 
 
-def test_a_finished_project_is_done_the_day_before_the_forecast() -> None:
+def test_a_project_finished_before_the_forecast_gives_the_day_it_finished() -> None:
     f = monte_carlo_forecast(constant(), 80, date(2026, 3, 11))
-    assert f.remaining == 0 and f.p95 == date(2026, 3, 10)
+    assert f.remaining == 0 and f.p50 == f.p95 == date(2026, 3, 8)
 
 
 def test_seeded_and_reproducible() -> None:
