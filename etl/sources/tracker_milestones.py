@@ -80,15 +80,16 @@ def parse_tracker(
         try:
             if problem:
                 raise ValueError(problem)
-            for milestone in _milestones(fmt, found, mapping, options, parse_due):
-                key = (milestone["platform"], milestone["project_id"], milestone["name"])
+            milestones = _milestones(fmt, found, mapping, options, parse_due)
+            keys = [(m["platform"], m["project_id"], m["name"]) for m in milestones]
+            for key in keys:
                 if key in seen:
                     raise ValueError(
                         f"record {seen[key]} already names milestone {key[2]!r} of "
                         f"{key[0]}:{key[1]}: give the milestones different names"
                     )
-                seen[key] = record_no
-                parsed.append(milestone)
+            seen |= dict.fromkeys(keys, record_no)
+            parsed += milestones
         except ValueError as exc:
             raw = "; ".join(f"{k}={v}" for k, v in _read_fields(found).items() if v)
             rejects.append({"record_no": record_no, "reason": str(exc), "raw": raw})
