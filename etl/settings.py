@@ -50,6 +50,11 @@ class SourceSettings(BaseModel):
         description="answer field -> column holding its gold answer, for formats with no gold "
         "convention (MTurk): a record with one is a gold (test) question",
     )
+    projects: dict[str, str] = Field(
+        default_factory=dict,
+        description="planning-tool exports (asana, jira): their project (Asana project name, "
+        "Jira project key or name) -> 'PLATFORM:PROJECT_ID' of the Crowdmeter project",
+    )
 
 
 class TogglSettings(BaseModel):

@@ -58,6 +58,8 @@ def _metrics(*entries: Metric) -> dict[str, Metric]:
 
 AGREEMENT_HELP = "coefficients"
 PAY_HELP = "sessions-and-effective-hourly-pay"
+FORECAST_HELP = "monte-carlo-forecast"
+BUDGET_HELP = "budget-and-earned-value"
 
 CATALOG: dict[str, Metric] = _metrics(
     # agreement coefficients (metrics/coefficients.py)
@@ -103,6 +105,33 @@ CATALOG: dict[str, Metric] = _metrics(
     Metric("share_below_floor", "share of hours below the wage floor", PAY_HELP),
     Metric("skip_list", "skip list", PAY_HELP),
     Metric("unattributed_time", "unattributed tracked time", PAY_HELP),
+    # project tracking (metrics/burnup.py, forecast.py, budget.py, quality_gate.py,
+    # workforce.py, alerts.py)
+    Metric("scope", "scope", "burn-up"),
+    Metric("burnup", "burn-up", "burn-up"),
+    Metric("daily_throughput", "daily throughput", "burn-up"),
+    Metric("weekly_throughput", "weekly throughput", "burn-up"),
+    Metric("cycle_time", "cycle time", "cycle-time"),
+    Metric("forecast_p50", "P50 completion date", FORECAST_HELP),
+    Metric("forecast_p85", "P85 completion date", FORECAST_HELP),
+    Metric("forecast_p95", "P95 completion date", FORECAST_HELP),
+    Metric("milestone_probability", "milestone probability", FORECAST_HELP),
+    Metric("spend_to_date", "spend to date", BUDGET_HELP),
+    Metric("spend_rate", "spend rate", BUDGET_HELP),
+    Metric("planned_value", "planned value", BUDGET_HELP),
+    Metric("earned_value", "earned value", BUDGET_HELP),
+    Metric("cpi", "CPI", BUDGET_HELP),
+    Metric("spi", "SPI", BUDGET_HELP),
+    Metric("eac", "estimate at completion", BUDGET_HELP),
+    Metric("cost_per_unit", "cost per accepted unit", BUDGET_HELP),
+    Metric("quality_gate", "quality gate", "quality-gate"),
+    Metric("quality_trend", "quality trend", "quality-gate"),
+    Metric("active_annotators", "active annotators", "workforce"),
+    Metric("churn_rate", "churn", "workforce"),
+    Metric("weekly_hours", "weekly hours", "workforce"),
+    Metric("slowing", "slowing annotator", "workforce"),
+    Metric("below_bar", "below the bar", "workforce"),
+    Metric("alert", "alert", "alerts"),
 )
 
 
