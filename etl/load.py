@@ -10,6 +10,7 @@ This module orchestrates; lineage (`etl.lineage`), the staging of big files' par
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -38,6 +39,8 @@ from etl.staging import (
     staging_folder,
 )
 from etl.warehouse import open_warehouse, transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -146,6 +149,14 @@ def load_file(
         second = next(parts, None)
     except UnreadableFile as exc:
         result.error = str(exc)
+        lineage.record_failed_file(con, run_id, path, sha, result)
+        return result
+    except Exception as exc:  # an importer's bug must not stop the run: the file fails alone
+        log.exception("reading %s failed", path)
+        result.error = (
+            f"{path.name}: Crowdmeter could not read it ({type(exc).__name__}: {exc}). This is "
+            "a bug in its importer: please report it with the file; the other files loaded"
+        )
         lineage.record_failed_file(con, run_id, path, sha, result)
         return result
     result.platform = first.platform
