@@ -1,7 +1,7 @@
 """Login, logout and the server-side guard: who the viewer is comes from the signed session only.
 
 Unauthenticated callback and layout requests get 401; page requests are redirected to /login.
-Every callback calls `current_viewer()` (or `viewer_for(roles)`) instead of trusting the browser.
+Every callback calls `current_viewer()` (or `viewer_for(action)`) instead of trusting the browser.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import html
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from urllib.parse import quote
 import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from dashboard import access
 from dashboard.users import User, UserStore
 from etl.settings import Settings
 
@@ -70,10 +70,10 @@ def current_viewer() -> User:
     return viewer
 
 
-def viewer_for(roles: Iterable[str]) -> User:
-    """The viewer, if their role may use a page with these roles; 403 otherwise."""
+def viewer_for(action: str) -> User:
+    """The viewer, if they may do `action` (dashboard.access.ACTIONS); 403 otherwise."""
     viewer = current_viewer()
-    if viewer.role not in set(roles):
+    if not access.allowed(viewer, action):
         raise Forbidden("Your role does not give access to this page.")
     return viewer
 

@@ -1,4 +1,4 @@
-"""The shell's callbacks: page routing by role, filters kept in the URL, and CSV downloads.
+"""The shell's callbacks: page routing by access action, filters in the URL, CSV downloads.
 
 Every callback here starts from the viewer in the signed session; the browser only says which
 page, which filters and which table, never who is asking.
@@ -18,6 +18,8 @@ from dash import ALL, Input, Output, State, ctx, dcc
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import Forbidden, NotFound
 
+from dashboard import access
+from dashboard.access import NotAllowed
 from dashboard.auth import current_viewer
 from dashboard.components.cards import notice
 from dashboard.components.filters import (
@@ -30,15 +32,18 @@ from dashboard.components.filters import (
 )
 from dashboard.components.shell import nav_links
 from dashboard.components.tables import csv_text
-from dashboard.data import DataSource, Filters, NotAllowed, ScopedData
+from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page
+from dashboard.queries.shell import figures_behind, filter_options
+from dashboard.url_state import Filters
+from dashboard.users import User
 from etl.reader import NoSnapshot
 
 log = logging.getLogger(__name__)
 
 
-def pages_for(pages: Sequence[Page], role: str) -> list[Page]:
-    return [page for page in pages if role in page.roles]
+def pages_for(pages: Sequence[Page], viewer: User) -> list[Page]:
+    return [page for page in pages if access.allowed(viewer, page.action)]
 
 
 def page_at(pages: Sequence[Page], pathname: str | None) -> Page | None:
@@ -52,7 +57,7 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
         return no_data_notice()
     behind = None
     try:
-        behind = data.figures_behind()
+        behind = figures_behind(data)
         # a page is the same for every viewer of one scope until the next snapshot
         layout = data.memo(
             f"page {page.path}", {"filters": filters}, lambda: page.layout(data, filters)
@@ -131,8 +136,8 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         if data.has_snapshot:
             # the page area explains a missing table; the filters just stay empty
             with contextlib.suppress(duckdb.CatalogException, NoSnapshot):
-                platforms, projects = filter_choices(data.filter_options())
-        links = nav_links(pages_for(pages, viewer.role), _path(pathname), search)
+                platforms, projects = filter_choices(filter_options(data))
+        links = nav_links(pages_for(pages, viewer), _path(pathname), search)
         values = controls_from_filters(Filters.from_query(search))
         return links, viewer.name, viewer.role, platforms, projects, *values
 
@@ -142,7 +147,7 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         page = page_at(pages, pathname)
         if page is None:
             return notice("Page not found", f"There is no page at {pathname}.", color="gray")
-        if viewer.role not in page.roles:
+        if not access.allowed(viewer, page.action):
             return notice(
                 "Not available for your role",
                 f"The {page.title} page is not open to the {viewer.role} role.",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard.components.filters import filter_bar
-from dashboard.pages.base import Page
 
 THEME = {
     "primaryColor": "blue",
@@ -67,7 +67,16 @@ def app_shell() -> dmc.MantineProvider:
     )
 
 
-def nav_links(pages: Sequence[Page], pathname: str, search: str) -> list[dmc.NavLink]:
+class NavTarget(Protocol):
+    """What a navigation link shows of a page (dashboard.pages.base.Page is one)."""
+
+    path: str
+    title: str
+    icon: str
+    description: str
+
+
+def nav_links(pages: Sequence[NavTarget], pathname: str, search: str) -> list[dmc.NavLink]:
     """Links to the pages the viewer may open, keeping the current filters in each link."""
     return [
         dmc.NavLink(

@@ -18,19 +18,21 @@ from dashboard.components.cards import (
 )
 from dashboard.components.charts import graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import Filters, ScopedData
+from dashboard.data import ScopedData
 from dashboard.pages.base import Page
+from dashboard.queries import overview as q
+from dashboard.url_state import Filters
 
 
 def layout(data: ScopedData, filters: Filters) -> Any:
-    totals = data.activity_totals(filters)
+    totals = q.activity_totals(data, filters)
     if not totals["assignments"]:
         return [_title(), _empty_scope(data, filters)]
-    weekly = data.weekly_activity(filters)
-    projects = project_table(data, filters)
+    weekly = q.weekly_activity(data, filters)
+    projects = q.project_summary(data, filters)
     return [
         _title(),
-        kpi_grid(_volume_cards(totals) + _quality_cards(totals, data.freshness())),
+        kpi_grid(_volume_cards(totals) + _quality_cards(totals, q.freshness(data))),
         section(
             "Assignments per week",
             graph("overview-weekly", weekly_figure(weekly)),
@@ -116,12 +118,8 @@ def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
     return styled(fig, "week starting (UTC)", "assignments")
 
 
-def project_table(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    return data.project_summary(filters)
-
-
 def _suppression_note(data: ScopedData) -> str:
-    if data.aggregated_only:
+    if data.suppresses_small_groups:
         return f"Projects with fewer than {data.min_group_size} workers are not shown."
     return (
         "Approval rate: approved / reviewed. Gold accuracy: right gold answers / gold answered. "
@@ -132,7 +130,7 @@ def _suppression_note(data: ScopedData) -> str:
 def _empty_scope(data: ScopedData, filters: Filters) -> Any:
     if filters != Filters():
         return notice("Nothing matches these filters", "Widen the dates or clear the filters.")
-    if data.viewer.role == "freelancer":
+    if data.scope_kind == "workers":
         return notice(
             "None of your work is in the data yet",
             f"Your login is linked to {len(data.viewer.workers)} platform id(s), and no "
@@ -140,7 +138,7 @@ def _empty_scope(data: ScopedData, filters: Filters) -> Any:
             "(`crowdmeter users add NAME --role freelancer --worker PLATFORM:ID --replace`), "
             "or load your exports with `crowdmeter ingest`.",
         )
-    if data.viewer.role == "manager":
+    if data.scope_kind == "projects":
         return notice(
             "None of your projects has data yet",
             "Your projects: " + ", ".join(data.viewer.project_keys) + ". Load their exports "
@@ -153,8 +151,8 @@ PAGE = Page(
     path="/",
     title="Overview",
     icon="◎",
-    roles=frozenset({"admin", "manager", "freelancer", "auditor"}),
+    action="overview",
     layout=layout,
-    tables={"overview-projects": project_table},
+    tables={"overview-projects": q.project_summary},
     description="volume, freshness, headline figures",
 )

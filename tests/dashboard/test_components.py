@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dashboard.components.charts import HOUSE_TEMPLATE, PALETTE, styled, with_house_style
 from dashboard.components.filters import DATES, PLATFORMS, controls_from_filters, with_control
 from dashboard.components.metric_help import METRICS_DOC, slug
-from dashboard.data import MAX_FILTER_VALUES, Filters
+from dashboard.url_state import MAX_FILTER_VALUES, Filters
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
 
