@@ -7,7 +7,6 @@ Every callback calls `current_viewer()` (or `viewer_for(action)`) instead of tru
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import secrets
 import tempfile
@@ -19,6 +18,7 @@ import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from dashboard import access
+from dashboard.templating import render
 from dashboard.users import User, UserStore
 from etl.settings import Settings
 
@@ -151,42 +151,4 @@ def _safe_next(target: str) -> str:
 
 
 def _login_page(next_url: str, error: str = "") -> str:
-    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-    return _LOGIN_HTML.format(next=html.escape(next_url, quote=True), alert=alert)
-
-
-_LOGIN_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · Crowdmeter</title>
-<style>
- body {{ margin: 0; min-height: 100vh; display: grid; place-items: center;
-   font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif;
-   background: #f1f3f5; color: #212529; }}
- form {{ background: #fff; padding: 2.25rem 2.5rem; border-radius: 10px; width: 20rem;
-   box-shadow: 0 1px 3px rgba(0,0,0,.08), 0 8px 24px rgba(0,0,0,.06); }}
- h1 {{ margin: 0 0 .25rem; font-size: 1.45rem; }}
- h1 span {{ color: #228be6; }}
- p.lead {{ margin: 0 0 1.5rem; color: #868e96; font-size: .9rem; }}
- label {{ display: block; font-size: .85rem; font-weight: 600; margin: .9rem 0 .3rem; }}
- input {{ width: 100%; box-sizing: border-box; padding: .55rem .7rem; font-size: .95rem;
-   border: 1px solid #ced4da; border-radius: 6px; }}
- input:focus {{ outline: 2px solid #74c0fc; border-color: #228be6; }}
- button {{ margin-top: 1.4rem; width: 100%; padding: .65rem; border: 0; border-radius: 6px;
-   background: #228be6; color: #fff; font-size: 1rem; font-weight: 600; cursor: pointer; }}
- button:hover {{ background: #1c7ed6; }}
- .error {{ background: #fff5f5; color: #c92a2a; border: 1px solid #ffc9c9;
-   border-radius: 6px; padding: .5rem .7rem; font-size: .88rem; }}
-</style></head>
-<body><form method="post" action="/login">
- <h1>Crowd<span>meter</span></h1>
- <p class="lead">Annotation workforce analytics</p>
- {alert}
- <input type="hidden" name="next" value="{next}">
- <label for="username">Name</label>
- <input id="username" name="username" autocomplete="username" required autofocus>
- <label for="password">Password</label>
- <input id="password" name="password" type="password" autocomplete="current-password" required>
- <button id="login-button" type="submit">Log in</button>
-</form></body></html>
-"""
+    return render("login.html", next=next_url, error=error)
