@@ -2,6 +2,13 @@
 
 Every callback here starts from the viewer in the signed session; the browser only says which
 page, which filters and which table, never who is asking.
+
+Routing is this module's rather than Dash Pages' (`register_page`): Dash keeps its page registry
+in one module-level dict shared by every app of the process (the tests and `crowdmeter serve`
+build one app per data directory), finds pages by importing every module of a folder, and hands
+a layout the query string parsed into keyword arguments (a hostile key becomes an argument
+name). Here one list of pages, one access check (`access.allowed(viewer, page.action)`) for the
+navigation, the page area and the downloads, and filters parsed by `url_state` with its limits.
 """
 
 from __future__ import annotations
