@@ -107,12 +107,33 @@ def suppresses_small_groups(viewer: User) -> bool:
 
 
 def suppress_small_groups(
-    viewer: User, frame: pl.DataFrame, min_group_size: int, workers: str = "workers"
+    viewer: User,
+    frame: pl.DataFrame,
+    min_group_size: int,
+    workers: str = "workers",
+    complementary: bool = True,
 ) -> pl.DataFrame:
-    """For viewers who see aggregates only, the rows with `min_group_size` workers or more."""
+    """For viewers who see aggregates only, the rows with `min_group_size` workers or more.
+
+    When the rows withheld have fewer workers than that between them, the smallest rows shown
+    are withheld too, until they have (or nothing is left): otherwise the total of the view
+    less the rows shown would give the small groups' figures (complementary suppression).
+    `complementary` False for rows whose total is shown nowhere (medians, delays).
+    """
     if not suppresses_small_groups(viewer) or frame.is_empty():
         return frame
-    return frame.filter(pl.col(workers) >= min_group_size)
+    small = pl.col(workers) < min_group_size
+    withheld = int(frame.filter(small)[workers].sum())
+    if withheld == 0 or withheld >= min_group_size or not complementary:
+        return frame.filter(~small)
+    shown = frame.with_row_index("_order").filter(~small)
+    # the smallest rows first, ties by their place in the frame, so the result is stable
+    by_size = shown.sort(workers, "_order")
+    covered = by_size[workers].cum_sum() + withheld
+    # rows up to and including the first one that brings the withheld total to the size
+    extra = int((covered < min_group_size).sum()) + 1
+    dropped = set(by_size["_order"].head(extra).to_list())
+    return shown.filter(~pl.col("_order").is_in(dropped)).drop("_order")
 
 
 @dataclass
@@ -147,6 +168,9 @@ def row_scope(
     """
     where = Where()
     scope = scope_of(viewer)
+    if suppresses_small_groups(viewer):
+        # whole weeks only: two ranges a day apart would give that day's figures by difference
+        filters = filters.whole_weeks()
     if scope == "projects":
         if not project:
             raise NotAllowed("This table has no project column to scope a manager by.")

@@ -102,9 +102,14 @@ class ScopedData:
         """The viewer's row scope and the filters over a table's columns (access.row_scope)."""
         return access.row_scope(self.viewer, filters, day=day, worker=worker, project=project)
 
-    def suppress_small_groups(self, frame: pl.DataFrame, workers: str = "workers") -> pl.DataFrame:
-        """For viewers who see aggregates only, drop rows of fewer than min_group_size workers."""
-        return access.suppress_small_groups(self.viewer, frame, self.min_group_size, workers)
+    def suppress_small_groups(
+        self, frame: pl.DataFrame, workers: str = "workers", complementary: bool = True
+    ) -> pl.DataFrame:
+        """For viewers who see aggregates only, drop rows of fewer than min_group_size workers
+        (and the smallest others when those dropped are fewer together: see access)."""
+        return access.suppress_small_groups(
+            self.viewer, frame, self.min_group_size, workers, complementary
+        )
 
     def frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """One bound query on the newest snapshot, cached per snapshot, SQL and parameters."""

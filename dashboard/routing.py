@@ -41,7 +41,7 @@ from dashboard.components.shell import nav_links
 from dashboard.components.tables import csv_text
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page
-from dashboard.queries.shell import figures_behind, filter_options
+from dashboard.queries.shell import ensure_no_small_complement, figures_behind, filter_options
 from dashboard.url_state import Filters
 from dashboard.users import User
 from etl.reader import NoSnapshot
@@ -65,6 +65,7 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
     behind = None
     try:
         behind = figures_behind(data)
+        ensure_no_small_complement(data, filters)
         # a page is the same for every viewer of one scope until the next snapshot
         layout = data.memo(
             f"page {page.path}", {"filters": filters}, lambda: page.layout(data, filters)
@@ -195,8 +196,10 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         if page is None or table not in page.tables:
             raise NotFound("No such table on this page.")
         data = page.data(source)
+        filters = Filters.from_query(search)
         try:
-            frame = page.tables[table](data, Filters.from_query(search))
+            ensure_no_small_complement(data, filters)
+            frame = page.tables[table](data, filters)
         except NotAllowed as exc:
             raise Forbidden(str(exc)) from None
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")

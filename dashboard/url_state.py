@@ -6,8 +6,8 @@ more than a long one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
 MAX_FILTER_VALUES = 50
@@ -48,6 +48,17 @@ class Filters:
         if self.focus:
             pairs.append(("focus", self.focus))
         return "?" + urlencode(pairs) if pairs else ""
+
+    def whole_weeks(self) -> Filters:
+        """These filters with the date range widened to whole weeks, Monday to Sunday."""
+        start = self.start - timedelta(days=self.start.weekday()) if self.start else None
+        end = self.end + timedelta(days=6 - self.end.weekday()) if self.end else None
+        return replace(self, start=start, end=end)
+
+    @property
+    def narrows(self) -> bool:
+        """Whether a date, platform or project filter is set (the focus narrows no rows)."""
+        return replace(self, focus="") != Filters()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from dashboard.url_state import Filters
 
 def layout(data: ScopedData, filters: Filters) -> Any:
     totals = q.activity_totals(data, filters)
+    if totals.get("suppressed"):
+        return [_title(), notice("Too few workers", _suppressed_text(data), color="gray")]
     if not totals["assignments"]:
         return [_title(), _empty_scope(data, filters)]
     weekly = q.weekly_activity(data, filters)
@@ -76,19 +78,17 @@ def _volume_cards(totals: dict) -> list:
 
 
 def _quality_cards(totals: dict, freshness: dict) -> list:
-    suppressed = totals.get("suppressed")
-    small = "suppressed: too few workers" if suppressed else ""
     return [
         kpi_card(
             "Gold accuracy",
             fmt_share(totals["gold_accuracy"]),
-            small or f"over {fmt_count(totals['gold_answered'])} gold answers",
+            f"over {fmt_count(totals['gold_answered'])} gold answers",
             help_key="quality",
         ),
         kpi_card(
             "Review rejection rate",
             fmt_share(totals["rejection_rate"]),
-            small or f"of {fmt_count(totals['reviewed'])} reviewed assignments",
+            f"of {fmt_count(totals['reviewed'])} reviewed assignments",
             help_key="quality",
         ),
         kpi_card(
@@ -120,10 +120,21 @@ def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
 
 def _suppression_note(data: ScopedData) -> str:
     if data.suppresses_small_groups:
-        return f"Projects with fewer than {data.min_group_size} workers are not shown."
+        return (
+            f"Projects with fewer than {data.min_group_size} workers are not shown (nor the "
+            "smallest others, when those left out are fewer together); dates cover whole "
+            "weeks, Monday to Sunday."
+        )
     return (
         "Approval rate: approved / reviewed. Gold accuracy: right gold answers / gold answered. "
         "Active hours: as the platform measures them (– where it measures none)."
+    )
+
+
+def _suppressed_text(data: ScopedData) -> str:
+    return (
+        f"Fewer than {data.min_group_size} workers are behind these figures, so none is shown. "
+        "Widen the filters."
     )
 
 

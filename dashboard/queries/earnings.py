@@ -221,9 +221,15 @@ def platform_pay_delays(data: ScopedData, filters: Filters) -> pl.DataFrame:
     """Payment delays and unpaid work per platform, over all workers (an aggregate)."""
     data.ensure("population-pay")
     where = with_platforms(Where(), filters)
-    return data.frame(
-        f"SELECT * FROM mart_earnings_delays {where.sql} ORDER BY platform", where.params
+    frame = data.frame(
+        "SELECT d.*, coalesce(w.workers, 0)::BIGINT AS workers FROM mart_earnings_delays d "
+        "LEFT JOIN (SELECT platform, count(DISTINCT worker_id) AS workers "
+        f"FROM mart_earnings_by_worker GROUP BY platform) w USING (platform) {where.sql} "
+        "ORDER BY platform",
+        where.params,
     )
+    # medians and delays of each platform: no total of them is shown to subtract from
+    return data.suppress_small_groups(frame, complementary=False)
 
 
 def _whole_period_scope(data: ScopedData, filters: Filters) -> Where:

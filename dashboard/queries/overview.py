@@ -27,8 +27,9 @@ def activity_totals(data: ScopedData, filters: Filters) -> dict[str, Any]:
         f"FROM mart_activity_daily {where.sql}",
         where.params,
     ).row(0, named=True)
-    if data.suppresses_small_groups and row["workers"] < data.min_group_size:
-        row.update(gold_accuracy=None, rejection_rate=None, suppressed=True)
+    if data.suppresses_small_groups and 0 < row["workers"] < data.min_group_size:
+        # every figure, counts included: "1 worker, 206 assignments" is one worker's
+        row = {key: None for key in row} | {"suppressed": True}
     return row
 
 
