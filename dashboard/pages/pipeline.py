@@ -45,9 +45,16 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         section(
             "Rejected records",
             data_table("pipeline-rejects", q.pipeline_rejects(data, filters)),
-            note="Ids in the raw records are pseudonymised and e-mails and IPs masked.",
+            note=_rejects_note(data),
         ),
     ]
+
+
+def _rejects_note(data: ScopedData) -> str:
+    note = "Ids in the raw records are pseudonymised and e-mails and IPs masked."
+    if data.scope_kind == "projects":
+        note += " Only files that brought rows for your projects alone are listed here."
+    return note
 
 
 def _cards(runs: pl.DataFrame) -> list:

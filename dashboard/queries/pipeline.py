@@ -34,6 +34,20 @@ def file_scope(data: ScopedData, filters: Filters) -> Where:
     return where
 
 
+def reject_scope(data: ScopedData, filters: Filters) -> Where:
+    """Files whose rejected records the viewer may read: for a manager, files that brought
+    rows for their projects only (a rejected record names no project, so one of a file that
+    also fed other projects may be another project's)."""
+    where = file_scope(data, filters)
+    if data.scope_kind == "projects":
+        where.add(
+            "f.file_id NOT IN (SELECT file_id FROM mart_file_projects WHERE NOT list_contains("
+            "$scope_projects::VARCHAR[], platform || ':' || project_id))",
+            scope_projects=data.viewer.project_keys,
+        )
+    return where
+
+
 def pipeline_runs(data: ScopedData, filters: Filters) -> pl.DataFrame:
     """One row per ETL run with its files and row counts (files in scope only)."""
     where = file_scope(data, filters)
@@ -67,7 +81,7 @@ def pipeline_rejects(
     data: ScopedData, filters: Filters, limit: int | None = GRID_ROWS
 ) -> pl.DataFrame:
     """Quarantined records with their file and reason (`limit` None for all of them)."""
-    where = file_scope(data, filters)
+    where = reject_scope(data, filters)
     params = dict(where.params)
     limit_sql = ""
     if limit is not None:
@@ -87,7 +101,7 @@ def all_rejects(data: ScopedData, filters: Filters) -> pl.DataFrame:
 
 def reject_reasons(data: ScopedData, filters: Filters) -> pl.DataFrame:
     """Rejected records counted by reason, most frequent first."""
-    where = file_scope(data, filters)
+    where = reject_scope(data, filters)
     return data.frame(
         "SELECT x.reason, count(*)::BIGINT AS records, count(DISTINCT x.file_id)::BIGINT "
         "AS files FROM etl_rejects x JOIN etl_files f USING (file_id) "

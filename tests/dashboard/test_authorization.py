@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from dashboard.users import UserStore
 from tests.dashboard.warehouse_fixture import worker
 
 FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
@@ -222,3 +223,16 @@ def test_quality_figures_on_the_fixture(client_for):
     )
     wrong = [r for r in annotators if r["worker_id"] == worker("mturk", "A_RAW_0")]
     assert wrong[0]["gold_accuracy"] == "0.0"
+
+
+def test_managers_read_no_rejects_of_files_that_fed_other_projects(client_for, published):
+    # /exports/mturk_p1.csv brought rows for P1 and P2; its 3 rejects name no project
+    assert len(download_rows(client_for("ada").download("pipeline-rejects", "/pipeline"))) == 3
+    mia = client_for("mia")
+    assert download_rows(mia.download("pipeline-rejects", "/pipeline")) == []
+    assert "Reward" not in mia.page("/pipeline")  # neither the records nor their reasons
+    UserStore(published).add(
+        "max", "manager", "manager-password-2", projects=[("mturk", "P1"), ("mturk", "P2")]
+    )
+    both = client_for(None).login("max", "manager-password-2")
+    assert len(download_rows(both.download("pipeline-rejects", "/pipeline"))) == 3
