@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from dashboard.components.charts import chart_texts
 from dashboard.templating import render
 
 METHOD = [
@@ -114,7 +115,7 @@ def _figures(payload: dict[str, Any]) -> dict[str, Markup]:
         )
     rows = payload["rows"]
     if rows:
-        names = [r["platform"] for r in rows]
+        names = chart_texts(r["platform"] for r in rows)
         charts["platforms"] = go.Figure(
             [
                 go.Bar(name="paid-time wage", x=names, y=[r["paid_time_wage"] for r in rows]),

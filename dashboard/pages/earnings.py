@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import fmt_money, kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import empty_figure, graph, styled
+from dashboard.components.charts import chart_text, empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
@@ -205,7 +205,7 @@ def weekly_figure(weeks: pl.DataFrame, currency: str) -> go.Figure:
         fig.add_scatter(
             x=rows["week"].to_list(),
             y=rows["effective_wage"].to_list(),
-            name=platform,
+            name=chart_text(platform),
             mode="lines+markers",
             hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} " + currency + "/h",
         )

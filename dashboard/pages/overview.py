@@ -16,7 +16,7 @@ from dashboard.components.cards import (
     notice,
     section,
 )
-from dashboard.components.charts import graph, styled
+from dashboard.components.charts import chart_text, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import ScopedData
 from dashboard.pages.base import Page
@@ -110,7 +110,7 @@ def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
         fig.add_bar(
             x=rows["week"].to_list(),
             y=rows["assignments"].to_list(),
-            name=platform,
+            name=chart_text(platform),
             customdata=rows["workers"].to_list(),
             hovertemplate="%{x|%Y-%m-%d}: %{y:,} assignments by %{customdata} workers",
         )

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, section
-from dashboard.components.charts import empty_figure, graph, styled
+from dashboard.components.charts import chart_texts, empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import ScopedData
 from dashboard.pages.base import Page
@@ -80,9 +80,9 @@ def reasons_figure(reasons: pl.DataFrame, top: int = 15) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=shown["records"].to_list(),
-            y=[_short(r) for r in shown["reason"].to_list()],
+            y=chart_texts(_short(r) for r in shown["reason"].to_list()),
             orientation="h",
-            hovertext=shown["reason"].to_list(),
+            hovertext=chart_texts(shown["reason"].to_list()),
             hovertemplate="%{hovertext}: %{x:,} records",
             name="",
         )

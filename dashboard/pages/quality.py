@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import empty_figure, graph, styled
+from dashboard.components.charts import chart_texts, empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
@@ -221,8 +221,8 @@ def confusion_figure(matrix: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=share,
-            x=labels,
-            y=labels,
+            x=chart_texts(labels),
+            y=chart_texts(labels),
             colorscale="Blues",
             zmin=0,
             zmax=1,
@@ -245,7 +245,7 @@ def pairwise_figure(pairs: pl.DataFrame) -> go.Figure:
     for row in pairs.iter_rows(named=True):
         i, j = index[row["coder_a"]], index[row["coder_b"]]
         z[i, j] = z[j, i] = row["cohen_kappa"] if row["cohen_kappa"] is not None else np.nan
-    short = [c[:10] for c in names]
+    short = chart_texts(c[:10] for c in names)
     fig = go.Figure(
         go.Heatmap(
             z=z,
