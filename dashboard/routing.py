@@ -183,12 +183,13 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
 
     @app.callback(
         Output("csv-download", "data"),
+        Output("download-notice", "children"),
         Input({"type": "csv-button", "table": ALL}, "n_clicks"),
         State("url", "pathname"),
         State("url", "search"),
         prevent_initial_call=True,
     )
-    def download_csv(clicks: list, pathname: str, search: str) -> dict:
+    def download_csv(clicks: list, pathname: str, search: str) -> tuple:
         if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
             raise PreventUpdate
         page = page_at(pages, pathname)
@@ -202,8 +203,19 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
             frame = page.tables[table](data, filters)
         except NotAllowed as exc:
             raise Forbidden(str(exc)) from None
+        except NoSnapshot:
+            return dash.no_update, no_data_notice()
+        except duckdb.CatalogException as exc:
+            log.warning("download %s needs a table the snapshot lacks: %s", table, exc)
+            return dash.no_update, notice(
+                "This table cannot be downloaded yet",
+                "The newest snapshot holds the loaded rows but not yet the figures this table "
+                "is built from. Try again in a minute or two; if this stays, publish a fresh "
+                "snapshot with `crowdmeter ingest PATH...`.",
+                color="orange",
+            )
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-        return dcc.send_string(csv_text(frame), f"crowdmeter-{table}-{stamp}.csv")
+        return dcc.send_string(csv_text(frame), f"crowdmeter-{table}-{stamp}.csv"), None
 
     for page in pages:
         if page.register is not None:

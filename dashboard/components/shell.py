@@ -46,6 +46,7 @@ def app_shell() -> dmc.MantineProvider:
     main = dmc.AppShellMain(
         [
             dmc.Paper(filter_bar(), p="sm", withBorder=True, radius="md", mb="xs"),
+            html.Div(id="download-notice"),  # why a download could not be made, if it failed
             dcc.Loading(
                 html.Div(id="page"), type="dot", delay_show=250, overlay_style={"opacity": 0.5}
             ),

@@ -45,6 +45,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     mp.undo()
 
 
+DOWNLOAD = "..csv-download.data...download-notice.children.."
+
+
 class DashClient:
     """A Flask test client that logs in and calls Dash callbacks the way the browser does."""
 
@@ -81,7 +84,7 @@ class DashClient:
         button = [
             {"id": {"table": table, "type": "csv-button"}, "property": "n_clicks", "value": 1}
         ]
-        return self.call("csv-download.data", [button], [pathname, search])
+        return self.call(DOWNLOAD, [button], [pathname, search])
 
 
 def _outputs(output: str) -> Any:
