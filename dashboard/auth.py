@@ -12,7 +12,7 @@ import secrets
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
@@ -144,10 +144,15 @@ def _logout() -> flask.Response:
 
 
 def _safe_next(target: str) -> str:
-    # Only same-site paths: "//evil.example" or "https://..." would make login an open redirect.
+    """Only a path of this site: "//evil.example" or "https://..." would make login an open
+    redirect, and browsers drop tabs and line breaks from a URL ("/\t/evil.example" is
+    "//evil.example" to them), which in a Location header would also fail the response."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
-    return target[:2048]
+    if any(c.isspace() or not c.isprintable() for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target[:2048]
 
 
 def _login_page(next_url: str, error: str = "") -> str:

@@ -55,11 +55,26 @@ def test_wrong_password_is_refused_and_logout_ends_the_session(client_for):
 
 def test_login_never_redirects_off_site(client_for):
     client = client_for(None).client
-    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
+    targets = ["//evil.example/x", "https://evil.example", "/\\evil.example"]
+    # browsers drop tabs and line breaks: "/\t/evil.example" is "//evil.example" to them
+    targets += ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: a=b", "/\x00x"]
+    for target in targets:
         reply = client.post(
             "/login", data={"username": "ada", "password": "admin-password", "next": target}
         )
-        assert reply.headers["Location"] == "/"
+        assert reply.status_code == 302 and reply.headers["Location"] == "/", repr(target)
+    # the same, as the query string a forged link carries
+    for query in ("next=/%09/evil.example", "next=/%0d%0aSet-Cookie:%20a=b", "next=/%0a"):
+        reply = client.post(
+            "/login?" + query, data={"username": "ada", "password": "admin-password"}
+        )
+        assert reply.status_code == 302 and reply.headers["Location"] == "/", query
+        assert client.get("/login?" + query).status_code == 200
+    reply = client.post(
+        "/login?next=/pipeline%3Fplatform%3Dmturk",
+        data={"username": "ada", "password": "admin-password"},
+    )
+    assert reply.headers["Location"] == "/pipeline?platform=mturk"  # a path of the site stays
 
 
 def test_a_forged_session_cookie_is_refused(client_for):
