@@ -34,6 +34,7 @@ PUBLIC_PREFIXES = (
 # page where it expects JSON, so they get a plain 401 instead.
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/_alive")
 MAX_FIELD = 256
+CSRF_FIELD = "csrf_token"
 
 
 def session_secret(settings: Settings) -> bytes:
@@ -120,10 +121,30 @@ def _guard() -> flask.Response | None:
     return flask.redirect(f"/login?next={quote(target)}")
 
 
+def csrf_token() -> str:
+    """This session's token for the login and logout forms, made on first use: a form posted
+    from another site carries none (the session cookie is SameSite=Lax, the token unknown)."""
+    token = flask.session.get("csrf")
+    if not isinstance(token, str):
+        token = flask.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _csrf_ok() -> bool:
+    sent = flask.request.form.get(CSRF_FIELD, "")[:MAX_FIELD]
+    kept = flask.session.get("csrf")
+    return isinstance(kept, str) and secrets.compare_digest(sent.encode(), kept.encode())
+
+
+EXPIRED = "This form has expired or came from another page. Try again."
+
+
 def _login() -> flask.Response | str:
     next_url = _safe_next(flask.request.values.get("next", "/"))
     if flask.request.method == "GET":
         return _login_page(next_url)
+    if not _csrf_ok():
+        return flask.Response(_login_page(next_url, error=EXPIRED), status=400)
     name = flask.request.form.get("username", "")[:MAX_FIELD]
     password = flask.request.form.get("password", "")[:MAX_FIELD]
     store: UserStore = flask.current_app.config["CROWDMETER_USERS"]
@@ -134,11 +155,19 @@ def _login() -> flask.Response | str:
         )
     flask.session.clear()  # a fresh session on login, so no pre-login state carries over
     flask.session.permanent = True
-    flask.session.update(user=user.name, pw=user.password_set_at)
+    # a fresh token with the login: every later response carries the session as loaded, so a
+    # token made later by one of the page's concurrent callbacks could be overwritten
+    flask.session.update(user=user.name, pw=user.password_set_at, csrf=secrets.token_urlsafe(32))
     return flask.redirect(next_url)
 
 
-def _logout() -> flask.Response:
+def _logout() -> flask.Response | str:
+    # by POST with the session's token only: a link or a form on another site cannot log out
+    if flask.request.method == "GET":
+        return render("logout.html", csrf_token=csrf_token(), error="")
+    if not _csrf_ok():
+        page = render("logout.html", csrf_token=csrf_token(), error=EXPIRED)
+        return flask.Response(page, status=400)
     flask.session.clear()
     return flask.redirect("/login")
 
@@ -156,4 +185,4 @@ def _safe_next(target: str) -> str:
 
 
 def _login_page(next_url: str, error: str = "") -> str:
-    return render("login.html", next=next_url, error=error)
+    return render("login.html", next=next_url, error=error, csrf_token=csrf_token())

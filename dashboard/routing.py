@@ -27,7 +27,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from dashboard import access
 from dashboard.access import NotAllowed
-from dashboard.auth import current_viewer
+from dashboard.auth import csrf_token, current_viewer
 from dashboard.components.cards import notice
 from dashboard.components.filters import (
     DATES,
@@ -132,6 +132,7 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         Output(DATES, "value"),
         Output(PLATFORMS, "value"),
         Output(PROJECTS, "value"),
+        Output("logout-csrf", "value"),
         Input("url", "pathname"),
         Input("url", "search"),
     )
@@ -147,7 +148,7 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
                 platforms, projects = filter_choices(filter_options(data))
         links = nav_links(pages_for(pages, viewer), _path(pathname), search)
         values = controls_from_filters(Filters.from_query(search))
-        return links, viewer.name, viewer.role, platforms, projects, *values
+        return links, viewer.name, viewer.role, platforms, projects, *values, csrf_token()
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def route(pathname: str, search: str) -> Any:

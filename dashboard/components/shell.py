@@ -33,7 +33,7 @@ def app_shell() -> dmc.MantineProvider:
                     [
                         dmc.Badge(id="viewer-role", variant="light", size="lg"),
                         dmc.Text(id="viewer-name", fw=500, size="sm"),
-                        dmc.Anchor("Log out", id="logout-link", href="/logout", refresh=True),
+                        logout_form(),
                     ],
                     gap="sm",
                 ),
@@ -75,6 +75,19 @@ class NavTarget(Protocol):
     title: str
     icon: str
     description: str
+
+
+def logout_form() -> html.Form:
+    """Log out by POST with the session's token, which the shell callback fills in."""
+    return html.Form(
+        [
+            dcc.Input(id="logout-csrf", type="hidden", name="csrf_token", value=""),
+            html.Button("Log out", id="logout-link", type="submit", className="logout-button"),
+        ],
+        action="/logout",
+        method="POST",
+        style={"margin": 0},
+    )
 
 
 def nav_links(pages: Sequence[NavTarget], pathname: str, search: str) -> list[dmc.NavLink]:

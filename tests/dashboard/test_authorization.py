@@ -10,13 +10,14 @@ import re
 import pytest
 
 from dashboard.users import UserStore
+from tests.dashboard.conftest import login_form
 from tests.dashboard.warehouse_fixture import worker
 
 FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children"
     "...filter-platforms.data...filter-projects.data...filter-dates.value"
-    "...filter-platforms.value...filter-projects.value.."
+    "...filter-platforms.value...filter-projects.value...logout-csrf.value.."
 )
 
 
@@ -43,13 +44,14 @@ def test_anonymous_pages_redirect_to_login_keeping_the_target(client_for):
 
 def test_wrong_password_is_refused_and_logout_ends_the_session(client_for):
     client = client_for(None)
-    reply = client.client.post("/login", data={"username": "ada", "password": "nope-nope"})
+    form = login_form(client.client, username="ada", password="nope-nope")
+    reply = client.client.post("/login", data=form)
     assert reply.status_code == 401
     assert "Wrong name or password" in reply.get_data(as_text=True)
     assert client.call("page.children", ["/", ""]).status_code == 401
     client.login("ada")
     assert client.call("page.children", ["/", ""]).status_code == 200
-    client.client.get("/logout")
+    assert client.logout().status_code == 302
     assert client.call("page.children", ["/", ""]).status_code == 401
 
 
@@ -59,20 +61,18 @@ def test_login_never_redirects_off_site(client_for):
     # browsers drop tabs and line breaks: "/\t/evil.example" is "//evil.example" to them
     targets += ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: a=b", "/\x00x"]
     for target in targets:
-        reply = client.post(
-            "/login", data={"username": "ada", "password": "admin-password", "next": target}
-        )
+        form = login_form(client, username="ada", password="admin-password", next=target)
+        reply = client.post("/login", data=form)
         assert reply.status_code == 302 and reply.headers["Location"] == "/", repr(target)
     # the same, as the query string a forged link carries
     for query in ("next=/%09/evil.example", "next=/%0d%0aSet-Cookie:%20a=b", "next=/%0a"):
-        reply = client.post(
-            "/login?" + query, data={"username": "ada", "password": "admin-password"}
-        )
+        form = login_form(client, username="ada", password="admin-password")
+        reply = client.post("/login?" + query, data=form)
         assert reply.status_code == 302 and reply.headers["Location"] == "/", query
         assert client.get("/login?" + query).status_code == 200
     reply = client.post(
         "/login?next=/pipeline%3Fplatform%3Dmturk",
-        data={"username": "ada", "password": "admin-password"},
+        data=login_form(client, username="ada", password="admin-password"),
     )
     assert reply.headers["Location"] == "/pipeline?platform=mturk"  # a path of the site stays
 
@@ -181,7 +181,8 @@ def test_hostile_filter_controls_are_harmless(client_for):
 
 def test_oversized_login_fields_are_refused_cleanly(client_for):
     client = client_for(None).client
-    reply = client.post("/login", data={"username": "a" * 1_000_000, "password": "b" * 100_000})
+    form = login_form(client, username="a" * 1_000_000, password="b" * 100_000)
+    reply = client.post("/login", data=form)
     assert reply.status_code == 401
 
 
@@ -251,3 +252,25 @@ def test_managers_read_no_rejects_of_files_that_fed_other_projects(client_for, p
     )
     both = client_for(None).login("max", "manager-password-2")
     assert len(download_rows(both.download("pipeline-rejects", "/pipeline"))) == 3
+
+
+def test_a_login_form_from_another_site_is_refused(client_for):
+    client = client_for(None).client
+    # a cross-site form: no token (the browser sends no SameSite=Lax cookie with it either)
+    forged = {"username": "ada", "password": "admin-password"}
+    reply = client.post("/login", data=forged)
+    assert reply.status_code == 400 and "expired" in reply.get_data(as_text=True)
+    reply = client.post("/login", data={**forged, "csrf_token": "guessed"})
+    assert reply.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401  # nobody was logged in
+
+
+def test_logout_only_by_post_with_the_sessions_token(client_for):
+    ada = client_for("ada")
+    assert ada.client.get("/logout").status_code == 200  # a page asking to confirm
+    assert ada.client.post("/logout").status_code == 400  # a cross-site form: no token
+    assert ada.call("page.children", ["/", ""]).status_code == 200  # still logged in
+    shell = ada.call(SHELL, ["/", ""]).get_json()["response"]
+    token = shell["logout-csrf"]["value"]  # what the shell's log-out form posts
+    assert ada.client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert ada.call("page.children", ["/", ""]).status_code == 401
