@@ -100,6 +100,7 @@ def install_auth(server: flask.Flask, settings: Settings, store: UserStore) -> N
         SESSION_COOKIE_NAME="crowdmeter_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.server.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.server.session_hours),
     )
     server.before_request(_guard)

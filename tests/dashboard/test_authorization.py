@@ -274,3 +274,32 @@ def test_logout_only_by_post_with_the_sessions_token(client_for):
     token = shell["logout-csrf"]["value"]  # what the shell's log-out form posts
     assert ada.client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert ada.call("page.children", ["/", ""]).status_code == 401
+
+
+def test_every_response_carries_the_security_headers(client_for):
+    ada = client_for("ada")
+    for reply in (
+        client_for(None).client.get("/login"),
+        ada.client.get("/"),
+        ada.call("page.children", ["/", ""]),
+    ):
+        headers = reply.headers
+        assert headers["X-Frame-Options"] == "DENY"  # the login page cannot be framed
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self' 'sha256-" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in headers  # plain HTTP by default
+
+
+def test_secure_cookies_behind_tls(published):
+    from dashboard.app import create_app
+
+    server = published.server.model_copy(update={"secure_cookies": True})
+    reply = create_app(published.model_copy(update={"server": server})).server.test_client()
+    reply = reply.get("/login")
+    assert "Secure" in reply.headers["Set-Cookie"]
+    assert reply.headers["Strict-Transport-Security"].startswith("max-age=")
+    # without the setting the cookie is not marked Secure (the plain-HTTP demo on localhost)
+    plain = create_app(published).server.test_client().get("/login")
+    assert "Secure" not in plain.headers["Set-Cookie"]
