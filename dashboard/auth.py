@@ -82,12 +82,11 @@ def viewer_for(action: str) -> User:
 def _session_user() -> User | None:
     if "viewer" in flask.g:
         return flask.g.viewer
-    name = flask.session.get("user")
+    # the session id is checked against the open sessions on every request: logout, a
+    # password change (the login is replaced) and a removed login end it, wherever it was copied
+    session_id = flask.session.get("sid")
     store: UserStore = flask.current_app.config["CROWDMETER_USERS"]
-    user = store.get(name) if isinstance(name, str) else None
-    # A password change (or a deleted login) ends every session issued before it.
-    if user is not None and flask.session.get("pw") != user.password_set_at:
-        user = None
+    user = store.session_user(session_id[:MAX_FIELD]) if isinstance(session_id, str) else None
     flask.g.viewer = user
     return user
 
@@ -102,6 +101,7 @@ def install_auth(server: flask.Flask, settings: Settings, store: UserStore) -> N
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.server.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.server.session_hours),
+        CROWDMETER_SESSION_HOURS=settings.server.session_hours,
     )
     server.before_request(_guard)
     server.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
@@ -158,7 +158,10 @@ def _login() -> flask.Response | str:
     flask.session.permanent = True
     # a fresh token with the login: every later response carries the session as loaded, so a
     # token made later by one of the page's concurrent callbacks could be overwritten
-    flask.session.update(user=user.name, pw=user.password_set_at, csrf=secrets.token_urlsafe(32))
+    session_id = store.start_session(
+        user.name, flask.current_app.config["CROWDMETER_SESSION_HOURS"]
+    )
+    flask.session.update(sid=session_id, csrf=secrets.token_urlsafe(32))
     return flask.redirect(next_url)
 
 
@@ -169,6 +172,9 @@ def _logout() -> flask.Response | str:
     if not _csrf_ok():
         page = render("logout.html", csrf_token=csrf_token(), error=EXPIRED)
         return flask.Response(page, status=400)
+    session_id = flask.session.get("sid")
+    if isinstance(session_id, str):
+        flask.current_app.config["CROWDMETER_USERS"].end_session(session_id[:MAX_FIELD])
     flask.session.clear()
     return flask.redirect("/login")
 

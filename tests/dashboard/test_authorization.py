@@ -303,3 +303,33 @@ def test_secure_cookies_behind_tls(published):
     # without the setting the cookie is not marked Secure (the plain-HTTP demo on localhost)
     plain = create_app(published).server.test_client().get("/login")
     assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+def _copy_of_session(client_for, name: str):
+    """A second client holding a copy of `name`'s session cookie, as a thief would."""
+    owner = client_for(name)
+    thief = client_for(None)
+    cookie = owner.client.get_cookie("crowdmeter_session")
+    thief.client.set_cookie("crowdmeter_session", cookie.value)
+    assert thief.call("page.children", ["/", ""]).status_code == 200
+    return owner, thief
+
+
+def test_logout_ends_the_session_wherever_its_cookie_was_copied(client_for):
+    owner, thief = _copy_of_session(client_for, "ada")
+    other = client_for("ada")  # another browser of the same login
+    assert owner.logout().status_code == 302
+    for _ in range(10):
+        assert thief.call("page.children", ["/", ""]).status_code == 401
+    assert other.call("page.children", ["/", ""]).status_code == 200  # only that session ended
+
+
+def test_replacing_or_removing_a_login_ends_its_sessions(client_for, published):
+    store = UserStore(published)
+    store.add("tmp", "admin", "temporary-password")
+    first = client_for(None).login("tmp", "temporary-password")
+    store.add("tmp", "admin", "another-password", replace=True)  # a new password
+    assert first.call("page.children", ["/", ""]).status_code == 401
+    second = client_for(None).login("tmp", "another-password")
+    store.remove("tmp")
+    assert second.call("page.children", ["/", ""]).status_code == 401
