@@ -18,6 +18,7 @@ import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from dashboard import access
+from dashboard.login_throttle import throttled
 from dashboard.templating import render
 from dashboard.users import User, UserStore
 from etl.settings import Settings
@@ -104,7 +105,8 @@ def install_auth(server: flask.Flask, settings: Settings, store: UserStore) -> N
         CROWDMETER_SESSION_HOURS=settings.server.session_hours,
     )
     server.before_request(_guard)
-    server.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
+    login = throttled(server, _login, _too_many_attempts)
+    server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
 
 
@@ -163,6 +165,16 @@ def _login() -> flask.Response | str:
     )
     flask.session.update(sid=session_id, csrf=secrets.token_urlsafe(32))
     return flask.redirect(next_url)
+
+
+def _too_many_attempts() -> flask.Response:
+    next_url = _safe_next(flask.request.values.get("next", "/"))
+    error = (
+        "Too many failed logins for this name or from this address. Wait a minute, then try again."
+    )
+    return flask.Response(
+        _login_page(next_url, error=error), status=429, headers={"Retry-After": "60"}
+    )
 
 
 def _logout() -> flask.Response | str:

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from dashboard.users import UserStore
-from tests.dashboard.conftest import login_form
+from tests.dashboard.conftest import PASSWORDS, login_form
 from tests.dashboard.warehouse_fixture import worker
 
 FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
@@ -333,3 +333,28 @@ def test_replacing_or_removing_a_login_ends_its_sessions(client_for, published):
     second = client_for(None).login("tmp", "another-password")
     store.remove("tmp")
     assert second.call("page.children", ["/", ""]).status_code == 401
+
+
+def _attempt(client, name: str, password: str, address: str) -> int:
+    form = login_form(client, username=name, password=password)
+    return client.post("/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_failed_logins_are_throttled_per_name_and_per_address(published):
+    from dashboard.app import create_app
+
+    client = create_app(published).server.test_client()  # fresh counts
+    statuses = [_attempt(client, "ada", "wrong-guess", "10.0.0.1") for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    # the name is throttled from any address, even with its right password, with a reason
+    assert _attempt(client, "ada", PASSWORDS["ada"], "10.0.0.9") == 429
+    reply = client.post("/login", data=login_form(client, username="ada", password="x"))
+    assert "Too many failed logins" in reply.get_data(as_text=True)
+    assert reply.headers["Retry-After"] == "60"
+    # another name from the same address is not
+    assert _attempt(client, "mia", PASSWORDS["mia"], "10.0.0.1") == 302
+    # one address guessing many names is throttled after 20 failures, other addresses are not
+    guesses = [_attempt(client, f"user{i}", "wrong-guess", "10.0.0.2") for i in range(21)]
+    assert guesses == [401] * 20 + [429]
+    assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.2") == 429
+    assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.3") == 302
