@@ -1,7 +1,9 @@
-"""Login, logout and the server-side guard: who the viewer is comes from the signed session only.
+"""Login, logout and the server-side guard: who the viewer is comes from the session only, an
+id in the signed cookie that must name an open session in users.sqlite.
 
 Unauthenticated callback and layout requests get 401; page requests are redirected to /login.
 Every callback calls `current_viewer()` (or `viewer_for(action)`) instead of trusting the browser.
+The login and logout forms carry the session's CSRF token; failed logins are throttled.
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def _logout() -> flask.Response | str:
 
 def _safe_next(target: str) -> str:
     """Only a path of this site: "//evil.example" or "https://..." would make login an open
-    redirect, and browsers drop tabs and line breaks from a URL ("/\t/evil.example" is
+    redirect, and browsers drop tabs and line breaks from a URL ("/%09/evil.example" is
     "//evil.example" to them), which in a Location header would also fail the response."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"

@@ -53,7 +53,8 @@ def quality_fields(data: ScopedData, filters: Filters) -> pl.DataFrame:
         "ORDER BY answers DESC, platform, project_id, field",
         where.params,
     )
-    return data.suppress_small_groups(frame, "coders")
+    # one row per field: no total over fields is shown that the rows could be taken from
+    return data.suppress_small_groups(frame, "coders", complementary=False)
 
 
 def field_key(row: dict) -> FieldKey:
