@@ -43,7 +43,7 @@ PAGES = ["/", "/quality", "/earnings", "/pipeline"]
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children...filter-platforms.data"
     "...filter-projects.data...filter-dates.value...filter-platforms.value"
-    "...filter-projects.value.."
+    "...filter-projects.value...logout-csrf.value.."
 )
 SEARCHES = ["", "?platform=mturk", "?from=2024-02-01&to=2024-03-31", "?project=toloka:p7"]
 PASSWORD = "bench-password"
