@@ -176,6 +176,7 @@ def load_file(
             toggl=settings.toggl,
             show_progress=progress,
             part_bytes=settings.etl_part_bytes,
+            limits=settings.limits,
         )
         parts = sources.parse_batches(path, fmt, options)
         first = next(parts)

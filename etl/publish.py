@@ -22,9 +22,8 @@ from pathlib import Path
 import duckdb
 
 import etl
-from etl.settings import REPO_ROOT, Settings
-
-MARTS_DIR = REPO_ROOT / "sql" / "marts"
+from etl.resources import MARTS_DIR
+from etl.settings import Settings
 
 
 class FiguresNotRebuilt(RuntimeError):

@@ -14,9 +14,9 @@ import duckdb
 import polars as pl
 
 from etl.errors import UserError
-from etl.settings import REPO_ROOT, Settings
+from etl.resources import REFERENCE_TABLES_DIR as DATA_DIR
+from etl.settings import Settings
 
-DATA_DIR = REPO_ROOT / "etl" / "data"
 DEFAULT_FX_RATES = DATA_DIR / "fx_rates.csv"
 DEFAULT_WAGE_FLOORS = DATA_DIR / "wage_floors.csv"
 UNITS = ("hour", "day", "month")

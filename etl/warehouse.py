@@ -17,9 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from etl.settings import REPO_ROOT, Settings
-
-SCHEMA_DIR = REPO_ROOT / "sql" / "schema"
+from etl.resources import SCHEMA_DIR
+from etl.settings import Settings
 
 
 class WarehouseBusy(Exception):

@@ -28,6 +28,8 @@ from etl.sources import (
     toloka,
 )
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
+from etl.sources.plausible import reject_implausible_times
+from etl.sources.records import decode_json
 
 HEAD_BYTES = 64 * 1024
 # Sniffing order matters where formats overlap: the consolidated-only exports are recognised
@@ -85,7 +87,7 @@ def parse_file(
         )
     else:
         _head(path)  # an empty or binary file fails the same way whatever the format
-    return FORMATS[fmt].parse(path, options)
+    return reject_implausible_times(FORMATS[fmt].parse(path, options), options.limits)
 
 
 def parse_batches(
@@ -100,7 +102,8 @@ def parse_batches(
         yield parse_file(path, fmt, options)
         return
     _head(path)
-    yield from module.parse_batches(path, options)
+    for part in module.parse_batches(path, options):
+        yield reject_implausible_times(part, options.limits)
 
 
 def _head(path: Path) -> bytes:
@@ -137,7 +140,7 @@ def _unknown_reason(path: Path, head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"[", b"{") and path.stat().st_size <= JSON_PARSE_LIMIT:
         try:
-            json.loads(path.read_bytes().decode("utf-8-sig"))
+            decode_json(path.read_bytes().decode("utf-8-sig"))
         except UnicodeDecodeError:
             return f"{path.name} is not UTF-8 text; export it again as UTF-8"
         except json.JSONDecodeError as exc:
@@ -157,7 +160,7 @@ def _is_json_lines(path: Path) -> bool:
     with path.open("rb") as fh:
         first = fh.readline()
     try:
-        json.loads(first)
+        decode_json(first)
     except json.JSONDecodeError:
         return False
     return True

@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from etl.settings import SourceSettings, TogglSettings
+from etl.settings import IngestLimits, SourceSettings, TogglSettings
 
 UTC_TS = pl.Datetime("us", "UTC")
 MONEY = pl.Decimal(18, 6)
@@ -146,6 +146,7 @@ class SourceOptions:
     toggl: TogglSettings = field(default_factory=TogglSettings)
     show_progress: bool = False
     part_bytes: int | None = None  # formats that read big files in parts: bytes per part
+    limits: IngestLimits = field(default_factory=IngestLimits)
 
 
 @dataclass

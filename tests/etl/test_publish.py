@@ -9,11 +9,11 @@ import duckdb
 import pytest
 
 import etl.publish
+from cli.commands.status import collect_status
 from dashboard.pages import PAGES
 from dashboard.queries.shell import figures_behind
 from dashboard.routing import render_page
 from dashboard.url_state import Filters
-from etl.commands.status import collect_status
 from etl.load import ingest
 from etl.publish import publish
 from etl.reader import SnapshotReader
