@@ -163,6 +163,9 @@ class ServerSettings(BaseModel):
         None, description="signs login cookies; created in data_dir/secrets when unset"
     )
     session_hours: int = Field(12, ge=1, description="how long a login lasts")
+    secure_cookies: bool = Field(
+        False, description="send the login cookie over HTTPS only (deployments behind TLS)"
+    )
 
 
 class IngestLimits(BaseModel):
