@@ -5,7 +5,9 @@ drawn (a row of multinomial counts), so any statistic that is a sum over units b
 `weights @ per_unit_values`. Three ways to draw the same thing, each behind a name:
 `resample_weights` (per unit, in memory-bounded batches; `map_resamples` runs them on threads),
 `resample_class_counts` (units in classes of interchangeable units: how many of each class) and
-`poisson_weights` (Poisson(1) weights, the bootstrap that needs no fixed total).
+`poisson_weights` (Poisson(1) weights, the bootstrap that needs no fixed total) and
+`stratified_weights` (units drawn within their own group, so every group keeps its size).
+`permuted_labels` shuffles group labels across units: the null distribution of permutation tests.
 """
 
 from __future__ import annotations
@@ -140,6 +142,57 @@ def poisson_weights(
     batch = max(1, min(samples, batch_cells // n_units))
     for done in range(0, samples, batch):
         yield rng.poisson(1.0, size=(min(batch, samples - done), n_units))
+
+
+def stratified_weights(
+    unit_group: np.ndarray, samples: int, seed: int, batch_cells: int = BATCH_CELLS
+) -> Iterator[np.ndarray]:
+    """Batches of bootstrap weights, each of shape (batch, n_units), `samples` rows in all, with
+    each group's units drawn with replacement from that group only (a two-sample bootstrap: a
+    group's draws sum to its size in every resample).
+
+    >>> groups = np.array([0, 0, 0, 1, 1])
+    >>> (w,) = stratified_weights(groups, samples=4, seed=1)
+    >>> w.shape, w[:, :3].sum(axis=1).tolist(), w[:, 3:].sum(axis=1).tolist()
+    ((4, 5), [3.0, 3.0, 3.0, 3.0], [2.0, 2.0, 2.0, 2.0])
+    """
+    unit_group = np.asarray(unit_group)
+    n_units = len(unit_group)
+    if n_units == 0 or samples <= 0:
+        return
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(unit_group == g) for g in np.unique(unit_group)]
+    batch = max(1, min(samples, batch_cells // n_units))
+    for done in range(0, samples, batch):
+        size = min(batch, samples - done)
+        weights = np.empty((size, n_units))
+        for units in members:
+            width = len(units)
+            # one bincount for the whole batch: row r's picks land in cells r*width ...
+            picks = rng.integers(0, width, (size, width)) + np.arange(size)[:, None] * width
+            counts = np.bincount(picks.ravel(), minlength=size * width).reshape(size, width)
+            weights[:, units] = counts
+        yield weights
+
+
+def permuted_labels(
+    labels: np.ndarray, samples: int, seed: int, batch_cells: int = BATCH_CELLS
+) -> Iterator[np.ndarray]:
+    """Batches of random permutations of `labels`, each of shape (batch, n_units), `samples`
+    rows in all: under the null hypothesis that labels do not matter, every one is as likely.
+
+    >>> (p,) = permuted_labels(np.array([0, 0, 1]), samples=5, seed=2)
+    >>> p.shape, sorted(set(p.sum(axis=1).tolist()))
+    ((5, 3), [1])
+    """
+    labels = np.asarray(labels)
+    if len(labels) == 0 or samples <= 0:
+        return
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(samples, batch_cells // len(labels)))
+    for done in range(0, samples, batch):
+        size = min(batch, samples - done)
+        yield rng.permuted(np.broadcast_to(labels, (size, len(labels))), axis=1)
 
 
 def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:

@@ -1,0 +1,225 @@
+"""Groups of units compared with a reference group: each group's level with a bootstrap
+interval, its difference and ratio to the reference with intervals, and a permutation p-value.
+
+A unit (a worker, an item) carries a numerator and a denominator; a group's level is the ratio
+of their sums (a rate: rejected / reviewed; a mean: wage / 1), or the median of unit values.
+Intervals resample units within their group (`stratified_weights`, so each group keeps its
+size); the p-value shuffles group labels across units (`permuted_labels`) and counts how often
+the difference to the reference is at least as large as observed, both ways, as
+`(1 + hits) / (1 + permutations)` (Phipson and Smyth 2010).
+
+>>> c = compare_rates(np.array([1, 0, 0, 1, 1, 1.]), np.ones(6), ["a"] * 3 + ["b"] * 3, "b",
+...                   Resampling(samples=200, permutations=200))
+>>> c.groups, c.value.round(3).tolist(), c.difference.round(3).tolist()
+(['a', 'b'], [0.333, 1.0], [-0.667, 0.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from metrics.fairness.findings import Finding, reference_group
+from metrics.resampling import percentile_intervals, permuted_labels, stratified_weights
+
+# Relative tolerance when a permuted difference ties the observed one (floating-point sums of
+# the same numbers in another order).
+TIE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Per group (in `groups` order): units, level, difference and ratio to the reference, each
+    with its percentile interval, and the two-sided permutation p-value (NaN for the reference).
+    """
+
+    groups: list[str]
+    reference: str
+    n: np.ndarray
+    value: np.ndarray
+    value_low: np.ndarray
+    value_high: np.ndarray
+    difference: np.ndarray
+    difference_low: np.ndarray
+    difference_high: np.ndarray
+    ratio: np.ndarray
+    ratio_low: np.ndarray
+    ratio_high: np.ndarray
+    p_value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """How intervals and tests are drawn: bootstrap resamples, permutations, the seed both
+    start from, and the confidence of the intervals."""
+
+    samples: int = 1000
+    permutations: int = 1000
+    seed: int = 0
+    confidence: float = 0.95
+
+
+def compare_rates(
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    unit_group: Sequence[str],
+    reference: str | None = None,
+    resampling: Resampling = Resampling(),
+) -> Comparison:
+    """Each group's rate sum(numerator) / sum(denominator) over its units, compared with the
+    reference group's (default: the group with most units)."""
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    groups, codes = _encode(unit_group)
+    onehot = np.eye(len(groups))[codes]
+
+    def weighted(weights: np.ndarray) -> np.ndarray:
+        return _divide((weights * num) @ onehot, (weights * den) @ onehot)
+
+    def permuted(labels: np.ndarray) -> np.ndarray:
+        return _divide(_group_sums(labels, num, len(groups)), _group_sums(labels, den, len(groups)))
+
+    observed = _divide(np.bincount(codes, num, len(groups)), np.bincount(codes, den, len(groups)))
+    return _compare(groups, codes, codes, observed, weighted, permuted, reference,
+                    resampling)  # fmt: skip
+
+
+def compare_medians(
+    values: np.ndarray,
+    unit_group: Sequence[str],
+    reference: str | None = None,
+    resampling: Resampling = Resampling(),
+) -> Comparison:
+    """Each group's median unit value, compared with the reference group's.
+
+    >>> c = compare_medians(np.array([1., 2, 3, 10, 20, 30]), list("aaabbb"),
+    ...                     resampling=Resampling(samples=50, permutations=50))
+    >>> c.reference, c.value.tolist(), c.ratio.tolist()
+    ('a', [2.0, 20.0], [1.0, 10.0])
+    """
+    values = np.asarray(values, dtype=np.float64)
+    groups, codes = _encode(unit_group)
+    order = np.lexsort((values, codes))  # by group, then value
+    sorted_values = values[order]
+    sizes = np.bincount(codes, minlength=len(groups))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def weighted(weights: np.ndarray) -> np.ndarray:
+        w = weights[:, order]
+        out = np.empty((len(w), len(groups)))
+        for g, (start, size) in enumerate(zip(starts, sizes, strict=True)):
+            cum = np.cumsum(w[:, start : start + size], axis=1)
+            low = np.argmax(cum > (size - 1) // 2, axis=1)
+            high = np.argmax(cum > size // 2, axis=1)
+            part = sorted_values[start : start + size]
+            out[:, g] = (part[low] + part[high]) / 2
+        return out
+
+    # Under a permutation the group sizes stay, so each group's median sits at fixed positions
+    # of its members listed in value order: a stable sort of the labels of value-sorted units.
+    by_value = np.argsort(values, kind="stable")
+    values_ascending = values[by_value]
+    low_at, high_at = starts + (sizes - 1) // 2, starts + sizes // 2
+
+    def permuted(labels: np.ndarray) -> np.ndarray:
+        members = np.argsort(labels, axis=1, kind="stable")
+        return (values_ascending[members[:, low_at]] + values_ascending[members[:, high_at]]) / 2
+
+    observed = (sorted_values[starts + (sizes - 1) // 2] + sorted_values[starts + sizes // 2]) / 2
+    return _compare(groups, codes, codes[by_value], observed, weighted, permuted, reference,
+                    resampling)  # fmt: skip
+
+
+def comparison_findings(
+    c: Comparison,
+    audit: str,
+    attribute: str,
+    level: str,
+    difference: str | None = None,
+    ratio: str | None = None,
+) -> list[Finding]:
+    """Findings of a comparison: every group's level (measure `level`), then for each other
+    group its difference and/or ratio to the reference, with the p-value. Reasons and flags
+    are left to the audit."""
+    out = []
+    for i, group in enumerate(c.groups):
+        n = int(c.n[i])
+        out.append(Finding(audit, attribute, group, None, level, *finite(
+            c.value[i], c.value_low[i], c.value_high[i]), None, None, n, None, ""))  # fmt: skip
+        if group == c.reference:
+            continue
+        p = _float(c.p_value[i])
+        for measure, est, low, high in (
+            (difference, c.difference[i], c.difference_low[i], c.difference_high[i]),
+            (ratio, c.ratio[i], c.ratio_low[i], c.ratio_high[i]),
+        ):
+            if measure is not None:
+                estimate = finite(est, low, high)
+                out.append(Finding(audit, attribute, group, c.reference, measure, *estimate,
+                                   p, None, n, None, ""))  # fmt: skip
+    return out
+
+
+def _compare(
+    groups: list[str],
+    codes: np.ndarray,
+    permutable: np.ndarray,
+    observed: np.ndarray,
+    weighted: Callable[[np.ndarray], np.ndarray],
+    permuted: Callable[[np.ndarray], np.ndarray],
+    reference: str | None,
+    resampling: Resampling,
+) -> Comparison:
+    samples, permutations, confidence = (
+        resampling.samples,
+        resampling.permutations,
+        resampling.confidence,
+    )
+    sizes = np.bincount(codes, minlength=len(groups))
+    ref = groups.index(reference_group(dict(zip(groups, sizes.tolist(), strict=True)), reference))
+    boot_seed, perm_seed = np.random.SeedSequence(resampling.seed).spawn(2)
+    draws = np.concatenate([weighted(w) for w in stratified_weights(codes, samples, boot_seed)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draw_ratio = draws / draws[:, [ref]]
+        ratio = observed / observed[ref]
+    difference = observed - observed[ref]
+    hits = np.zeros(len(groups))
+    for labels in permuted_labels(permutable, permutations, perm_seed):
+        level = permuted(labels)
+        extreme = np.abs(level - level[:, [ref]]) >= np.abs(difference) * (1 - TIE_TOLERANCE)
+        hits += extreme.sum(axis=0)
+    p_value = (1 + hits) / (1 + permutations)
+    p_value[ref] = np.nan
+    return Comparison(
+        groups, groups[ref], sizes, observed, *percentile_intervals(draws, confidence),
+        difference, *percentile_intervals(draws - draws[:, [ref]], confidence),
+        ratio, *percentile_intervals(draw_ratio, confidence), p_value,
+    )  # fmt: skip
+
+
+def _encode(unit_group: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    groups, codes = np.unique(np.asarray(unit_group, dtype=object).astype(str), return_inverse=True)
+    return groups.tolist(), codes
+
+
+def _group_sums(labels: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per row of `labels` (resamples x units), the sum of `weights` of each group."""
+    rows = len(labels)
+    flat = (labels + np.arange(rows)[:, None] * n_groups).ravel()
+    spread = np.broadcast_to(weights, labels.shape).ravel()
+    return np.bincount(flat, spread, rows * n_groups).reshape(rows, n_groups)
+
+
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+
+
+def _float(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def finite(*xs: float) -> tuple[float | None, ...]:
+    return tuple(_float(x) for x in xs)
