@@ -46,6 +46,20 @@ class Finding:
     reason: str
 
 
+@dataclass(frozen=True)
+class AuditSettings:
+    """How an audit draws and decides: bootstrap resamples and permutations (both from `seed`),
+    the confidence of intervals, the level `alpha` a Holm-adjusted p-value must be under for a
+    flag, and the smallest group shown (`min_group_size`, in units: workers or items)."""
+
+    samples: int = 1000
+    permutations: int = 1000
+    seed: int = 0
+    confidence: float = 0.95
+    alpha: float = 0.05
+    min_group_size: int = 5
+
+
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Finding))
 SCHEMA = pl.Schema(
     {
@@ -89,6 +103,19 @@ def group_labels(values: pl.Series) -> pl.Series:
     )
 
 
+def with_groups(frame: pl.DataFrame, attributes: pl.DataFrame, attribute: str) -> pl.DataFrame:
+    """`frame` (with `worker_id`) with each worker's `group` for `attribute`; workers without an
+    answer, or missing from `attributes`, are `NOT_STATED`.
+
+    >>> people = pl.DataFrame({"worker_id": ["a"], "age": ["old"]})
+    >>> with_groups(pl.DataFrame({"worker_id": ["a", "b"]}), people, "age")["group"].to_list()
+    ['old', 'not stated']
+    """
+    groups = attributes.select("worker_id", group_labels(attributes[attribute]).alias("group"))
+    joined = frame.join(groups, on="worker_id", how="left", maintain_order="left")
+    return joined.with_columns(pl.col("group").fill_null(NOT_STATED))
+
+
 def reference_group(sizes: dict[str, int], given: str | None = None) -> str:
     """The group others are compared with: `given`, else the largest (ties: the first by name).
 
@@ -123,15 +150,30 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     return adjusted
 
 
+def measure_name(measure: str) -> str:
+    """A measure without its scope: `measure@scope` names one measure within a part of the data
+    (one reviewer's reviews, one label), `measure` the measure over all of it.
+
+    >>> measure_name("label_rate@label=cat"), measure_scope("label_rate@label=cat")
+    ('label_rate', 'label=cat')
+    """
+    return measure.partition("@")[0]
+
+
+def measure_scope(measure: str) -> str:
+    """The scope of a measure (after '@'), '' for the whole data."""
+    return measure.partition("@")[2]
+
+
 def holm_within(findings: Sequence[Finding]) -> list[Finding]:
     """`findings` with `p_adjusted` by Holm within each family: the groups of one attribute
-    compared on one measure in one audit.
+    compared on one measure in one audit, over all its scopes (every reviewer, every label).
 
     (The doctest at the top of the module shows two groups of one family.)
     """
     families: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, f in enumerate(findings):
-        families[(f.audit, f.attribute, f.measure)].append(i)
+        families[(f.audit, f.attribute, measure_name(f.measure))].append(i)
     out = list(findings)
     for members in families.values():
         adjusted = holm([findings[i].p_value for i in members])

@@ -9,7 +9,7 @@ the difference to the reference is at least as large as observed, both ways, as
 `(1 + hits) / (1 + permutations)` (Phipson and Smyth 2010).
 
 >>> c = compare_rates(np.array([1, 0, 0, 1, 1, 1.]), np.ones(6), ["a"] * 3 + ["b"] * 3, "b",
-...                   Resampling(samples=200, permutations=200))
+...                   AuditSettings(samples=200, permutations=200))
 >>> c.groups, c.value.round(3).tolist(), c.difference.round(3).tolist()
 (['a', 'b'], [0.333, 1.0], [-0.667, 0.0])
 """
@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
-from metrics.fairness.findings import Finding, reference_group
+from metrics.fairness.findings import AuditSettings, Finding, reference_group
 from metrics.resampling import percentile_intervals, permuted_labels, stratified_weights
 
 # Relative tolerance when a permuted difference ties the observed one (floating-point sums of
@@ -50,23 +51,12 @@ class Comparison:
     p_value: np.ndarray
 
 
-@dataclass(frozen=True)
-class Resampling:
-    """How intervals and tests are drawn: bootstrap resamples, permutations, the seed both
-    start from, and the confidence of the intervals."""
-
-    samples: int = 1000
-    permutations: int = 1000
-    seed: int = 0
-    confidence: float = 0.95
-
-
 def compare_rates(
     numerator: np.ndarray,
     denominator: np.ndarray,
     unit_group: Sequence[str],
     reference: str | None = None,
-    resampling: Resampling = Resampling(),
+    settings: AuditSettings = AuditSettings(),
 ) -> Comparison:
     """Each group's rate sum(numerator) / sum(denominator) over its units, compared with the
     reference group's (default: the group with most units)."""
@@ -82,20 +72,50 @@ def compare_rates(
         return _divide(_group_sums(labels, num, len(groups)), _group_sums(labels, den, len(groups)))
 
     observed = _divide(np.bincount(codes, num, len(groups)), np.bincount(codes, den, len(groups)))
-    return _compare(groups, codes, codes, observed, weighted, permuted, reference,
-                    resampling)  # fmt: skip
+    return _compare(groups, codes, codes, observed, weighted, permuted, reference, settings)
+
+
+def compare_unit_rates(
+    frame: pl.DataFrame,
+    unit: str,
+    group: str,
+    numerator: pl.Expr,
+    denominator: pl.Expr,
+    reference: str | None = None,
+    settings: AuditSettings = AuditSettings(),
+) -> Comparison:
+    """`compare_rates` of the rows of `frame` summed per `unit` (each unit in one `group`):
+    rejected / reviewed per worker, answers naming a label / answers per item...
+
+    >>> rows = pl.DataFrame({"w": [1, 1, 2, 3], "g": list("aabb"), "hit": [1, 0, 1, 1]})
+    >>> compare_unit_rates(rows, "w", "g", pl.col("hit"), pl.lit(1)).value.tolist()
+    [0.5, 1.0]
+    """
+    per_unit = (
+        frame.select(unit, group, num=numerator.cast(pl.Float64), den=denominator.cast(pl.Float64))
+        .group_by(unit, group)
+        .agg(pl.col("num", "den").sum())
+        .sort(unit)
+    )
+    return compare_rates(
+        per_unit["num"].to_numpy(),
+        per_unit["den"].to_numpy(),
+        per_unit[group].cast(pl.String).to_list(),
+        reference,
+        settings,
+    )
 
 
 def compare_medians(
     values: np.ndarray,
     unit_group: Sequence[str],
     reference: str | None = None,
-    resampling: Resampling = Resampling(),
+    settings: AuditSettings = AuditSettings(),
 ) -> Comparison:
     """Each group's median unit value, compared with the reference group's.
 
     >>> c = compare_medians(np.array([1., 2, 3, 10, 20, 30]), list("aaabbb"),
-    ...                     resampling=Resampling(samples=50, permutations=50))
+    ...                     settings=AuditSettings(samples=50, permutations=50))
     >>> c.reference, c.value.tolist(), c.ratio.tolist()
     ('a', [2.0, 20.0], [1.0, 10.0])
     """
@@ -128,8 +148,9 @@ def compare_medians(
         return (values_ascending[members[:, low_at]] + values_ascending[members[:, high_at]]) / 2
 
     observed = (sorted_values[starts + (sizes - 1) // 2] + sorted_values[starts + sizes // 2]) / 2
-    return _compare(groups, codes, codes[by_value], observed, weighted, permuted, reference,
-                    resampling)  # fmt: skip
+    return _compare(
+        groups, codes, codes[by_value], observed, weighted, permuted, reference, settings
+    )
 
 
 def comparison_findings(
@@ -146,8 +167,21 @@ def comparison_findings(
     out = []
     for i, group in enumerate(c.groups):
         n = int(c.n[i])
-        out.append(Finding(audit, attribute, group, None, level, *finite(
-            c.value[i], c.value_low[i], c.value_high[i]), None, None, n, None, ""))  # fmt: skip
+        out.append(
+            Finding(
+                audit,
+                attribute,
+                group,
+                None,
+                level,
+                *finite(c.value[i], c.value_low[i], c.value_high[i]),
+                None,
+                None,
+                n,
+                None,
+                "",
+            )
+        )
         if group == c.reference:
             continue
         p = _float(c.p_value[i])
@@ -157,8 +191,21 @@ def comparison_findings(
         ):
             if measure is not None:
                 estimate = finite(est, low, high)
-                out.append(Finding(audit, attribute, group, c.reference, measure, *estimate,
-                                   p, None, n, None, ""))  # fmt: skip
+                out.append(
+                    Finding(
+                        audit,
+                        attribute,
+                        group,
+                        c.reference,
+                        measure,
+                        *estimate,
+                        p,
+                        None,
+                        n,
+                        None,
+                        "",
+                    )
+                )
     return out
 
 
@@ -170,16 +217,16 @@ def _compare(
     weighted: Callable[[np.ndarray], np.ndarray],
     permuted: Callable[[np.ndarray], np.ndarray],
     reference: str | None,
-    resampling: Resampling,
+    settings: AuditSettings,
 ) -> Comparison:
     samples, permutations, confidence = (
-        resampling.samples,
-        resampling.permutations,
-        resampling.confidence,
+        settings.samples,
+        settings.permutations,
+        settings.confidence,
     )
     sizes = np.bincount(codes, minlength=len(groups))
     ref = groups.index(reference_group(dict(zip(groups, sizes.tolist(), strict=True)), reference))
-    boot_seed, perm_seed = np.random.SeedSequence(resampling.seed).spawn(2)
+    boot_seed, perm_seed = np.random.SeedSequence(settings.seed).spawn(2)
     draws = np.concatenate([weighted(w) for w in stratified_weights(codes, samples, boot_seed)])
     with np.errstate(divide="ignore", invalid="ignore"):
         draw_ratio = draws / draws[:, [ref]]
@@ -193,10 +240,17 @@ def _compare(
     p_value = (1 + hits) / (1 + permutations)
     p_value[ref] = np.nan
     return Comparison(
-        groups, groups[ref], sizes, observed, *percentile_intervals(draws, confidence),
-        difference, *percentile_intervals(draws - draws[:, [ref]], confidence),
-        ratio, *percentile_intervals(draw_ratio, confidence), p_value,
-    )  # fmt: skip
+        groups,
+        groups[ref],
+        sizes,
+        observed,
+        *percentile_intervals(draws, confidence),
+        difference,
+        *percentile_intervals(draws - draws[:, [ref]], confidence),
+        ratio,
+        *percentile_intervals(draw_ratio, confidence),
+        p_value,
+    )
 
 
 def _encode(unit_group: Sequence[str]) -> tuple[list[str], np.ndarray]:

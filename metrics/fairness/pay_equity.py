@@ -9,8 +9,8 @@ attribute (missing answers are the group "not stated").
 >>> cells = pl.DataFrame({"worker_id": list("abcdefgh"), "earnings": [10., 12, 11, 9, 8, 9,
 ...                       10, 7], "hours": [1.0] * 8, "task_type": ["t", "u"] * 4})
 >>> people = pl.DataFrame({"worker_id": list("abcdefgh"), "gender": list("mmmmffff")})
->>> found = pay_equity(cells, people, "gender", "m", min_group_size=2,
-...                    resampling=Resampling(samples=200, permutations=200))
+>>> found = pay_equity(cells, people, "gender", "m",
+...                    settings=AuditSettings(200, 200, min_group_size=2))
 >>> [(f.group, round(f.estimate, 3)) for f in found if f.measure == "mean_gap"]
 [('f', 0.19)]
 """
@@ -25,15 +25,15 @@ import polars as pl
 import statsmodels.api as sm
 
 from metrics.fairness.findings import (
-    NOT_STATED,
+    AuditSettings,
     Finding,
     group_labels,
     holm_within,
     interval_text,
     rounded,
+    with_groups,
 )
 from metrics.fairness.group_compare import (
-    Resampling,
     compare_medians,
     compare_rates,
     comparison_findings,
@@ -77,9 +77,7 @@ def pay_equity(
     attribute: str,
     reference: str | None = None,
     *,
-    resampling: Resampling = Resampling(),
-    alpha: float = 0.05,
-    min_group_size: int = 5,
+    settings: AuditSettings = AuditSettings(),
     controls: tuple[str, ...] = CONTROLS,
 ) -> list[Finding]:
     """Findings of one attribute: per group `median_wage` and `mean_wage`; per group other than
@@ -88,26 +86,18 @@ def pay_equity(
     suppressed."""
     # Sums and the regression in one row order, so that results depend on the seed only.
     cells = cells.sort(cells.columns)
-    wages = (
-        worker_wages(cells)
-        .join(
-            attributes.select("worker_id", group_labels(attributes[attribute]).alias("group")),
-            on="worker_id",
-            how="left",
-        )
-        .with_columns(pl.col("group").fill_null(NOT_STATED))
-    )
+    wages = with_groups(worker_wages(cells), attributes, attribute)
     wage, group = wages["effective_wage"].to_numpy(), wages["group"].to_list()
-    medians = compare_medians(wage, group, reference, resampling)
-    means = compare_rates(wage, np.ones(len(wage)), group, reference, resampling)
+    medians = compare_medians(wage, group, reference, settings)
+    means = compare_rates(wage, np.ones(len(wage)), group, reference, settings)
     found = comparison_findings(medians, AUDIT, attribute, "median_wage", ratio="median_ratio")
     found += comparison_findings(means, AUDIT, attribute, "mean_wage", ratio="mean_ratio")
     found += [_gap(f) for f in found if f.measure in RATIOS]
     used = [c for c in controls if c in cells.columns]
     groups = wages.select("worker_id", "group")
-    found += adjusted_gaps(cells, groups, attribute, medians.reference, used, resampling.confidence)
-    found = [_flag_and_explain(f, alpha) for f in holm_within(found)]
-    return suppress_small_groups(found, min_group_size)
+    found += adjusted_gaps(cells, groups, attribute, medians.reference, used, settings.confidence)
+    found = [_flag_and_explain(f, settings.alpha) for f in holm_within(found)]
+    return suppress_small_groups(found, settings.min_group_size)
 
 
 def adjusted_gaps(
@@ -136,8 +126,9 @@ def adjusted_gaps(
         if name in NUMERIC_CONTROLS:
             columns.append(rows[name].cast(pl.Float64).to_numpy())
         else:
-            _, codes = np.unique(rows[name].cast(pl.String).fill_null("").to_numpy(),
-                                 return_inverse=True)  # fmt: skip
+            _, codes = np.unique(
+                rows[name].cast(pl.String).fill_null("").to_numpy(), return_inverse=True
+            )
             columns += [(codes == k).astype(np.float64) for k in range(1, codes.max() + 1)]
     y = np.log(rows["earnings"].to_numpy() / rows["hours"].to_numpy())
     clusters = np.unique(rows["worker_id"].to_numpy(), return_inverse=True)[1]
@@ -152,9 +143,20 @@ def adjusted_gaps(
     out = []
     for j, g in enumerate(levels, start=1):
         low, high = 1 - np.exp(bounds[j, 1]), 1 - np.exp(bounds[j, 0])
-        out.append(Finding(AUDIT, attribute, g, reference, "adjusted_gap",
-                           *finite(1 - np.exp(fit.params[j]), low, high, fit.pvalues[j]),
-                           None, int(n[g]), None, ""))  # fmt: skip
+        out.append(
+            Finding(
+                AUDIT,
+                attribute,
+                g,
+                reference,
+                "adjusted_gap",
+                *finite(1 - np.exp(fit.params[j]), low, high, fit.pvalues[j]),
+                None,
+                int(n[g]),
+                None,
+                "",
+            )
+        )
     return out
 
 
@@ -174,7 +176,7 @@ def intersection(
     both = attributes.with_columns(
         pl.concat_str(
             group_labels(attributes[first]), pl.lit(" & "), group_labels(attributes[second])
-        ).alias(name)  # fmt: skip
+        ).alias(name)
     )
     smallest = both.group_by(name).agg(pl.col("worker_id").n_unique())["worker_id"].min()
     return both if smallest is not None and smallest >= min_group_size else None
@@ -183,8 +185,9 @@ def intersection(
 def _gap(ratio: Finding) -> Finding:
     """The raw gap of a ratio finding: 1 - ratio, its interval turned round."""
     flip = [None if x is None else 1 - x for x in (ratio.estimate, ratio.ci_high, ratio.ci_low)]
-    return replace(ratio, measure=RATIOS[ratio.measure], estimate=flip[0], ci_low=flip[1],
-                   ci_high=flip[2])  # fmt: skip
+    return replace(
+        ratio, measure=RATIOS[ratio.measure], estimate=flip[0], ci_low=flip[1], ci_high=flip[2]
+    )
 
 
 def _flag_and_explain(f: Finding, alpha: float) -> Finding:
@@ -194,8 +197,11 @@ def _flag_and_explain(f: Finding, alpha: float) -> Finding:
     what = f.measure.replace("_", " ")
     if f.reference is None:
         kind = "median" if f.measure == "median_wage" else "mean"
-        return replace(f, reason=f"{kind} effective wage of '{f.group}': {rounded(f.estimate)} "
-                                 f"per hour over {f.n} workers {interval_text(f)}")  # fmt: skip
+        return replace(
+            f,
+            reason=f"{kind} effective wage of '{f.group}': {rounded(f.estimate)} "
+            f"per hour over {f.n} workers {interval_text(f)}",
+        )
     flag = None
     if f.estimate is not None and significant:
         if f.measure in RATIOS and min(f.estimate, 1 / f.estimate) < FOUR_FIFTHS:

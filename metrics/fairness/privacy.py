@@ -1,13 +1,13 @@
 """Small groups suppressed: shown as such, never dropped, and never recoverable by subtraction.
 
-A group with fewer than `min_group_size` units behind it keeps its rows with the figures
-blanked (`estimate`, interval, p-values and `n` null, flag "suppressed"). Suppressing one group
-alone would not hide it: its count and sum are the total minus the other groups'. So, within
-one attribute of one audit, while fewer than two groups are suppressed, or the suppressed ones
-together have fewer than `min_group_size` units, the next smallest group is suppressed too
-(complementary suppression, as statistical offices do for tables with margins). When the
-reference group is suppressed, every comparison with it is too (a ratio times the group's level
-would give the reference's level back).
+A group with fewer than `min_group_size` units behind it keeps its rows with the figures blanked
+(`estimate`, interval, p-values and `n` null, flag "suppressed"). Suppressing one group alone would
+not hide it: its count and sum are the total minus the other groups'. So, within one attribute of
+one audit (and one scope of a measure, such as one reviewer), while fewer than two groups are
+suppressed, or the suppressed ones together have fewer than `min_group_size` units, the next
+smallest group is suppressed too (complementary suppression, as statistical offices do for tables
+with margins). When the reference group is suppressed, every comparison with it is too (a ratio
+times the group's level would give the reference's level back).
 
 >>> rows = [Finding("workload", "age", g, None, "weekly_hours", 40.0, 30.0, 50.0, None, None, n,
 ...                 None, "") for g, n in [("a", 3), ("b", 6), ("c", 9)]]
@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from metrics.fairness.findings import ALL_GROUPS, Finding
+from metrics.fairness.findings import ALL_GROUPS, Finding, measure_scope
 
 SUPPRESSED = "suppressed"
 
@@ -43,18 +43,19 @@ def suppressed_groups(sizes: dict[str, int], min_group_size: int) -> set[str]:
 
 
 def suppress_small_groups(findings: Sequence[Finding], min_group_size: int) -> list[Finding]:
-    """`findings` with small groups suppressed (see the module docstring), within each audit and
-    attribute; a group's size is the largest `n` of its rows. Rows describing everyone
-    (group `ALL_GROUPS`) are totals, never suppressed: that is why the complement is."""
-    sizes: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    """`findings` with small groups suppressed (see the module docstring), within each audit,
+    attribute and measure scope; a group's size is the largest `n` of its rows there. Rows
+    describing everyone (group `ALL_GROUPS`) are totals, never suppressed: that is why the
+    complement is."""
+    sizes: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
     for f in findings:
         if f.group != ALL_GROUPS:
-            family = sizes[(f.audit, f.attribute)]
+            family = sizes[(f.audit, f.attribute, measure_scope(f.measure))]
             family[f.group] = max(family.get(f.group, 0), f.n or 0)
     hidden = {key: suppressed_groups(s, min_group_size) for key, s in sizes.items()}
     out = []
     for f in findings:
-        gone = hidden.get((f.audit, f.attribute), set())
+        gone = hidden.get((f.audit, f.attribute, measure_scope(f.measure)), set())
         if f.group in gone or f.reference in gone:
             f = suppressed(f, min_group_size)
         out.append(f)
@@ -67,5 +68,14 @@ def suppressed(f: Finding, min_group_size: int) -> Finding:
         f"suppressed: fewer than {min_group_size} behind this group or its reference, "
         "or hidden so that a small group cannot be found by subtraction"
     )
-    return replace(f, estimate=None, ci_low=None, ci_high=None, p_value=None, p_adjusted=None,
-                   n=None, flag=SUPPRESSED, reason=why)  # fmt: skip
+    return replace(
+        f,
+        estimate=None,
+        ci_low=None,
+        ci_high=None,
+        p_value=None,
+        p_adjusted=None,
+        n=None,
+        flag=SUPPRESSED,
+        reason=why,
+    )

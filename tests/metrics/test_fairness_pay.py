@@ -12,8 +12,8 @@ import pytest
 from fairlearn.metrics import MetricFrame
 from statsmodels.stats.multitest import multipletests
 
-from metrics.fairness.findings import FIELDS, findings_frame, holm
-from metrics.fairness.group_compare import Resampling, compare_medians, compare_rates
+from metrics.fairness.findings import FIELDS, AuditSettings, findings_frame, holm
+from metrics.fairness.group_compare import compare_medians, compare_rates
 from metrics.fairness.pay_equity import intersection, pay_equity
 from metrics.resampling import percentile_interval, stratified_weights
 
@@ -28,7 +28,7 @@ def test_known_answer_medians_means_ratios_and_gaps():
     cells = pl.DataFrame({"worker_id": list(wages), "earnings": [2.0 * w for w in wages.values()],
                           "hours": [2.0] * 7})  # fmt: skip
     people = pl.DataFrame({"worker_id": list(wages), "gender": [w[0] for w in wages]})
-    found = pay_equity(cells, people, "gender", resampling=Resampling(100, 100), min_group_size=3)
+    found = pay_equity(cells, people, "gender", settings=AuditSettings(100, 100, min_group_size=3))
     assert by(found, "median_wage")["m"].estimate == 13
     assert by(found, "median_wage")["f"].estimate == 10
     assert by(found, "mean_wage")["m"].estimate == pytest.approx(14)
@@ -46,7 +46,8 @@ def test_a_worker_without_an_answer_is_not_stated_and_the_reference_can_be_chose
         {"worker_id": list("abcd"), "earnings": [1.0, 2, 3, 4], "hours": [1.0] * 4}
     )
     people = pl.DataFrame({"worker_id": list("abc"), "age": ["young", None, "old"]})
-    found = pay_equity(cells, people, "age", "old", resampling=Resampling(50, 50), min_group_size=1)
+    settings = AuditSettings(50, 50, min_group_size=1)
+    found = pay_equity(cells, people, "age", "old", settings=settings)
     levels = by(found, "mean_wage")
     assert set(levels) == {"young", "old", "not stated"}
     assert levels["not stated"].n == 2 and levels["not stated"].estimate == 3
@@ -62,8 +63,8 @@ def test_group_means_and_medians_equal_fairlearn_metric_frame():
                  "median": lambda y, _: float(np.median(y))},
         y_true=wage, y_pred=wage, sensitive_features=group,
     )  # fmt: skip
-    means = compare_rates(wage, np.ones(300), group, resampling=Resampling(10, 10))
-    medians = compare_medians(wage, group, resampling=Resampling(10, 10))
+    means = compare_rates(wage, np.ones(300), group, settings=AuditSettings(10, 10))
+    medians = compare_medians(wage, group, settings=AuditSettings(10, 10))
     expected = frame.by_group
     assert means.value == pytest.approx(expected["mean"].loc[means.groups].to_numpy())
     assert medians.value == pytest.approx(expected["median"].loc[medians.groups].to_numpy())
@@ -73,7 +74,7 @@ def test_group_means_and_medians_equal_fairlearn_metric_frame():
     assert means.difference == pytest.approx(difference.loc[means.groups].to_numpy())
     # Fairlearn's between-groups ratio (smallest / largest group) is the extreme of ours
     largest = means.groups[int(np.argmax(means.value))]
-    ours = compare_rates(wage, np.ones(300), group, largest, resampling=Resampling(10, 10))
+    ours = compare_rates(wage, np.ones(300), group, largest, settings=AuditSettings(10, 10))
     assert ours.ratio.min() == pytest.approx(frame.ratio()["mean"])
 
 
@@ -97,7 +98,7 @@ def planted_workforce(gap: float, seed: int, workers: int = 600) -> tuple[pl.Dat
 
 def test_a_planted_ten_percent_gap_is_recovered_by_the_adjusted_gap_and_flagged():
     cells, people = planted_workforce(0.10, seed=3)
-    found = pay_equity(cells, people, "gender", "m", resampling=Resampling(300, 300, 1))
+    found = pay_equity(cells, people, "gender", "m", settings=AuditSettings(300, 300, 1))
     adjusted = by(found, "adjusted_gap")["f"]
     assert adjusted.ci_low < 0.10 < adjusted.ci_high
     assert adjusted.estimate == pytest.approx(0.10, abs=0.02)
@@ -111,7 +112,7 @@ def test_a_planted_ten_percent_gap_is_recovered_by_the_adjusted_gap_and_flagged(
 
 def test_without_a_planted_gap_the_adjusted_gap_is_not_flagged():
     cells, people = planted_workforce(0.0, seed=4)
-    found = pay_equity(cells, people, "gender", "m", resampling=Resampling(200, 200, 2))
+    found = pay_equity(cells, people, "gender", "m", settings=AuditSettings(200, 200, 2))
     adjusted = by(found, "adjusted_gap")["f"]
     assert adjusted.ci_low < 0 < adjusted.ci_high
     assert adjusted.flag is None and adjusted.p_adjusted > 0.05
@@ -132,7 +133,7 @@ def test_holm_equals_statsmodels_multipletests():
 def test_permutation_p_value_of_a_median_difference_matches_full_enumeration():
     values = np.array([1.0, 2.5, 3.0, 4.0, 6.0, 7.0, 8.5])
     groups = ["a", "a", "a", "b", "b", "b", "b"]
-    c = compare_medians(values, groups, "b", resampling=Resampling(10, 20000, 7))
+    c = compare_medians(values, groups, "b", settings=AuditSettings(10, 20000, 7))
     observed = abs(np.median(values[:3]) - np.median(values[3:]))
     splits = list(itertools.combinations(range(7), 3))
     extreme = 0
@@ -148,7 +149,7 @@ def test_bootstrap_interval_of_a_median_equals_brute_force_on_the_same_draws():
     rng = np.random.default_rng(1)
     values = rng.lognormal(0, 1, 40)
     groups = np.array(["a"] * 25 + ["b"] * 15)
-    c = compare_medians(values, groups.tolist(), "a", resampling=Resampling(400, 10, 9))
+    c = compare_medians(values, groups.tolist(), "a", settings=AuditSettings(400, 10, 9))
     boot_seed = np.random.SeedSequence(9).spawn(2)[0]
     codes = (groups == "b").astype(int)
     weights = np.concatenate(list(stratified_weights(codes, 400, boot_seed)))
@@ -162,9 +163,9 @@ def test_bootstrap_interval_of_a_median_equals_brute_force_on_the_same_draws():
 
 def test_results_depend_on_the_seed_only():
     cells, people = planted_workforce(0.05, seed=8, workers=80)
-    first = pay_equity(cells, people, "gender", resampling=Resampling(100, 100, 3))
+    first = pay_equity(cells, people, "gender", settings=AuditSettings(100, 100, 3))
     again = pay_equity(cells.sample(fraction=1.0, shuffle=True, seed=1), people, "gender",
-                       resampling=Resampling(100, 100, 3))  # fmt: skip
+                       settings=AuditSettings(100, 100, 3))  # fmt: skip
     assert first == again
 
 
@@ -176,6 +177,7 @@ def test_intersections_only_where_every_cell_is_large_enough():
     assert intersection(people, "gender", "age", min_group_size=4) is None
     cells = pl.DataFrame({"worker_id": people["worker_id"], "earnings": np.arange(1.0, 13),
                           "hours": [1.0] * 12})  # fmt: skip
-    found = pay_equity(cells, both, "gender x age", resampling=Resampling(50, 50), min_group_size=3)
+    settings = AuditSettings(50, 50, min_group_size=3)
+    found = pay_equity(cells, both, "gender x age", settings=settings)
     assert {f.attribute for f in found} == {"gender x age"}
     assert by(found, "mean_wage")["f & young"].estimate == pytest.approx((2 + 4 + 6) / 3)
