@@ -69,7 +69,7 @@ def compare_rates(
         return _divide((weights * num) @ onehot, (weights * den) @ onehot)
 
     def permuted(labels: np.ndarray) -> np.ndarray:
-        return _divide(_group_sums(labels, num, len(groups)), _group_sums(labels, den, len(groups)))
+        return _divide(group_sums(labels, num, len(groups)), group_sums(labels, den, len(groups)))
 
     observed = _divide(np.bincount(codes, num, len(groups)), np.bincount(codes, den, len(groups)))
     return _compare(groups, codes, codes, observed, weighted, permuted, reference, settings)
@@ -258,7 +258,7 @@ def _encode(unit_group: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return groups.tolist(), codes
 
 
-def _group_sums(labels: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
+def group_sums(labels: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
     """Per row of `labels` (resamples x units), the sum of `weights` of each group."""
     rows = len(labels)
     flat = (labels + np.arange(rows)[:, None] * n_groups).ravel()

@@ -28,7 +28,6 @@ from metrics.fairness.findings import (
     AuditSettings,
     Finding,
     group_labels,
-    holm_within,
     interval_text,
     rounded,
     with_groups,
@@ -39,7 +38,7 @@ from metrics.fairness.group_compare import (
     comparison_findings,
     finite,
 )
-from metrics.fairness.privacy import suppress_small_groups
+from metrics.fairness.privacy import published
 
 AUDIT = "pay_equity"
 # Controls of the adjusted gap: categories (one indicator per level but the first) ...
@@ -96,8 +95,7 @@ def pay_equity(
     used = [c for c in controls if c in cells.columns]
     groups = wages.select("worker_id", "group")
     found += adjusted_gaps(cells, groups, attribute, medians.reference, used, settings.confidence)
-    found = [_flag_and_explain(f, settings.alpha) for f in holm_within(found)]
-    return suppress_small_groups(found, settings.min_group_size)
+    return published(found, settings, _flag_and_explain)
 
 
 def adjusted_gaps(

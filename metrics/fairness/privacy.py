@@ -18,10 +18,16 @@ times the group's level would give the reference's level back).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from metrics.fairness.findings import ALL_GROUPS, Finding, measure_scope
+from metrics.fairness.findings import (
+    ALL_GROUPS,
+    AuditSettings,
+    Finding,
+    holm_within,
+    measure_scope,
+)
 
 SUPPRESSED = "suppressed"
 
@@ -60,6 +66,17 @@ def suppress_small_groups(findings: Sequence[Finding], min_group_size: int) -> l
             f = suppressed(f, min_group_size)
         out.append(f)
     return out
+
+
+def published(
+    findings: Sequence[Finding],
+    settings: AuditSettings,
+    explain: Callable[[Finding, float], Finding],
+) -> list[Finding]:
+    """Findings as an audit publishes them: p-values Holm-adjusted within their families, each
+    flagged and explained by `explain(finding, alpha)`, small groups suppressed."""
+    explained = [explain(f, settings.alpha) for f in holm_within(findings)]
+    return suppress_small_groups(explained, settings.min_group_size)
 
 
 def suppressed(f: Finding, min_group_size: int) -> Finding:

@@ -29,7 +29,6 @@ import polars as pl
 from metrics.fairness.findings import (
     AuditSettings,
     Finding,
-    holm_within,
     interval_text,
     measure_name,
     measure_scope,
@@ -37,7 +36,7 @@ from metrics.fairness.findings import (
     with_groups,
 )
 from metrics.fairness.group_compare import compare_unit_rates, comparison_findings
-from metrics.fairness.privacy import suppress_small_groups
+from metrics.fairness.privacy import published
 
 AUDIT = "review_fairness"
 REVIEWED = ("approved", "rejected")
@@ -88,8 +87,7 @@ def review_fairness(
         level = f"rejection_rate_gold_correct@reviewer={reviewer}"
         difference = f"rejection_rate_gold_correct_difference@reviewer={reviewer}"
         found += comparison_findings(c, AUDIT, attribute, level, difference=difference)
-    found = [_flag_and_explain(f, settings.alpha) for f in holm_within(found)]
-    return suppress_small_groups(found, settings.min_group_size)
+    return published(found, settings, _flag_and_explain)
 
 
 def _flag_and_explain(f: Finding, alpha: float) -> Finding:
