@@ -34,8 +34,8 @@ from metrics.sessions import assign_sessions, work_intervals
 AUDIT = "workload"
 BREAK_MINUTES = 15
 # EU Working Time Directive (2003/88/EC) art. 6: at most 48 hours a week on average; art. 4
-# asks for a break, set by national law, after six hours (4 hours 30 minutes in Germany, 6 in
-# the UK); Fairwork's principle 2 asks for no more than 48 hours and for breaks.
+# asks for a break after six hours, its length set by national law. The design's 4 hours
+# without a 15-minute break is stricter: annotation is continuous screen work.
 WEEKLY_LIMIT_HOURS = 48.0
 LONG_STRETCH_HOURS = 4.0
 # Night work (art. 2): a period of at least 7 hours including midnight to 5:00; here 22:00-06:00.
