@@ -6,7 +6,7 @@ drawn (a row of multinomial counts), so any statistic that is a sum over units b
 `resample_weights` (per unit, in memory-bounded batches; `map_resamples` runs them on threads),
 `resample_class_counts` (units in classes of interchangeable units: how many of each class) and
 `poisson_weights` (Poisson(1) weights, the bootstrap that needs no fixed total) and
-`stratified_weights` (units drawn within their own group, so every group keeps its size).
+`resample_indices` (the drawn units' positions, for statistics that are no sum, like medians).
 `permuted_labels` shuffles group labels across units: the null distribution of permutation tests.
 """
 
@@ -144,35 +144,23 @@ def poisson_weights(
         yield rng.poisson(1.0, size=(min(batch, samples - done), n_units))
 
 
-def stratified_weights(
-    unit_group: np.ndarray, samples: int, seed: int, batch_cells: int = BATCH_CELLS
+def resample_indices(
+    n_units: int, samples: int, seed: int | np.random.SeedSequence, batch_cells: int = BATCH_CELLS
 ) -> Iterator[np.ndarray]:
-    """Batches of bootstrap weights, each of shape (batch, n_units), `samples` rows in all, with
-    each group's units drawn with replacement from that group only (a two-sample bootstrap: a
-    group's draws sum to its size in every resample).
+    """Batches of bootstrap resamples as the positions of the units drawn, each of shape
+    (batch, n_units), `samples` rows in all: `values[drawn]` is a batch of resampled values, so
+    a median or a sum over a resample is one numpy call over its row.
 
-    >>> groups = np.array([0, 0, 0, 1, 1])
-    >>> (w,) = stratified_weights(groups, samples=4, seed=1)
-    >>> w.shape, w[:, :3].sum(axis=1).tolist(), w[:, 3:].sum(axis=1).tolist()
-    ((4, 5), [3.0, 3.0, 3.0, 3.0], [2.0, 2.0, 2.0, 2.0])
+    >>> (drawn,) = resample_indices(3, samples=4, seed=1)
+    >>> drawn.shape, bool(((drawn >= 0) & (drawn < 3)).all())
+    ((4, 3), True)
     """
-    unit_group = np.asarray(unit_group)
-    n_units = len(unit_group)
-    if n_units == 0 or samples <= 0:
+    if n_units <= 0 or samples <= 0:
         return
     rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(unit_group == g) for g in np.unique(unit_group)]
     batch = max(1, min(samples, batch_cells // n_units))
     for done in range(0, samples, batch):
-        size = min(batch, samples - done)
-        weights = np.empty((size, n_units))
-        for units in members:
-            width = len(units)
-            # one bincount for the whole batch: row r's picks land in cells r*width ...
-            picks = rng.integers(0, width, (size, width)) + np.arange(size)[:, None] * width
-            counts = np.bincount(picks.ravel(), minlength=size * width).reshape(size, width)
-            weights[:, units] = counts
-        yield weights
+        yield rng.integers(0, n_units, (min(batch, samples - done), n_units))
 
 
 def permuted_labels(

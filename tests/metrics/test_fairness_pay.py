@@ -15,7 +15,7 @@ from statsmodels.stats.multitest import multipletests
 from metrics.fairness.findings import FIELDS, AuditSettings, findings_frame, holm
 from metrics.fairness.group_compare import compare_medians, compare_rates
 from metrics.fairness.pay_equity import intersection, pay_equity
-from metrics.resampling import percentile_interval, stratified_weights
+from metrics.resampling import percentile_interval, resample_indices
 
 
 def by(findings, measure):
@@ -150,11 +150,12 @@ def test_bootstrap_interval_of_a_median_equals_brute_force_on_the_same_draws():
     values = rng.lognormal(0, 1, 40)
     groups = np.array(["a"] * 25 + ["b"] * 15)
     c = compare_medians(values, groups.tolist(), "a", settings=AuditSettings(400, 10, 9))
-    boot_seed = np.random.SeedSequence(9).spawn(2)[0]
-    codes = (groups == "b").astype(int)
-    weights = np.concatenate(list(stratified_weights(codes, 400, boot_seed)))
-    draws = np.array([[np.median(np.repeat(values[codes == g], w[codes == g].astype(int)))
-                       for g in (0, 1)] for w in weights])  # fmt: skip
+    group_seeds = np.random.SeedSequence(9).spawn(2)[0].spawn(2)
+    draws = np.stack([
+        np.concatenate([np.array([np.median(values[groups == g][row]) for row in picks])
+                        for picks in resample_indices((groups == g).sum(), 400, seed)])
+        for g, seed in zip(("a", "b"), group_seeds, strict=True)
+    ], axis=1)  # fmt: skip
     level = percentile_interval(draws[:, 1], 0.95)
     assert (c.value_low[1], c.value_high[1]) == pytest.approx(level)
     ratio = percentile_interval(draws[:, 1] / draws[:, 0], 0.95)
