@@ -214,6 +214,9 @@ def _compare(
         settings.confidence,
     )
     sizes = np.bincount(codes, minlength=len(groups))
+    if not groups:  # no units: nothing to compare, and no finding
+        empty = np.empty(0)
+        return Comparison([], reference or "", sizes, *[empty] * 10)
     ref = groups.index(reference_group(dict(zip(groups, sizes.tolist(), strict=True)), reference))
     boot_seed, perm_seed = np.random.SeedSequence(settings.seed).spawn(2)
     # each group's units drawn from that group alone: `resampled` gets the drawn units'

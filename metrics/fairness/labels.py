@@ -169,6 +169,8 @@ def label_distribution(
         .sort("worker_id")
     )
     labels = [c for c in per_worker.columns if c not in ("worker_id", "group")]
+    if not labels:
+        return []
     counts = per_worker.select(labels).to_numpy().astype(np.float64)
     groups, codes = np.unique(per_worker["group"].to_numpy().astype(str), return_inverse=True)
     table = np.stack([np.bincount(codes, counts[:, k], len(groups)) for k in range(len(labels))], 1)

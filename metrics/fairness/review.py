@@ -35,7 +35,7 @@ from metrics.fairness.findings import (
     rounded,
     with_groups,
 )
-from metrics.fairness.group_compare import compare_unit_rates, comparison_findings
+from metrics.fairness.group_compare import Comparison, compare_unit_rates, comparison_findings
 from metrics.fairness.privacy import published
 
 AUDIT = "review_fairness"
@@ -58,35 +58,43 @@ def review_fairness(
     with each group's `..._difference` to the reference (rate minus the reference's rate); then
     the gold-correct rate and difference within each reviewer's reviews
     (`rejection_rate_gold_correct@reviewer=R`), Holm-adjusted over all reviewers and groups."""
-    reviewed = reviews.filter(pl.col("status").is_in(REVIEWED))
-    rows = with_groups(reviewed, attributes, attribute)
-    rejected, one = (pl.col("status") == "rejected").cast(pl.Int64), pl.lit(1)
-    overall = compare_unit_rates(rows, "worker_id", "group", rejected, one, reference, settings)
+    # counts per reviewer, worker and gold-correctness first: every comparison below sums them
+    counts = (
+        with_groups(reviews.filter(pl.col("status").is_in(REVIEWED)), attributes, attribute)
+        .group_by(
+            pl.col("reviewer_id").cast(pl.String),
+            "worker_id",
+            "group",
+            pl.col("gold_correct").fill_null(False),
+        )
+        .agg(
+            rejected=(pl.col("status") == "rejected").sum().cast(pl.Int64),
+            reviewed=pl.len().cast(pl.Int64),
+        )
+    )
+    rejected, reviewed = pl.col("rejected"), pl.col("reviewed")
+
+    def compare(rows: pl.DataFrame, ref: str | None) -> Comparison:
+        return compare_unit_rates(rows, "worker_id", "group", rejected, reviewed, ref, settings)
+
+    overall = compare(counts, reference)
     found = comparison_findings(
         overall, AUDIT, attribute, "rejection_rate", difference="rejection_rate_difference"
     )
-    correct = rows.filter(pl.col("gold_correct").fill_null(False))
-    ref = overall.reference
+    correct, ref = counts.filter(pl.col("gold_correct")), overall.reference
     if correct.height:
-        among = compare_unit_rates(correct, "worker_id", "group", rejected, one, ref, settings)
-        found += comparison_findings(
-            among,
-            AUDIT,
-            attribute,
-            "rejection_rate_gold_correct",
-            difference="rejection_rate_gold_correct_difference",
-        )
-    by_reviewer = (
-        correct.group_by("reviewer_id").len().filter(pl.col("len") >= min_reviewer_reviews)
-    )
-    for reviewer in sorted(by_reviewer["reviewer_id"].cast(pl.String).to_list()):
-        mine = correct.filter(pl.col("reviewer_id").cast(pl.String) == reviewer)
+        level = "rejection_rate_gold_correct"
+        difference = f"{level}_difference"
+        found += comparison_findings(compare(correct, ref), AUDIT, attribute, level, difference)
+    by_reviewer = correct.group_by("reviewer_id").agg(reviewed.sum())
+    chosen = by_reviewer.filter(reviewed >= min_reviewer_reviews)["reviewer_id"]
+    for reviewer in sorted(chosen.to_list()):
+        mine = correct.filter(pl.col("reviewer_id") == reviewer)
         if ref not in mine["group"].to_list() or mine["group"].n_unique() < 2:
             continue
-        c = compare_unit_rates(mine, "worker_id", "group", rejected, one, ref, settings)
         level = f"rejection_rate_gold_correct@reviewer={reviewer}"
         difference = f"rejection_rate_gold_correct_difference@reviewer={reviewer}"
-        found += comparison_findings(c, AUDIT, attribute, level, difference=difference)
+        found += comparison_findings(compare(mine, ref), AUDIT, attribute, level, difference)
     return published(found, settings, _flag_and_explain)
 
 

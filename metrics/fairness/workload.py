@@ -162,6 +162,9 @@ def _local_times(stretches: pl.DataFrame, time_zones: pl.DataFrame | None) -> pl
                 week=clock["start"].dt.truncate("1w").dt.date(),
             )
         )
+    if not parts:  # no work at all
+        none = {"local_start": pl.Int64, "local_end": pl.Int64, "week": pl.Date}
+        parts = [zoned.with_columns(pl.lit(None, dtype).alias(c) for c, dtype in none.items())]
     return pl.concat(parts).drop("time_zone")
 
 
