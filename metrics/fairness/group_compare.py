@@ -16,18 +16,27 @@ to the reference is at least as large as observed, both ways, as `(1 + hits) / (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from metrics.fairness.findings import AuditSettings, Finding, reference_group
-from metrics.resampling import percentile_intervals, permuted_labels, resample_indices
+from metrics.resampling import (
+    percentile_intervals,
+    permuted_class_tables,
+    permuted_labels,
+    resample_class_counts,
+    resample_indices,
+)
 
 # Relative tolerance when a permuted difference ties the observed one (floating-point sums of
 # the same numbers in another order).
 TIE_TOLERANCE = 1e-9
+# Rates draw classes of interchangeable units instead of units when there are at most this
+# many classes, and at least this many units per class.
+MAX_CLASSES, UNITS_PER_CLASS = 2000, 4
 
 
 @dataclass(frozen=True)
@@ -59,9 +68,26 @@ def compare_rates(
     settings: AuditSettings = AuditSettings(),
 ) -> Comparison:
     """Each group's rate sum(numerator) / sum(denominator) over its units, compared with the
-    reference group's (default: the group with most units)."""
+    reference group's (default: the group with most units).
+
+    Units with the same numerator and denominator are interchangeable: when they fall into
+    few such classes (items with a few answers each), `rates_by_class` draws the same
+    resamples and permutations from class counts; otherwise `rates_by_unit` draws units."""
     num = np.asarray(numerator, dtype=np.float64)
     den = np.asarray(denominator, dtype=np.float64)
+    classes = np.unique(np.column_stack([num, den]), axis=0) if len(num) else num
+    few = len(classes) <= min(MAX_CLASSES, len(num) // UNITS_PER_CLASS)
+    return (rates_by_class if few else rates_by_unit)(num, den, unit_group, reference, settings)
+
+
+def rates_by_unit(
+    num: np.ndarray,
+    den: np.ndarray,
+    unit_group: Sequence[str],
+    reference: str | None,
+    settings: AuditSettings,
+) -> Comparison:
+    """`compare_rates` drawing units: resamples gather the drawn units' values."""
     groups, codes = _encode(unit_group)
 
     def resampled(drawn: np.ndarray) -> np.ndarray:
@@ -71,7 +97,52 @@ def compare_rates(
         return _divide(group_sums(labels, num, len(groups)), group_sums(labels, den, len(groups)))
 
     observed = _divide(np.bincount(codes, num, len(groups)), np.bincount(codes, den, len(groups)))
-    return _compare(groups, codes, codes, observed, resampled, permuted, reference, settings)
+    boot_seed, perm_seed = _seeds(settings)
+    draws = _unit_draws(codes, len(groups), settings.samples, boot_seed, resampled)
+    levels = _unit_permutations(codes, settings.permutations, perm_seed, permuted)
+    return _compare(groups, codes, observed, draws, levels, reference, settings)
+
+
+def rates_by_class(
+    num: np.ndarray,
+    den: np.ndarray,
+    unit_group: Sequence[str],
+    reference: str | None,
+    settings: AuditSettings,
+) -> Comparison:
+    """`compare_rates` drawing classes of interchangeable units (same numerator and
+    denominator): a group's resample is a multinomial over its classes, a permutation a table
+    of classes by groups with the data's margins. Same distributions as drawing units.
+
+    >>> c = rates_by_class(np.array([1., 0, 0, 1, 1, 1]), np.ones(6), list("aaabbb"), "b",
+    ...                    AuditSettings(samples=200, permutations=200))
+    >>> c.value.round(3).tolist()
+    [0.333, 1.0]
+    """
+    groups, codes = _encode(unit_group)
+    classes, unit_class = np.unique(np.column_stack([num, den]), axis=0, return_inverse=True)
+    unit_class = unit_class.ravel()
+    table = np.zeros((len(groups), len(classes)))
+    np.add.at(table, (codes, unit_class), 1)
+    class_num, class_den = classes[:, 0], classes[:, 1]
+    observed = _divide(table @ class_num, table @ class_den)
+    boot_seed, perm_seed = _seeds(settings)
+    draws = np.empty((settings.samples, len(groups)))
+    for g, group_seed in enumerate(boot_seed.spawn(len(groups))):
+        done = 0
+        mine = unit_class[codes == g]
+        for counts in resample_class_counts(mine, settings.samples, group_seed):
+            present = len(counts)  # classes up to the group's highest one
+            level = _divide(class_num[:present] @ counts, class_den[:present] @ counts)
+            draws[done : done + counts.shape[1], g] = level
+            done += counts.shape[1]
+    levels = (
+        _divide(tables @ class_num, tables @ class_den)
+        for tables in permuted_class_tables(
+            table.sum(axis=0), table.sum(axis=1), settings.permutations, perm_seed
+        )
+    )
+    return _compare(groups, codes, observed, draws, levels, reference, settings)
 
 
 def compare_unit_rates(
@@ -137,9 +208,10 @@ def compare_medians(
         return (values_ascending[members[:, low_at]] + values_ascending[members[:, high_at]]) / 2
 
     observed = np.array([np.median(values[codes == g]) for g in range(len(groups))])
-    return _compare(
-        groups, codes, codes[by_value], observed, resampled, permuted, reference, settings
-    )
+    boot_seed, perm_seed = _seeds(settings)
+    draws = _unit_draws(codes, len(groups), settings.samples, boot_seed, resampled)
+    levels = _unit_permutations(codes[by_value], settings.permutations, perm_seed, permuted)
+    return _compare(groups, codes, observed, draws, levels, reference, settings)
 
 
 def comparison_findings(
@@ -198,49 +270,70 @@ def comparison_findings(
     return out
 
 
-def _compare(
-    groups: list[str],
+def _seeds(settings: AuditSettings) -> list[np.random.SeedSequence]:
+    """The bootstrap's seed and the permutations' seed, both from the settings' one."""
+    return np.random.SeedSequence(settings.seed).spawn(2)
+
+
+def _unit_draws(
     codes: np.ndarray,
-    permutable: np.ndarray,
-    observed: np.ndarray,
+    n_groups: int,
+    samples: int,
+    seed: np.random.SeedSequence,
     resampled: Callable[[np.ndarray], np.ndarray],
-    permuted: Callable[[np.ndarray], np.ndarray],
-    reference: str | None,
-    settings: AuditSettings,
-) -> Comparison:
-    samples, permutations, confidence = (
-        settings.samples,
-        settings.permutations,
-        settings.confidence,
-    )
-    sizes = np.bincount(codes, minlength=len(groups))
-    if not groups:  # no units: nothing to compare, and no finding
-        empty = np.empty(0)
-        return Comparison([], reference or "", sizes, *[empty] * 10)
-    ref = groups.index(reference_group(dict(zip(groups, sizes.tolist(), strict=True)), reference))
-    boot_seed, perm_seed = np.random.SeedSequence(settings.seed).spawn(2)
-    # each group's units drawn from that group alone: `resampled` gets the drawn units'
-    # positions, one resample per row, and gives the level of each
-    draws = np.empty((samples, len(groups)))
-    for g, group_seed in enumerate(boot_seed.spawn(len(groups))):
+) -> np.ndarray:
+    """(samples, groups) levels of resamples drawing each group's units from that group alone:
+    `resampled` gets the drawn units' positions, one resample per row."""
+    draws = np.empty((samples, n_groups))
+    for g, group_seed in enumerate(seed.spawn(n_groups)):
         members = np.flatnonzero(codes == g)
         done = 0
         for picks in resample_indices(len(members), samples, group_seed):
             draws[done : done + len(picks), g] = resampled(members[picks])
             done += len(picks)
+    return draws
+
+
+def _unit_permutations(
+    labels: np.ndarray,
+    permutations: int,
+    seed: np.random.SeedSequence,
+    permuted: Callable[[np.ndarray], np.ndarray],
+) -> Iterator[np.ndarray]:
+    """Batches of (batch, groups) levels under shuffled labels."""
+    # small integer labels shuffle twice as fast as int64 ones
+    small = labels.astype(np.int16 if labels.max(initial=0) < 2**15 else np.int64)
+    for shuffled in permuted_labels(small, permutations, seed):
+        yield permuted(shuffled)
+
+
+def _compare(
+    groups: list[str],
+    codes: np.ndarray,
+    observed: np.ndarray,
+    draws: np.ndarray,
+    permuted_levels: Iterable[np.ndarray],
+    reference: str | None,
+    settings: AuditSettings,
+) -> Comparison:
+    """The comparison from observed levels, bootstrap draws (samples x groups) and batches of
+    levels under permutation."""
+    sizes = np.bincount(codes, minlength=len(groups))
+    if not groups:  # no units: nothing to compare, and no finding
+        empty = np.empty(0)
+        return Comparison([], reference or "", sizes, *[empty] * 10)
+    ref = groups.index(reference_group(dict(zip(groups, sizes.tolist(), strict=True)), reference))
     with np.errstate(divide="ignore", invalid="ignore"):
         draw_ratio = draws / draws[:, [ref]]
         ratio = observed / observed[ref]
     difference = observed - observed[ref]
     hits = np.zeros(len(groups))
-    # small integer labels shuffle twice as fast as int64 ones
-    permutable = permutable.astype(np.int16 if len(groups) < 2**15 else np.int64)
-    for labels in permuted_labels(permutable, permutations, perm_seed):
-        level = permuted(labels)
+    for level in permuted_levels:
         extreme = np.abs(level - level[:, [ref]]) >= np.abs(difference) * (1 - TIE_TOLERANCE)
         hits += extreme.sum(axis=0)
-    p_value = (1 + hits) / (1 + permutations)
+    p_value = (1 + hits) / (1 + settings.permutations)
     p_value[ref] = np.nan
+    confidence = settings.confidence
     return Comparison(
         groups,
         groups[ref],
