@@ -73,22 +73,38 @@ def compare_rates(
     Units with the same numerator and denominator are interchangeable: when they fall into
     few such classes (items with a few answers each), `rates_by_class` draws the same
     resamples and permutations from class counts; otherwise `rates_by_unit` draws units."""
-    num = np.asarray(numerator, dtype=np.float64)
-    den = np.asarray(denominator, dtype=np.float64)
-    classes = np.unique(np.column_stack([num, den]), axis=0) if len(num) else num
-    few = len(classes) <= min(MAX_CLASSES, len(num) // UNITS_PER_CLASS)
-    return (rates_by_class if few else rates_by_unit)(num, den, unit_group, reference, settings)
+    units = RateUnits.of(numerator, denominator, unit_group)
+    classes = np.unique(units.pairs, axis=0) if len(units.codes) else units.pairs
+    few = len(classes) <= min(MAX_CLASSES, len(units.codes) // UNITS_PER_CLASS)
+    return (rates_by_class if few else rates_by_unit)(units, reference, settings)
 
 
-def rates_by_unit(
-    num: np.ndarray,
-    den: np.ndarray,
-    unit_group: Sequence[str],
-    reference: str | None,
-    settings: AuditSettings,
-) -> Comparison:
+@dataclass(frozen=True)
+class RateUnits:
+    """Units of a rate: numerators, denominators, and each unit's group as a code into
+    `groups` (sorted)."""
+
+    num: np.ndarray
+    den: np.ndarray
+    groups: list[str]
+    codes: np.ndarray
+
+    @classmethod
+    def of(
+        cls, numerator: np.ndarray, denominator: np.ndarray, unit_group: Sequence[str]
+    ) -> RateUnits:
+        groups, codes = _encode(unit_group)
+        num, den = (np.asarray(x, dtype=np.float64) for x in (numerator, denominator))
+        return cls(num, den, groups, codes)
+
+    @property
+    def pairs(self) -> np.ndarray:
+        return np.column_stack([self.num, self.den])
+
+
+def rates_by_unit(units: RateUnits, reference: str | None, settings: AuditSettings) -> Comparison:
     """`compare_rates` drawing units: resamples gather the drawn units' values."""
-    groups, codes = _encode(unit_group)
+    num, den, groups, codes = units.num, units.den, units.groups, units.codes
 
     def resampled(drawn: np.ndarray) -> np.ndarray:
         return _divide(num[drawn].sum(axis=1), den[drawn].sum(axis=1))
@@ -103,24 +119,18 @@ def rates_by_unit(
     return _compare(groups, codes, observed, draws, levels, reference, settings)
 
 
-def rates_by_class(
-    num: np.ndarray,
-    den: np.ndarray,
-    unit_group: Sequence[str],
-    reference: str | None,
-    settings: AuditSettings,
-) -> Comparison:
+def rates_by_class(units: RateUnits, reference: str | None, settings: AuditSettings) -> Comparison:
     """`compare_rates` drawing classes of interchangeable units (same numerator and
     denominator): a group's resample is a multinomial over its classes, a permutation a table
     of classes by groups with the data's margins. Same distributions as drawing units.
 
-    >>> c = rates_by_class(np.array([1., 0, 0, 1, 1, 1]), np.ones(6), list("aaabbb"), "b",
-    ...                    AuditSettings(samples=200, permutations=200))
+    >>> units = RateUnits.of(np.array([1., 0, 0, 1, 1, 1]), np.ones(6), list("aaabbb"))
+    >>> c = rates_by_class(units, "b", AuditSettings(samples=200, permutations=200))
     >>> c.value.round(3).tolist()
     [0.333, 1.0]
     """
-    groups, codes = _encode(unit_group)
-    classes, unit_class = np.unique(np.column_stack([num, den]), axis=0, return_inverse=True)
+    groups, codes = units.groups, units.codes
+    classes, unit_class = np.unique(units.pairs, axis=0, return_inverse=True)
     unit_class = unit_class.ravel()
     table = np.zeros((len(groups), len(classes)))
     np.add.at(table, (codes, unit_class), 1)

@@ -11,6 +11,7 @@ import pytest
 from metrics.fairness.findings import AuditSettings
 from metrics.fairness.group_compare import (
     Comparison,
+    RateUnits,
     compare_rates,
     rates_by_class,
     rates_by_unit,
@@ -36,8 +37,8 @@ def same(a: Comparison, b: Comparison) -> bool:
 def test_class_and_unit_draws_agree():
     num, den, group = items(seed=1)
     settings = AuditSettings(samples=4000, permutations=4000, seed=2)
-    by_class = rates_by_class(num, den, group, "l", settings)
-    by_unit = rates_by_unit(num, den, group, "l", settings)
+    by_class = rates_by_class(RateUnits.of(num, den, group), "l", settings)
+    by_unit = rates_by_unit(RateUnits.of(num, den, group), "l", settings)
     assert by_class.value == pytest.approx(by_unit.value)
     assert by_class.n.tolist() == by_unit.n.tolist()
     for field in ("value_low", "value_high", "difference_low", "difference_high", "ratio_low",
@@ -51,10 +52,11 @@ def test_compare_rates_takes_classes_only_when_units_share_them():
     num, den, group = items(seed=3)
     settings = AuditSettings(samples=50, permutations=50, seed=4)
     few = compare_rates(num, den, group, "l", settings)
-    assert same(few, rates_by_class(num, den, group, "l", settings))
+    assert same(few, rates_by_class(RateUnits.of(num, den, group), "l", settings))
     wages = np.random.default_rng(5).lognormal(2, 0.3, 40)
     many = compare_rates(wages, np.ones(40), ["a", "b"] * 20, "a", settings)
-    assert same(many, rates_by_unit(wages, np.ones(40), ["a", "b"] * 20, "a", settings))
+    assert same(many, rates_by_unit(RateUnits.of(wages, np.ones(40), ["a", "b"] * 20), "a",
+                                      settings))
 
 
 def test_permuted_class_tables_keep_the_margins_and_spread_classes_fairly():
