@@ -246,7 +246,7 @@ def _flag_distribution(f: Finding, alpha: float) -> Finding:
 def _flag_and_explain(f: Finding, alpha: float) -> Finding:
     """Flag a significant disparity (ratio to the reference) outside Aequitas' fair band."""
     name, label = measure_name(f.measure), f.measure.partition("label=")[2]
-    what = name.replace("_", " ") + (f" of '{label}'" if label else "")
+    what = name.replace("_", " ").replace("label rate", f"rate of label '{label}'")
     if f.reference is None:
         return replace(
             f, reason=f"{what} for '{f.group}': {rounded(f.estimate)} over {f.n} {interval_text(f)}"

@@ -61,9 +61,16 @@ def suppress_small_groups(findings: Sequence[Finding], min_group_size: int) -> l
     hidden = {key: suppressed_groups(s, min_group_size) for key, s in sizes.items()}
     out = []
     for f in findings:
-        gone = hidden.get((f.audit, f.attribute, measure_scope(f.measure)), set())
-        if f.group in gone or f.reference in gone:
-            f = suppressed(f, min_group_size)
+        key = (f.audit, f.attribute, measure_scope(f.measure))
+        gone = hidden.get(key, set())
+        if f.group in gone:
+            small = sizes[key][f.group] < min_group_size
+            why = f"fewer than {min_group_size} in this group" if small else (
+                "hidden with a smaller group, so that neither can be found by subtraction"
+            )  # fmt: skip
+            f = suppressed(f, why)
+        elif f.reference in gone:
+            f = suppressed(f, f"its reference group '{f.reference}' is suppressed")
         out.append(f)
     return out
 
@@ -79,12 +86,8 @@ def published(
     return suppress_small_groups(explained, settings.min_group_size)
 
 
-def suppressed(f: Finding, min_group_size: int) -> Finding:
-    """`f` with its figures blanked and the reason said."""
-    why = (
-        f"suppressed: fewer than {min_group_size} behind this group or its reference, "
-        "or hidden so that a small group cannot be found by subtraction"
-    )
+def suppressed(f: Finding, why: str) -> Finding:
+    """`f` with its figures blanked and `why` said."""
     return replace(
         f,
         estimate=None,
@@ -94,5 +97,5 @@ def suppressed(f: Finding, min_group_size: int) -> Finding:
         p_adjusted=None,
         n=None,
         flag=SUPPRESSED,
-        reason=why,
+        reason=f"suppressed: {why}",
     )

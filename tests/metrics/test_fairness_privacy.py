@@ -66,3 +66,12 @@ def test_a_small_group_of_workers_cannot_be_recovered_from_pay_findings():
     # total workers minus the visible groups gives a and c together, never a alone
     assert len(ids) - sum(n for n in shown.values() if n) == sizes["a"] + sizes["c"] >= MIN
     assert {f.flag for f in found if f.group in "ac"} == {"suppressed"}
+
+
+def test_the_reason_says_why_a_group_is_suppressed():
+    ratio = Finding("pay_equity", "age", "c", "a", "mean_ratio", 0.9, 0.8, 1.0, 0.1, 0.1, 40,
+                    None, "")  # fmt: skip
+    out = suppress_small_groups([level("a", 3), level("b", 7), level("c", 40), ratio], MIN)
+    assert out[0].reason == "suppressed: fewer than 5 in this group"
+    assert "neither can be found by subtraction" in out[1].reason
+    assert out[3].reason == "suppressed: its reference group 'a' is suppressed"
