@@ -89,6 +89,36 @@ def findings_frame(findings: Iterable[Finding]) -> pl.DataFrame:
     return pl.DataFrame([asdict(f) for f in findings], schema=SCHEMA)
 
 
+def group_table(findings: Iterable[Finding]) -> pl.DataFrame:
+    """Findings as one row per audit, attribute and group: `n`, then per measure its estimate
+    (column `measure`), `measure_ci_low`, `measure_ci_high` and, for comparisons with the
+    reference, `measure_p_adjusted`: the table of `crowdmeter audit labels`.
+
+    >>> f = Finding("label_bias", "skin", "d", None, "accuracy", 0.9, 0.8, 0.95, None, None, 40,
+    ...             None, "")
+    >>> group_table([f]).row(0)
+    ('label_bias', 'skin', 'd', 40, 0.9, 0.8, 0.95)
+    """
+    keys = ["audit", "attribute", "group"]
+    frame = findings_frame(findings).with_row_index("order")
+    parts = ["estimate", "ci_low", "ci_high", "p_adjusted"]
+    long = (
+        frame.unpivot(
+            on=parts, index=[*keys, "measure", "reference", "order"], variable_name="part"
+        )
+        .filter((pl.col("part") != "p_adjusted") | pl.col("reference").is_not_null())
+        .with_columns(
+            column=pl.when(pl.col("part") == "estimate")
+            .then(pl.col("measure"))
+            .otherwise(pl.col("measure") + "_" + pl.col("part"))
+        )
+        .sort("order", maintain_order=True)
+    )
+    wide = long.pivot("column", index=keys, values="value", aggregate_function="first")
+    sizes = frame.group_by(keys, maintain_order=True).agg(pl.col("n").max())
+    return sizes.join(wide, on=keys, how="left", maintain_order="left")
+
+
 def group_labels(values: pl.Series) -> pl.Series:
     """Attribute answers as group names: text, with a missing or blank answer `NOT_STATED`.
 

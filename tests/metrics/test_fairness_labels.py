@@ -16,7 +16,7 @@ from fairlearn.metrics import (
 from scipy.stats import chi2_contingency
 from sklearn.metrics import accuracy_score
 
-from metrics.fairness.findings import ALL_GROUPS, AuditSettings
+from metrics.fairness.findings import ALL_GROUPS, AuditSettings, group_table
 from metrics.fairness.labels import error_rates, label_distribution, label_rates, majority_agreement
 
 FAST = AuditSettings(200, 200, seed=1, min_group_size=1)
@@ -149,3 +149,18 @@ def test_majority_agreement_by_annotator_group():
     assert levels["b"].estimate < levels["a"].estimate - 0.15
     assert by(found, "majority_agreement_difference")["b"].p_adjusted < 0.01
     assert levels["a"].n == 30
+
+
+def test_the_group_table_of_audit_labels():
+    found = error_rates(subject_answers(seed=1, fpr_bias=0.1), "skin", "1", "l", settings=FAST)
+    table = group_table(found)
+    assert table["group"].to_list() == ["d", "l", "m"]
+    assert table.columns[:8] == ["audit", "attribute", "group", "n", "selection_rate",
+                                 "selection_rate_ci_low", "selection_rate_ci_high",
+                                 "selection_rate_difference"]  # fmt: skip
+    d = table.row(0, named=True)
+    fpr = by(found, "false_positive_rate_ratio")["d"]
+    assert d["false_positive_rate_ratio"] == fpr.estimate
+    assert d["false_positive_rate_ratio_p_adjusted"] == fpr.p_adjusted
+    assert table.row(1, named=True)["false_positive_rate_ratio"] is None  # the reference
+    assert "accuracy_p_adjusted" not in table.columns  # levels are not tested
