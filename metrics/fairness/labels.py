@@ -125,18 +125,9 @@ def majority_agreement(
     [('p', 1.0), ('q', 0.5)]
     """
     rows = _grouped(answers, attribute).with_columns(pl.col("value").cast(pl.String))
-    rows = rows.filter(pl.col("value").is_not_null()).with_row_index("answer")
-    counts = rows.group_by("item_id", pl.col("value").alias("other")).agg(count=pl.len())
-    others = rows.join(counts, on="item_id").with_columns(
-        count=pl.col("count") - (pl.col("other") == pl.col("value")).cast(pl.UInt32)
-    )
-    scored = others.group_by("answer", "worker_id", "group").agg(
-        top=pl.col("count").max(),
-        tied=(pl.col("count") == pl.col("count").max()).sum(),
-        mine=pl.col("count").filter(pl.col("other") == pl.col("value")).first(),
-    )
-    counted = (pl.col("top") > 0) & (pl.col("tied") == 1)
-    agree = counted & (pl.col("mine") == pl.col("top"))
+    rows = rows.filter(pl.col("value").is_not_null())
+    scored = rows.join(others_majority(rows), on=["item_id", "value"], how="left")
+    agree, counted = pl.col("agree"), pl.col("counted")
     c = compare_unit_rates(scored, "worker_id", "group", agree, counted, reference, settings)
     found = comparison_findings(
         c,
@@ -147,6 +138,42 @@ def majority_agreement(
         "majority_agreement_ratio",
     )
     return published(found, settings, _flag_and_explain)
+
+
+def others_majority(answers: pl.DataFrame) -> pl.DataFrame:
+    """Per item and label: whether an answer with that label is `counted` (its item's other
+    answers have one most frequent label) and whether it `agree`s with them.
+
+    From the item's label counts alone: the others of an answer with label `L` count `c_L - 1`
+    for `L` and `c_K` for every other label. With `top` the highest count, `n_top` the labels
+    that have it and `second` the highest below it: an answer of the one top label agrees when
+    `top - 1 > second` (when equal, the others tie, or there are none); an answer of one of two
+    top labels disagrees with the other one; any other answer disagrees when one label is on
+    top, and the others tie when several are.
+
+    >>> answers = pl.DataFrame({"item_id": [1, 1, 1, 2], "value": ["x", "x", "y", "x"]})
+    >>> others_majority(answers).sort("item_id", "value").rows()
+    [(1, 'x', False, False), (1, 'y', True, False), (2, 'x', False, False)]
+    """
+    counts = answers.group_by("item_id", "value").agg(count=pl.len())
+    count, top = pl.col("count"), pl.col("count").max().over("item_id")
+    ranked = counts.with_columns(
+        top=top,
+        n_top=(count == top).sum().over("item_id"),
+        second=count.filter(count < top).max().over("item_id").fill_null(0),
+    )
+    own_top, single = count == pl.col("top"), pl.col("n_top") == 1
+    beyond_second = pl.col("top") - 1 > pl.col("second")
+    return ranked.select(
+        "item_id",
+        "value",
+        counted=pl.when(own_top & single)
+        .then(beyond_second)
+        .when(own_top)
+        .then(pl.col("n_top") == 2)
+        .otherwise(single),
+        agree=own_top & single & beyond_second,
+    )
 
 
 def label_distribution(

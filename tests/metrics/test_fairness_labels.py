@@ -17,7 +17,13 @@ from scipy.stats import chi2_contingency
 from sklearn.metrics import accuracy_score
 
 from metrics.fairness.findings import ALL_GROUPS, AuditSettings, group_table
-from metrics.fairness.labels import error_rates, label_distribution, label_rates, majority_agreement
+from metrics.fairness.labels import (
+    error_rates,
+    label_distribution,
+    label_rates,
+    majority_agreement,
+    others_majority,
+)
 
 FAST = AuditSettings(200, 200, seed=1, min_group_size=1)
 
@@ -164,3 +170,19 @@ def test_the_group_table_of_audit_labels():
     assert d["false_positive_rate_ratio_p_adjusted"] == fpr.p_adjusted
     assert table.row(1, named=True)["false_positive_rate_ratio"] is None  # the reference
     assert "accuracy_p_adjusted" not in table.columns  # levels are not tested
+
+
+def test_others_majority_equals_counting_the_other_answers_one_by_one():
+    rng = np.random.default_rng(8)
+    answers = pl.DataFrame({"item_id": rng.integers(0, 150, 600),
+                            "value": rng.choice(list("abc"), 600).tolist()})  # fmt: skip
+    fast = {(i, v): (c, a) for i, v, c, a in others_majority(answers).rows()}
+    for item, values in answers.group_by("item_id").agg("value").rows():
+        for own in set(values):
+            others = list(values)
+            others.remove(own)
+            tally = {v: others.count(v) for v in set(others)}
+            top = max(tally.values(), default=0)
+            leaders = [v for v, c in tally.items() if c == top]
+            counted = top > 0 and len(leaders) == 1
+            assert fast[(item, own)] == (counted, counted and leaders[0] == own), (item, values)
