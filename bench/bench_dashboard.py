@@ -116,7 +116,7 @@ def republish_forever(settings_json: str, stop_after: float, changed: int, log: 
 
 
 def serve(settings_json: str, port: int, workers: int) -> None:
-    from etl.commands.serve import DashboardServer
+    from cli.server import DashboardServer
 
     settings = Settings.model_validate_json(settings_json)
     DashboardServer(settings, {"bind": f"127.0.0.1:{port}", "workers": workers}).run()

@@ -21,7 +21,7 @@ from bench.bench_ingest import run_measured
 SIMULATE = """
 import sys, json
 from pathlib import Path
-from etl.simulate import simulate
+from simulate.workforce import simulate
 truth = simulate(Path(sys.argv[1]), seed=7, scale=float(sys.argv[2]))
 print(json.dumps({"assignments": truth.assignments, "files": len(truth.files)}))
 """

@@ -28,4 +28,14 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     app.layout = app_shell()
     register_shell_callbacks(app, DataSource(settings), PAGES)
+    _set_up_before_serving(app)
     return app
+
+
+def _set_up_before_serving(app: dash.Dash) -> None:
+    """Run Dash's one-time set-up (which registers the script bundles it may serve) now, not on
+    the first request. Dash runs it lazily and marks it done before doing it, so under gunicorn's
+    threaded workers a bundle request beside the first page load found no library registered
+    and answered 500: the page stayed at "Loading..." (plotly/dash#3971)."""
+    with app.server.test_request_context("/"):
+        app._setup_server()

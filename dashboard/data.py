@@ -34,7 +34,7 @@ GRID_ROWS = 500
 # snapshot; the largest holds four grids of GRID_ROWS rows.
 PAGES_KEPT = 64
 PAY_COLUMNS = [*SECONDS, *COUNTS, *MONEY]  # the ledger's additive columns
-# whole-period wage tables etl/marts_earnings.py publishes for the unfiltered view
+# whole-period wage tables etl/marts/earnings.py publishes for the unfiltered view
 PUBLISHED_WAGES = {
     "overall": "mart_earnings_wages_overall",
     "weekly": "mart_earnings_wages_weekly",
@@ -384,7 +384,7 @@ class ScopedData:
         return row if figures_lag(row) else None
 
     # -- quality ----------------------------------------------------------------------------
-    # The Quality page reads the mart_quality_* tables (etl/marts_quality.py). They are kept by
+    # The Quality page reads the mart_quality_* tables (etl/marts/quality.py). They are kept by
     # week, so a date range selects the whole weeks it touches; agreement over a field's whole
     # period is published as such, since coefficients do not add up over weeks.
 
@@ -605,7 +605,7 @@ class ScopedData:
     def skip_list_below(self, threshold: float, filters: Filters) -> pl.DataFrame:
         """A freelancer's skip list at a wage `threshold` of their choosing (whole period, as
         the published list), worked out from their own ledger rows."""
-        from etl.marts_earnings import worker_skip_list
+        from etl.pay import worker_skip_list
 
         if self.viewer.role != "freelancer":
             raise NotAllowed("A skip list at a chosen threshold is a freelancer's own view.")

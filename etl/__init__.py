@@ -1,1 +1,1 @@
-"""Crowdmeter's ETL: importers, the single-writer warehouse, snapshot publishing and the CLI."""
+"""Crowdmeter's ETL: importers, the single-writer warehouse and snapshot publishing."""

@@ -8,18 +8,18 @@ enriched (country, attributes, gold, seen dates) when the file knows more.
 
 A file's rows reach the merge as SQL relations named `<prefix><table>`: registered Polars
 frames for a file read whole, or views over the Parquet files a big file's parts were staged
-in (`etl.load.StagedParts`). Runs inside the caller's transaction.
+in (`etl.staging.StagedParts`). Runs inside the caller's `etl.warehouse.transaction()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import duckdb
 import polars as pl
 
 from etl.sources.base import SCHEMAS
+from etl.warehouse import staged
 
 # table -> key columns; every other canonical column is compared and overwritten on change.
 FACT_KEYS: dict[str, tuple[str, ...]] = {
@@ -42,27 +42,14 @@ SEEN_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 }  # fmt: skip
 
 
-@contextmanager
-def staged(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
-    """`frame` visible to SQL as `name` for the block. After a failed statement the transaction
-    refuses all work, unregistering included, so the original error is the one that propagates."""
-    con.register(name, frame)
-    yield  # an error in the block propagates from here, skipping the unregister
-    con.unregister(name)
-
-
 def merge_file(
     con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], file_id: int
 ) -> tuple[int, int]:
     """Merge one whole file's `frames` (pseudonymised); return (inserted, updated) facts."""
     rows = merge_rows(frames)
     names = [name for name, frame in rows.items() if not frame.is_empty()]
-    for name in names:
-        con.register(f"_stage_{name}", rows[name])
-    counts = merge_relations(con, "_stage_", names, file_id)
-    for name in names:
-        con.unregister(f"_stage_{name}")
-    return counts
+    with staged(con, **{f"_stage_{name}": rows[name] for name in names}):
+        return merge_relations(con, "_stage_", names, file_id)
 
 
 def merge_rows(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -280,4 +267,14 @@ def add_missing_projects(con: duckdb.DuckDBPyConnection, relation: str, file_id:
             task_type = COALESCE(projects.task_type, excluded.task_type)
         """,
         [file_id],
+    )
+
+
+def fill_in_worker_countries(
+    con: duckdb.DuckDBPyConnection, countries: list[tuple[str, str, str]]
+) -> None:
+    """Set the country of workers whose exports gave none, from (country, platform, worker_id)."""
+    con.executemany(
+        "UPDATE workers SET country = ? WHERE platform = ? AND worker_id = ? AND country IS NULL",
+        countries,
     )

@@ -2,18 +2,16 @@
 
 A run publishes twice. First its data: the warehouse is checkpointed and copied to
 `<run_id>-<stamp>.duckdb.part`, fsynced and renamed, and `CURRENT` is replaced atomically, so
-the new rows are readable as soon as they are merged. Then the marts (SQL files in
-`sql/marts/`, then `etl/marts_*.py` modules) are rebuilt, the build is recorded in
-`mart_builds`, and a second snapshot makes the figures current. Between the two, and if the
+the new rows are readable as soon as they are merged. Then the marts (`etl.marts.MARTS`, in
+order) are rebuilt, the build is recorded in `mart_builds`, and a second snapshot makes the
+figures current. Between the two, and if the
 rebuild fails, readers see the run's data with the figures of the previous build, and
 `mart_builds` tells them so. A crash at any point leaves the previous snapshot current.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,27 +19,14 @@ from pathlib import Path
 
 import duckdb
 
-import etl
-from etl.settings import REPO_ROOT, Settings
-
-MARTS_DIR = REPO_ROOT / "sql" / "marts"
+from etl.lineage import record_mart_build
+from etl.marts import build_marts
+from etl.settings import Settings
+from etl.warehouse import checkpoint
 
 
 class FiguresNotRebuilt(RuntimeError):
     """A run's data is published but its marts could not be rebuilt."""
-
-
-def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Rebuild every mart; return their names in build order."""
-    built = []
-    for path in sorted(MARTS_DIR.glob("*.sql")):
-        con.execute(path.read_text())
-        built.append(path.stem)
-    for info in sorted(pkgutil.iter_modules(etl.__path__), key=lambda m: m.name):
-        if info.name.startswith("marts_"):
-            importlib.import_module(f"etl.{info.name}").build(con, settings)
-            built.append(info.name)
-    return built
 
 
 def publish(
@@ -71,15 +56,12 @@ def refresh_marts(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: in
     """Rebuild every mart from the warehouse as it is after run `run_id`, and record it."""
     started = datetime.now(UTC)
     build_marts(con, settings)
-    con.execute(
-        "INSERT INTO mart_builds (run_id, started_at, finished_at) VALUES (?, ?, ?)",
-        [run_id, started, datetime.now(UTC)],
-    )
+    record_mart_build(con, run_id, started, datetime.now(UTC))
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:
     """Write the warehouse as it is to a new snapshot and make it current; return its path."""
-    con.execute("CHECKPOINT")
+    checkpoint(con)
     folder = settings.snapshots_dir
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

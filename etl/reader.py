@@ -12,12 +12,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from etl.settings import Settings
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # The newest run against the run the dashboard's figures (the marts) were last rebuilt after:
 # a run publishes its rows before it rebuilds the marts, so between the two, or after a failed
@@ -92,6 +94,7 @@ class SnapshotReader:
 
     def frame(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run one bound query on a fresh cursor and return a Polars frame."""
+        # `.pl()` imports Polars, so a command that asks for no frame (`status`) loads none
         with self.cursor() as cur:
             return cur.sql(sql, params=params).pl() if params else cur.sql(sql).pl()
 

@@ -14,9 +14,10 @@ import duckdb
 import polars as pl
 
 from etl.errors import UserError
-from etl.settings import REPO_ROOT, Settings
+from etl.resources import REFERENCE_TABLES_DIR as DATA_DIR
+from etl.settings import Settings
+from etl.warehouse import replace_rows, transaction
 
-DATA_DIR = REPO_ROOT / "etl" / "data"
 DEFAULT_FX_RATES = DATA_DIR / "fx_rates.csv"
 DEFAULT_WAGE_FLOORS = DATA_DIR / "wage_floors.csv"
 UNITS = ("hour", "day", "month")
@@ -30,18 +31,9 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
     """Replace `fx_rates` and `wage_floors` with the configured CSVs; return rows per table."""
     fx = read_fx_rates(settings.pay.fx_rates_file or DEFAULT_FX_RATES)
     floors = read_wage_floors(settings.pay.wage_floors_file or DEFAULT_WAGE_FLOORS)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, frame in (("fx_rates", fx), ("wage_floors", floors)):
-            con.register("reference_rows", frame)
-            con.execute(f"DELETE FROM {table}")
-            columns = ", ".join(frame.columns)
-            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM reference_rows")
-            con.unregister("reference_rows")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    with transaction(con):
+        replace_rows(con, "fx_rates", fx)
+        replace_rows(con, "wage_floors", floors)
     return {"fx_rates": fx.height, "wage_floors": floors.height}
 
 

@@ -15,7 +15,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from etl.pseudonym import mask_personal_data
+import polars as pl
+
+from etl.pseudonym import mask_personal_data, pseudonymise
+from etl.sources.base import ParseResult
 
 MAX_RAW_CHARS = 2000
 
@@ -25,6 +28,22 @@ _PERSONAL_KEY = re.compile(
     r"_ip$|^ip$|ip_address|city|name$|session_id)",
     re.IGNORECASE,
 )
+
+
+def scrubbed_rejects(parsed: ParseResult, key: bytes) -> pl.DataFrame:
+    """The file's rejects with personal values in their raw text replaced."""
+    if parsed.rejects.is_empty():
+        return parsed.rejects
+
+    def pseudonym(raw_id: str) -> str:
+        return pseudonymise(parsed.platform, raw_id, key)
+
+    return parsed.rejects.with_columns(
+        pl.col("raw").map_elements(
+            lambda raw: scrub_record(raw, parsed.header, parsed.delimiter, pseudonym),
+            return_dtype=pl.String,
+        )
+    )
 
 
 def scrub_record(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = REPO_ROOT / "config.toml"
+from etl.resources import DEFAULT_CONFIG
+
 # The TOML file `load_settings` chose, read while it builds the model (an environment variable
 # set as a side effect would leak into every later Settings() of the process).
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("crowdmeter_config_file", default=None)
@@ -159,6 +160,24 @@ class ServerSettings(BaseModel):
     session_hours: int = Field(12, ge=1, description="how long a login lasts")
 
 
+class IngestLimits(BaseModel):
+    """Bounds on the work one file may cause, so a hostile or broken file is refused quickly
+    with a reason instead of holding the writer lock for minutes."""
+
+    max_columns: int = Field(
+        2_000, ge=10, description="a delimited file with more columns is refused"
+    )
+    max_field_chars: int = Field(
+        1_000_000, ge=1_000, description="a record with a longer value is rejected"
+    )
+    earliest_time: date = Field(
+        date(2000, 1, 1), description="records timed before this day are rejected"
+    )
+    future_days: int = Field(
+        1, ge=0, description="records timed more than this many days after today are rejected"
+    )
+
+
 class ReaderSettings(BaseModel):
     threads: int = Field(2, ge=1, description="DuckDB threads per read-only snapshot connection")
     memory_limit: str = Field("1GB", description="DuckDB memory limit per snapshot connection")
@@ -189,7 +208,7 @@ class Settings(BaseSettings):
     marts_memory_limit: str = Field(
         "256MB",
         description="DuckDB memory limit of the ETL writer during the marts' Python steps "
-        "(etl/marts_*.py, etl.warehouse.memory_for_python): their working data is then in "
+        "(etl/marts/, etl.warehouse.memory_for_python): their working data is then in "
         "Python's memory; their SQL steps keep etl_memory_limit",
     )
     etl_nice: int = Field(
@@ -213,6 +232,7 @@ class Settings(BaseSettings):
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     pay: PaySettings = Field(default_factory=PaySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    limits: IngestLimits = Field(default_factory=IngestLimits)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
 
     @classmethod

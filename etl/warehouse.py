@@ -1,8 +1,15 @@
-"""The warehouse: the only module that opens `warehouse.duckdb` read-write.
+"""The warehouse: the only module that opens `warehouse.duckdb` read-write, and the one door
+for writes.
 
 Opening takes an exclusive OS lock on `data_dir/warehouse.lock` (one ETL process at a time; a
 second one waits `lock_timeout_seconds`, then fails naming the holder's pid), then applies the
 numbered migrations in `sql/schema/` that the warehouse has not recorded yet.
+
+Writes go through here: `transaction()` is the only place a write transaction begins, commits
+or rolls back; `staged()` shows Polars frames to SQL for a block; `replace_table()` rebuilds a
+derived table and `replace_rows()` the rows of a table of the schema. The modules that know
+what to write (merge, lineage, platforms, the marts) run their statements inside a
+`transaction()` or hand their rows to these.
 """
 
 from __future__ import annotations
@@ -14,12 +21,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import polars as pl
 
-from etl.settings import REPO_ROOT, Settings
-
-SCHEMA_DIR = REPO_ROOT / "sql" / "schema"
+from etl.resources import SCHEMA_DIR
+from etl.settings import Settings
 
 
 class WarehouseBusy(Exception):
@@ -42,16 +50,69 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     for path in migrations():
         if path.name in done:
             continue
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             con.execute(path.read_text())
             con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [path.name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(path.name)
     return applied
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction for the block: committed when it ends, rolled back when it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
+def staged(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Each frame visible to SQL under its keyword's name for the block."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield
+    except BaseException:
+        # After a failed statement a transaction refuses all work, unregistering included:
+        # the original error is the one that propagates.
+        with contextlib.suppress(duckdb.Error):
+            _unregister(con, frames)
+        raise
+    _unregister(con, frames)
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
+    for name in frames:
+        con.unregister(name)
+
+
+def replace_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    query: str,
+    params: list[Any] | None = None,
+    **frames: pl.DataFrame,
+) -> None:
+    """Create `table` anew as the rows of `query`, which may read `frames` by their names."""
+    with staged(con, **frames):
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}", params)
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace every row of `table` (its definition and constraints kept) with `frame`'s."""
+    columns = ", ".join(frame.columns)
+    with staged(con, replacement_rows=frame):
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM replacement_rows")
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write everything committed into the database file (before it is copied)."""
+    con.execute("CHECKPOINT")
 
 
 @contextmanager

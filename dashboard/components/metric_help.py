@@ -9,9 +9,8 @@ from pathlib import Path
 import dash_mantine_components as dmc
 from dash import dcc
 
-from etl.settings import REPO_ROOT
+from etl.resources import METRICS_DOC
 
-METRICS_DOC = REPO_ROOT / "docs" / "METRICS.md"
 _HEADING = re.compile(r"^(#{2,4})\s+(.+?)\s*$")
 
 

@@ -1,7 +1,7 @@
 """Quality: agreement by project, field and week with intervals, annotator agreement, gold
 accuracy and rejection per annotator, confusion matrices and disagreement hot spots.
 
-Every figure is read from the quality marts published with the snapshot (etl/marts_quality.py);
+Every figure is read from the quality marts published with the snapshot (etl/marts/quality.py);
 the page only sums and formats them, so it answers in the same time at any warehouse size.
 """
 

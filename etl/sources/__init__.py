@@ -14,6 +14,7 @@ from types import ModuleType
 
 from etl.sources import (
     appen,
+    csvfiles,
     cvat,
     doccano,
     earnings,
@@ -28,6 +29,8 @@ from etl.sources import (
     toloka,
 )
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
+from etl.sources.plausible import reject_implausible_times
+from etl.sources.records import decode_json
 
 HEAD_BYTES = 64 * 1024
 # Sniffing order matters where formats overlap: the consolidated-only exports are recognised
@@ -52,6 +55,9 @@ FORMATS: dict[str, ModuleType] = {
     )
 }
 IMPORTABLE = [name for name, module in FORMATS.items() if not getattr(module, "NO_WORKERS", False)]
+# The delimited formats: a rejected line of theirs is split by its file's header to be scrubbed.
+DELIMITERS = {"mturk": ",", "toloka": "\t", "appen": ",", "toggl": ",", "earnings": ",",
+              "projects": ",", "milestones": ","}  # fmt: skip
 JSON_PARSE_LIMIT = 256 * 1024 * 1024  # bigger JSON documents are not re-read just to explain
 
 _COMPRESSED = {
@@ -64,7 +70,10 @@ _COMPRESSED = {
 
 def detect_format(path: Path) -> str:
     """The format name of `path` from its content; UnreadableFile says why none fits."""
-    head = _head(path)
+    return _detect(path, _head(path))
+
+
+def _detect(path: Path, head: bytes) -> str:
     for name, module in FORMATS.items():
         if module.sniff(head):
             return name
@@ -76,16 +85,9 @@ def parse_file(
 ) -> ParseResult:
     """Canonical frames and rejects of one file; `fmt` overrides detection."""
     path = Path(path)
-    if fmt is None:
-        fmt = detect_format(path)
-    elif fmt not in FORMATS:
-        raise UnreadableFile(
-            f"--format {fmt!r} is not a format Crowdmeter knows; use one of: "
-            f"{', '.join(IMPORTABLE)}"
-        )
-    else:
-        _head(path)  # an empty or binary file fails the same way whatever the format
-    return FORMATS[fmt].parse(path, options)
+    fmt, head = _format_and_head(path, fmt)
+    parsed = reject_implausible_times(FORMATS[fmt].parse(path, options), options.limits)
+    return _with_header(parsed, head)
 
 
 def parse_batches(
@@ -99,8 +101,29 @@ def parse_batches(
     if module is None or not hasattr(module, "parse_batches"):
         yield parse_file(path, fmt, options)
         return
-    _head(path)
-    yield from module.parse_batches(path, options)
+    head = _head(path)
+    for part in module.parse_batches(path, options):
+        yield _with_header(reject_implausible_times(part, options.limits), head)
+
+
+def _format_and_head(path: Path, fmt: str | None) -> tuple[str, bytes]:
+    """The format (detected unless given) and the first bytes of a readable file."""
+    if fmt is not None and fmt not in FORMATS:
+        raise UnreadableFile(
+            f"--format {fmt!r} is not a format Crowdmeter knows; use one of: "
+            f"{', '.join(IMPORTABLE)}"
+        )
+    head = _head(path)  # an empty or binary file fails the same way whatever the format
+    return fmt or _detect(path, head), head
+
+
+def _with_header(result: ParseResult, head: bytes) -> ParseResult:
+    """`result` with its file's header read from the first bytes, if the format is delimited."""
+    delimiter = DELIMITERS.get(result.format)
+    if delimiter is not None:
+        result.header = csvfiles.header_from_head(head, delimiter)
+        result.delimiter = delimiter
+    return result
 
 
 def _head(path: Path) -> bytes:
@@ -137,7 +160,7 @@ def _unknown_reason(path: Path, head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"[", b"{") and path.stat().st_size <= JSON_PARSE_LIMIT:
         try:
-            json.loads(path.read_bytes().decode("utf-8-sig"))
+            decode_json(path.read_bytes().decode("utf-8-sig"))
         except UnicodeDecodeError:
             return f"{path.name} is not UTF-8 text; export it again as UTF-8"
         except json.JSONDecodeError as exc:
@@ -157,7 +180,7 @@ def _is_json_lines(path: Path) -> bool:
     with path.open("rb") as fh:
         first = fh.readline()
     try:
-        json.loads(first)
+        decode_json(first)
     except json.JSONDecodeError:
         return False
     return True

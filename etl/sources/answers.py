@@ -188,7 +188,9 @@ def _walk(
         elif isinstance(child.dtype, pl.List) and isinstance(child.dtype.inner, pl.Struct):
             regions[name] = sub
         elif isinstance(child.dtype, pl.List):
-            leaves[name] = sub.list.join(";", ignore_nulls=True).cast(pl.String)
+            # elements of any type (numbers, or nulls only where a value was unreadable)
+            as_text = sub.list.eval(pl.element().cast(pl.String))
+            leaves[name] = as_text.list.join(";", ignore_nulls=True)
         elif child.dtype == pl.Boolean:
             leaves[name] = sub.cast(pl.String).str.to_lowercase()
         else:

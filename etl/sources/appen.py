@@ -51,7 +51,9 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     platform = platform_name(options, FORMAT)
     source = options.source
     zone(source.timezone)
-    table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, lambda c: not PERSONAL.search(c))
+    table = csvfiles.read_csv_table(
+        path, FORMAT, ",", REQUIRED, lambda c: not PERSONAL.search(c), options.limits
+    )
 
     def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
         return _canonical(table, source, path, platform, options)

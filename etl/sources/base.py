@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from etl.settings import SourceSettings, TogglSettings
+from etl.settings import IngestLimits, SourceSettings, TogglSettings
 
 UTC_TS = pl.Datetime("us", "UTC")
 MONEY = pl.Decimal(18, 6)
@@ -146,6 +146,7 @@ class SourceOptions:
     toggl: TogglSettings = field(default_factory=TogglSettings)
     show_progress: bool = False
     part_bytes: int | None = None  # formats that read big files in parts: bytes per part
+    limits: IngestLimits = field(default_factory=IngestLimits)
 
 
 @dataclass
@@ -158,6 +159,9 @@ class ParseResult:
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTS_SCHEMA))
     notes: list[str] = field(default_factory=list)  # things the user should know (unmapped rows)
+    # a delimited file's header as written and its delimiter, to scrub rejected lines by column
+    header: list[str] | None = None
+    delimiter: str | None = None
 
     def __post_init__(self) -> None:
         self.frames = {name: conform(name, frame) for name, frame in self.frames.items()}

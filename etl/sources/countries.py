@@ -32,10 +32,3 @@ _PAIRS = (
 ALPHA3_TO_ALPHA2: dict[str, str] = {
     pair[:3]: pair[3:] for pair in "".join(_PAIRS).split() if len(pair) == 5
 }
-
-
-def alpha2(code: str | None) -> str | None:
-    """The alpha-2 code of an alpha-3 code; None when missing or unknown ("NA" is missing)."""
-    if code is None:
-        return None
-    return ALPHA3_TO_ALPHA2.get(code.strip().upper())

@@ -15,11 +15,16 @@ from pathlib import Path
 
 import polars as pl
 
+from etl.settings import IngestLimits
 from etl.sources.base import UnreadableFile
 from etl.sources.common import Problem
 
 EXTRA = "__extra__"
 RECORD_NO = "record_no"
+LIMITS = IngestLimits()
+# The csv module refuses fields over 131,072 characters by default, mid-file; the bound that
+# matters is the settings' max_field_chars, which rejects such a record with its reason.
+csv.field_size_limit(1 << 30)
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,9 @@ class CsvTable:
     keep: list[str] | None = None  # the columns `frame` reads, to read byte ranges alike
 
 
-def csv_header(path: Path, separator: str) -> list[str]:
-    """The first record of a delimited file (BOM removed, names stripped)."""
+def csv_header(path: Path, separator: str, max_columns: int = LIMITS.max_columns) -> list[str]:
+    """The first record of a delimited file (BOM removed, names stripped); UnreadableFile when
+    it has more than `max_columns` names (the work per column would hold the ingest)."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             first = next(csv.reader(fh, delimiter=separator), [])
@@ -42,7 +48,36 @@ def csv_header(path: Path, separator: str) -> list[str]:
         raise UnreadableFile(
             f"{path.name} is not UTF-8 text; re-export it or save it as UTF-8 CSV"
         ) from exc
+    except csv.Error as exc:
+        raise UnreadableFile(_line_break_reason(path, exc)) from exc
+    if _carriage_returns_alone(path):
+        raise UnreadableFile(_line_break_reason(path, None))
+    if len(first) > max_columns:
+        raise UnreadableFile(
+            f"{path.name} has {len(first):,} columns; Crowdmeter reads files of at most "
+            f"{max_columns:,} (setting limits.max_columns). Export only the columns you need, "
+            "or raise the limit if the file is genuine"
+        )
     return [name.strip() for name in first]
+
+
+def _carriage_returns_alone(path: Path) -> bool:
+    """Lines ended by CR only (classic Mac): the columnar reader would see one long line."""
+    with path.open("rb") as fh:
+        head = fh.read(64 * 1024)
+    return b"\r" in head.rstrip(b"\r") and b"\n" not in head
+
+
+def _line_break_reason(path: Path, exc: csv.Error | None) -> str:
+    if _carriage_returns_alone(path):
+        return (
+            f"{path.name} ends its lines with a carriage return alone (old Mac software writes "
+            "that); save it again as CSV UTF-8 and re-run ingest"
+        )
+    return (
+        f"{path.name} cannot be read as a delimited file ({exc}): its header holds a line "
+        "break outside quotes; check the first line of the file"
+    )
 
 
 def template_header(header: list[str], aliases: dict[str, str]) -> list[str]:
@@ -54,7 +89,10 @@ def template_header(header: list[str], aliases: dict[str, str]) -> list[str]:
 def header_from_head(head: bytes, separator: str) -> list[str]:
     """The header names from a file's first bytes (for format sniffing)."""
     text = head.decode("utf-8-sig", errors="replace")
-    first = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+    try:
+        first = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+    except csv.Error:
+        return []  # not a header a format could be recognised by; csv_header says why
     return [name.strip() for name in first]
 
 
@@ -64,9 +102,10 @@ def read_csv_table(
     separator: str,
     required: Iterable[str],
     wanted: Callable[[str], bool],
+    limits: IngestLimits = LIMITS,
 ) -> CsvTable:
     """A lazy all-string frame of the wanted columns; UnreadableFile when required ones lack."""
-    header = csv_header(path, separator)
+    header = csv_header(path, separator, limits.max_columns)
     if not header or header == [""]:
         raise UnreadableFile(f"{path.name} is empty: there is no header row to read")
     missing = [name for name in required if name not in header]
@@ -294,6 +333,7 @@ def csv_rows(
     separator: str,
     required: Iterable[str],
     aliases: dict[str, str] | None = None,
+    limits: IngestLimits = LIMITS,
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str | None], str, str | None]]]:
     """Header and (record_no, row by column, raw text, length problem) of each data record.
 
@@ -301,7 +341,7 @@ def csv_rows(
     empty ones and those missing from short rows are None. With `aliases` (other name ->
     column name) the header is read case-insensitively and other names are renamed.
     """
-    header = csv_header(path, separator)
+    header = csv_header(path, separator, limits.max_columns)
     if aliases is not None:
         header = template_header(header, aliases)
     header = _unique(header)

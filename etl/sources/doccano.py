@@ -12,13 +12,12 @@ otherwise. The older layout's `annotation_approver` is the reviewer who approved
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.common import file_stem, platform_name, stable_uid
-from etl.sources.records import RecordError, RowCollector, collect_json_lines
+from etl.sources.records import RecordError, RowCollector, collect_json_lines, decode_json
 
 FORMAT = "doccano"
 TEXT_KEYS = ("text", "data")
@@ -32,7 +31,7 @@ def sniff(head: bytes) -> bool:
     if not first_line.startswith(b"{"):
         return False
     try:
-        record = json.loads(first_line)
+        record = decode_json(first_line)
     except (ValueError, RecursionError):
         return _looks_like_example(first_line)  # a first line longer than the head
     return isinstance(record, dict) and is_example(record)

@@ -32,6 +32,7 @@ from etl.sources.canonical import (
     workers_frame,
 )
 from etl.sources.common import Problem, platform_name, required_problem, status_problem
+from etl.sources.records import decode_json
 from etl.sources.times import zone
 
 FORMAT = "mturk"
@@ -82,7 +83,7 @@ def _table(path: Path, options: SourceOptions) -> tuple[csvfiles.CsvTable, Query
     attributes = attribute_columns(options.source)
     gold = set(options.source.gold_columns.values())
     wanted = lambda c: c in USED or c.startswith(ANSWER) or c in attributes | gold  # noqa: E731
-    table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted)
+    table = csvfiles.read_csv_table(path, FORMAT, ",", REQUIRED, wanted, options.limits)
 
     def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
         return _canonical(table, source, platform, options)
@@ -207,7 +208,7 @@ def _decode_task_answers(good: pl.DataFrame) -> tuple[pl.DataFrame | None, list[
         bad = []
         for record_no, text in blobs.iter_rows():
             try:
-                json.loads(text)
+                decode_json(text)
             except json.JSONDecodeError as exc:
                 bad.append(
                     {

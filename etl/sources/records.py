@@ -8,6 +8,7 @@ row per worker and item, and turns a record's failure into a reject instead of a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +20,38 @@ import polars as pl
 from etl.sources.base import SCHEMAS, ParseResult, UnreadableFile, rejects_frame
 
 RAW_LIMIT = 4000  # characters of a rejected record kept for inspection
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
 class RecordError(ValueError):
     """One record cannot be imported; the message is the reject reason."""
+
+
+def decode_json(text: str | bytes) -> Any:
+    """`json.loads` whose every failure is a `json.JSONDecodeError` with a reason a user can
+    read: nesting deeper than Python's reader allows (about 1,000 levels: never a real export)
+    and integers over 4,300 digits raise RecursionError and ValueError there, not a decode
+    error. An escaped lone surrogate (`"\\ud800"`, text no UTF-8 can hold) reads as U+FFFD.
+    Every importer and sniffer decodes through here."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise json.JSONDecodeError("not UTF-8 text", "", 0) from None
+    if "\\u" in text:
+        text = _LONE_SURROGATE.sub(r"\\ufffd", text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        reason = "values nested too deeply (over about 1,000 levels)"
+    except ValueError:
+        reason = "a number too long to read (over 4,300 digits)"
+    raise json.JSONDecodeError(reason, text, 0) from None
 
 
 def load_json_document(path: Path, fmt: str) -> Any:
@@ -32,7 +61,7 @@ def load_json_document(path: Path, fmt: str) -> Any:
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"{path.name} is not UTF-8 text; export it again as UTF-8") from exc
     try:
-        return json.loads(text)
+        return decode_json(text)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(
             f"{path.name} is not complete JSON ({exc.msg} at line {exc.lineno}, column "
@@ -48,7 +77,7 @@ def json_lines(path: Path) -> Iterator[tuple[int, str, Any]]:
                 if not line.strip():
                     continue
                 try:
-                    yield number, line.rstrip("\r\n"), json.loads(line)
+                    yield number, line.rstrip("\r\n"), decode_json(line)
                 except json.JSONDecodeError as exc:
                     yield number, line.rstrip("\r\n"), exc
         except UnicodeDecodeError as exc:

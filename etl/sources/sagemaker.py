@@ -6,10 +6,10 @@ workers' answers (those live in the job's worker-response files).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
+from etl.sources.records import decode_json
 
 FORMAT = "sagemaker"
 NO_WORKERS = True
@@ -18,7 +18,7 @@ NO_WORKERS = True
 def sniff(head: bytes) -> bool:
     first = head.split(b"\n", 1)[0]
     try:
-        record = json.loads(first)
+        record = decode_json(first)
     except ValueError:
         return b'"source-ref"' in first and b'-metadata"' in first
     if not isinstance(record, dict) or not ({"source-ref", "source"} & set(record)):

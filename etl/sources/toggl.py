@@ -31,7 +31,7 @@ def sniff(head: bytes) -> bool:
 
 def parse(path: Path, options: SourceOptions) -> ParseResult:
     tz = zone(options.source.timezone)
-    _, rows = csvfiles.csv_rows(path, FORMAT, ",", REQUIRED)
+    _, rows = csvfiles.csv_rows(path, FORMAT, ",", REQUIRED, limits=options.limits)
     collector = RowCollector(platform_name(options, FORMAT), FORMAT)
     entries: list[dict[str, Any]] = []
     unmapped: dict[str, int] = {}

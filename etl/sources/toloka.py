@@ -72,7 +72,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     zone(source.timezone)
     attributes = attribute_columns(source)
     wanted = lambda c: c in USED or c.startswith((OUTPUT, GOLDEN)) or c in attributes  # noqa: E731
-    table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted)
+    table = csvfiles.read_csv_table(path, FORMAT, "\t", REQUIRED, wanted, options.limits)
 
     def query(source: pl.LazyFrame) -> tuple[pl.LazyFrame, list[Problem]]:
         return _canonical(table, source, path, platform, options)

@@ -4,7 +4,7 @@
 -- of submitted work compared as text with the gold value), and active time as the platform
 -- measured it (null where it measures none). Additive over every column but `day`, so pages sum
 -- it over any date range and scope.
-CREATE OR REPLACE TABLE mart_activity_daily AS
+-- grain: day, platform, project_id, task_type, worker_id
 WITH gold AS (
     SELECT
         assignment_uid,

@@ -1,6 +1,6 @@
 -- mart_projects: one row per project (platform, project_id) known from project metadata or
 -- from assignments: its name, task type, targets, and the assignments, workers and items seen.
-CREATE OR REPLACE TABLE mart_projects AS
+-- grain: platform, project_id
 WITH seen AS (
     SELECT
         platform,

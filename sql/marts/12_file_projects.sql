@@ -1,6 +1,6 @@
 -- mart_file_projects: one row per input file and project it brought assignments for, so the
 -- Pipeline page can show a manager the files and rejects behind their own projects only.
-CREATE OR REPLACE TABLE mart_file_projects AS
+-- grain: file_id, platform, project_id
 SELECT
     file_id::BIGINT AS file_id,
     platform,

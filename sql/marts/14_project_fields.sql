@@ -1,8 +1,8 @@
 -- mart_project_fields: one row per project and answered field: how many answers, units, coders
 -- and distinct values it has, how many carry a gold value, and whether it holds regions (spans
--- or boxes), and a checksum of its answers: the quality marts (etl/marts_quality.py) recompute a
+-- or boxes), and a checksum of its answers: the quality marts (etl/marts/quality.py) recompute a
 -- field only when its checksum changes.
-CREATE OR REPLACE TABLE mart_project_fields AS
+-- grain: platform, project_id, field
 SELECT
     a.platform,
     a.project_id,

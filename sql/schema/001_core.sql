@@ -1,4 +1,4 @@
--- 001_core: the warehouse contract of DESIGN.md section 3.
+-- 001_core: the warehouse contract: the tables and columns the CLI, tests and reports rely on.
 -- Times are TIMESTAMPTZ in UTC, money DECIMAL(18,6) beside an ISO 4217 currency, ids are text.
 -- Worker and reviewer ids are pseudonyms (keyed hashes); raw ids never reach these tables.
 

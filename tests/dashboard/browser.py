@@ -27,6 +27,9 @@ FLAGS = [
     "--disable-background-networking",
     "--window-size=1440,1000",
 ]
+# A bound for a stuck page, not a speed expectation: every wait returns as soon as the thing
+# happened, and a busy machine (CI, two cores, a server starting beside the suite) may need long.
+WAIT = 120
 
 
 @contextmanager
@@ -55,7 +58,7 @@ def chromium(download_dir: Path) -> Iterator[Browser]:
         options=[options],
         download_path=str(download_dir),
         percy_run=False,
-        wait_timeout=20,
+        wait_timeout=WAIT,
     ) as browser:
         # headless Chromium drops downloads unless told where to put them
         browser.driver.execute_cdp_cmd(
@@ -82,7 +85,7 @@ def open_page(browser: Browser, url: str, title: str) -> None:
     graphs_drawn(browser)
 
 
-def settle(browser: Browser, quiet_seconds: float = 0.4, timeout: float = 20) -> None:
+def settle(browser: Browser, quiet_seconds: float = 0.4, timeout: float = WAIT) -> None:
     """Wait until no Dash callback is pending for a short while."""
     deadline = time.monotonic() + timeout
     quiet_since = time.monotonic()
@@ -97,7 +100,7 @@ def settle(browser: Browser, quiet_seconds: float = 0.4, timeout: float = 20) ->
         time.sleep(0.1)
 
 
-def graphs_drawn(browser: Browser, timeout: float = 20) -> None:
+def graphs_drawn(browser: Browser, timeout: float = WAIT) -> None:
     """Wait until every graph on the page has been drawn by plotly (they load lazily)."""
     browser._wait_for(
         lambda driver: driver.execute_script(

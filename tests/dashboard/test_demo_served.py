@@ -61,17 +61,15 @@ def test_a_fresh_demo_renders_figures_for_every_role(tmp_path: Path):
         _wait_until_serving(demo, url)
         logins = json.loads((data / "demo-logins.json").read_text())
         with chromium(tmp_path / "downloads") as browser:
-            for role in ROLES:
-                login = logins[role]
-                log_in(browser, url, login["login"], login["password"])
-                console_errors(browser)
-                open_page(browser, url + "/", "Overview")
-                cards = browser.find_elements(".kpi-card")
-                assert cards, role
-                figures = [card.text.splitlines()[1] for card in cards]
-                assert any(any(c.isdigit() for c in figure) for figure in figures), (role, figures)
-                assert "Loading" not in browser.find_element("#page").text, role
-                assert console_errors(browser) == [], role
+            try:
+                for role in ROLES:
+                    _check_first_page(browser, url, role, logins[role])
+            except Exception as exc:
+                page = _keep_evidence(browser, tmp_path)
+                log_tail = _tail(tmp_path / "demo.log")
+                raise AssertionError(
+                    f"{exc}\n--- page ---\n{page}\n--- demo log (tail) ---\n{log_tail}"
+                ) from exc
     finally:
         demo.send_signal(signal.SIGTERM)
         try:
@@ -80,4 +78,30 @@ def test_a_fresh_demo_renders_figures_for_every_role(tmp_path: Path):
             demo.kill()
             raise AssertionError("the demo did not stop on SIGTERM") from None
         log.close()
-    assert code == 0, (tmp_path / "demo.log").read_text()[-2000:]
+    assert code == 0, _tail(tmp_path / "demo.log")
+
+
+def _check_first_page(browser, url: str, role: str, login: dict) -> None:
+    log_in(browser, url, login["login"], login["password"])
+    console_errors(browser)
+    open_page(browser, url + "/", "Overview")
+    cards = browser.find_elements(".kpi-card")
+    assert cards, role
+    figures = [card.text.splitlines()[1] for card in cards]
+    assert any(any(c.isdigit() for c in figure) for figure in figures), (role, figures)
+    assert "Loading" not in browser.find_element("#page").text, role
+    assert console_errors(browser) == [], role
+
+
+def _keep_evidence(browser, folder: Path) -> str:
+    """A screenshot and the page's HTML beside the demo's log; returns the page's URL, text and
+    console, for a failure in CI to be read from its output alone."""
+    browser.driver.save_screenshot(str(folder / "failure.png"))
+    (folder / "failure.html").write_text(browser.driver.page_source)
+    text = browser.driver.execute_script("return document.body ? document.body.innerText : ''")
+    console = browser.driver.get_log("browser")
+    return f"{browser.driver.current_url}\n{text[:1500]}\nconsole: {console[-10:]}"
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    return path.read_text(errors="replace")[-chars:]

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard.data import Filters, NotAllowed
 from dashboard.pages import earnings
-from etl import marts_earnings
+from etl.marts import earnings as marts_earnings
 from metrics.pay import summarise_wages, wages_across_workers
 from tests.dashboard.viewers import ADMIN, AUDITOR, FREELANCER, MANAGER, viewer_data
 

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-import etl.marts_quality as marts_quality
+import etl.marts.quality as marts_quality
 from dashboard.data import FieldKey, Filters, NotAllowed
 from etl.publish import build_marts
 from etl.settings import Settings

@@ -6,9 +6,9 @@ import stat
 
 import pytest
 
+from cli.main import main
 from dashboard.auth import session_secret
 from dashboard.users import UserStore, UserStoreError
-from etl.cli import main
 from etl.pseudonym import pseudonym_key, pseudonymise
 from etl.settings import Settings
 

@@ -51,7 +51,7 @@ def write_batches(folder: Path) -> list[Path]:
 
 def ingest_process(data_dir: Path, folder: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", "--data-dir", str(data_dir), "ingest", str(folder),
+        [sys.executable, "-m", "cli.main", "--data-dir", str(data_dir), "ingest", str(folder),
          "--json"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env={**os.environ, "CROWDMETER_PSEUDONYM_KEY": "crash-test", "PYTHONPATH": os.getcwd(),

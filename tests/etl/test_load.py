@@ -13,8 +13,11 @@ import pytest
 
 from etl import sources
 from etl.load import ingest
+from etl.pseudonym import pseudonym_key, pseudonymise
 from etl.reader import SnapshotReader
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile, rejects_frame
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 RAW_WORKERS = ("A3SHI3LY2Q16OR", "AME98XVLFFLCH")
 
@@ -282,7 +285,7 @@ def test_a_file_merged_in_parts_equals_one_merged_whole(settings, tmp_path):
 
 
 def test_prefetched_parts_keep_their_order_errors_and_stops():
-    from etl.load import prefetched
+    from etl.staging import prefetched
 
     assert list(prefetched(iter(range(50)))) == list(range(50))
 
@@ -307,3 +310,17 @@ def test_prefetched_parts_keep_their_order_errors_and_stops():
         if item == 3:
             break  # the producer stops too, a part or two ahead at most
     assert len(produced) <= 6
+
+
+def test_a_rejected_csv_line_is_scrubbed_by_its_files_header(settings, tmp_path):
+    """The header the parser read names the id columns of a rejected line: its raw worker id is
+    replaced by the worker's pseudonym, not only masked."""
+    lines = (FIXTURES / "mturk_batch.csv").read_text().splitlines()
+    bad = lines[1].replace("$0.50", "abc").replace(",W1,", ",RAWWORKER77,")
+    batch = tmp_path / "batch.csv"
+    batch.write_text("\n".join([*lines, bad]) + "\n")
+    report = ingest(settings, [batch])
+    assert report.files[0].rows_rejected == 1
+    raw = SnapshotReader(settings).frame("SELECT raw FROM etl_rejects")["raw"][0]
+    assert "RAWWORKER77" not in raw
+    assert pseudonymise("mturk", "RAWWORKER77", pseudonym_key(settings)) in raw

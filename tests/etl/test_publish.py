@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 import etl.publish
+from cli.commands.status import collect_status
 from dashboard.data import Filters
 from dashboard.pages import PAGES
 from dashboard.routing import render_page
-from etl.commands.status import collect_status
 from etl.load import ingest
 from etl.publish import publish
 from etl.reader import SnapshotReader

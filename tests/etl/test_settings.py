@@ -7,7 +7,8 @@ import tomllib
 
 from pydantic import BaseModel
 
-from etl.settings import DEFAULT_CONFIG, Settings, SourceSettings, load_settings
+from etl.resources import DEFAULT_CONFIG
+from etl.settings import Settings, SourceSettings, load_settings
 
 
 def documented_keys(text: str) -> set[str]:

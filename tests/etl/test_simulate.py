@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etl.settings import load_settings
-from etl.simulate import simulate
+from simulate.workforce import simulate
 
 SMALL = 0.1  # ~30 workers: seconds, not minutes
 
@@ -153,7 +153,7 @@ def test_dirty_file_rejects_what_truth_lists(small_run, tmp_path, monkeypatch):
 
 
 def test_command_refuses_a_folder_holding_other_files(tmp_path, capsys):
-    from etl.cli import main
+    from cli.main import main
 
     (tmp_path / "notes.txt").write_text("mine")
     assert main(["simulate", str(tmp_path), "--scale", "0.05"]) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from etl.marts_earnings import PayInputs, split_unpriceable, unpriced_notes, without_unpriceable
+from etl.pay import PayInputs, split_unpriceable, unpriced_notes, without_unpriceable
 
 
 def inputs(assignment_currencies: list[str | None], earnings_currencies: list[str]) -> PayInputs:

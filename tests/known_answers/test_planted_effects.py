@@ -13,10 +13,10 @@ from etl.load import ingest
 from etl.pseudonym import pseudonymise
 from etl.reader import SnapshotReader
 from etl.settings import load_settings
-from etl.simulate import simulate
 from metrics.pay import effective_wages, payment_delays
 from metrics.quality import gold_accuracy, rejection_rate
 from metrics.sessions import sessions
+from simulate.workforce import simulate
 
 KEY = "known-answer-key"
 SCALE = 0.5  # enough workers per group for the planted effects, small enough for seconds

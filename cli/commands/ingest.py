@@ -1,0 +1,93 @@
+"""`crowdmeter ingest PATH...`: import export files or folders into the warehouse, then publish."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cli.output import print_json
+from etl.errors import UserError
+
+if TYPE_CHECKING:
+    from etl.settings import Settings
+
+JSON_FIELDS = (
+    "path",
+    "format",
+    "rows_read",
+    "rows_inserted",
+    "rows_updated",
+    "rows_rejected",
+    "status",
+    "error",
+    "notes",
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "ingest",
+        help="import files or folders into the warehouse",
+        description="Import platform exports (files or folders) in one run and publish a snapshot.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    parser.add_argument("--format", dest="fmt", help="format of every file (default: detect)")
+    parser.add_argument("--platform", help="platform name to record (default: the format's)")
+    parser.add_argument("--project", help="project id to record (default: from the file)")
+    parser.add_argument("--json", action="store_true", help="print per-file results as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.load import ingest
+    from etl.publish import FiguresNotRebuilt
+    from etl.warehouse import WarehouseBusy
+
+    try:
+        report = ingest(
+            settings,
+            args.paths,
+            fmt=args.fmt,
+            platform=args.platform,
+            project=args.project,
+            progress=not args.json and sys.stderr.isatty(),
+        )
+    except WarehouseBusy as exc:
+        raise UserError(str(exc)) from None
+    except FiguresNotRebuilt as exc:
+        traceback.print_exception(exc.__cause__, file=sys.stderr)
+        raise UserError(str(exc)) from None
+    if args.json:
+        print_json(
+            {
+                "run_id": report.run_id,
+                "status": report.status,
+                "snapshot": report.snapshot,
+                "files": [{k: getattr(f, k) for k in JSON_FIELDS} for f in report.files],
+            }
+        )
+    else:
+        print_summary(report)
+    return 0 if report.status == "succeeded" else 1
+
+
+def print_summary(report) -> None:
+    """One line per file, then the run's outcome; problems go to stderr."""
+    for f in report.files:
+        if f.status == "failed":
+            print(f"FAILED  {f.path}\n        {f.error}", file=sys.stderr)
+            continue
+        print(
+            f"{f.status:<9} {f.path}  [{f.format}] read {f.rows_read:,}, new {f.rows_inserted:,},"
+            f" updated {f.rows_updated:,}, rejected {f.rows_rejected:,}"
+        )
+        for note in f.notes:
+            print(f"          note: {note}")
+        if f.rows_rejected:
+            print(
+                f"          see the rejected records with `crowdmeter status --rejects {f.file_id}`"
+            )
+    print(f"run {report.run_id}: {report.status}; published snapshot {report.snapshot}")

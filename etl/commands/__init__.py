@@ -1,1 +1,0 @@
-"""One module per `crowdmeter` subcommand; each exposes `register(subparsers)`."""
