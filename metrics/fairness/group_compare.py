@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -74,7 +75,7 @@ def compare_rates(
     few such classes (items with a few answers each), `rates_by_class` draws the same
     resamples and permutations from class counts; otherwise `rates_by_unit` draws units."""
     units = RateUnits.of(numerator, denominator, unit_group)
-    classes = np.unique(units.pairs, axis=0) if len(units.codes) else units.pairs
+    classes = units.classes[0]
     few = len(classes) <= min(MAX_CLASSES, len(units.codes) // UNITS_PER_CLASS)
     return (rates_by_class if few else rates_by_unit)(units, reference, settings)
 
@@ -97,9 +98,11 @@ class RateUnits:
         num, den = (np.asarray(x, dtype=np.float64) for x in (numerator, denominator))
         return cls(num, den, groups, codes)
 
-    @property
-    def pairs(self) -> np.ndarray:
-        return np.column_stack([self.num, self.den])
+    @cached_property
+    def classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct (numerator, denominator) pairs, as `num + 1j * den` (a 1-d unique is
+        ten times faster than a unique of rows), and each unit's pair as a code into them."""
+        return np.unique(self.num + 1j * self.den, return_inverse=True)
 
 
 def rates_by_unit(units: RateUnits, reference: str | None, settings: AuditSettings) -> Comparison:
@@ -130,11 +133,10 @@ def rates_by_class(units: RateUnits, reference: str | None, settings: AuditSetti
     [0.333, 1.0]
     """
     groups, codes = units.groups, units.codes
-    classes, unit_class = np.unique(units.pairs, axis=0, return_inverse=True)
-    unit_class = unit_class.ravel()
+    classes, unit_class = units.classes
     table = np.zeros((len(groups), len(classes)))
     np.add.at(table, (codes, unit_class), 1)
-    class_num, class_den = classes[:, 0], classes[:, 1]
+    class_num, class_den = classes.real, classes.imag
     observed = _divide(table @ class_num, table @ class_den)
     boot_seed, perm_seed = _seeds(settings)
     draws = np.empty((settings.samples, len(groups)))
