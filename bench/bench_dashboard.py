@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import statistics
 import tempfile
 import threading
@@ -42,7 +43,7 @@ PAGES = ["/", "/quality", "/earnings", "/pipeline"]
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children...filter-platforms.data"
     "...filter-projects.data...filter-dates.value...filter-platforms.value"
-    "...filter-projects.value.."
+    "...filter-projects.value...logout-csrf.value.."
 )
 SEARCHES = ["", "?platform=mturk", "?from=2024-02-01&to=2024-03-31", "?project=toloka:p7"]
 PASSWORD = "bench-password"
@@ -128,7 +129,9 @@ class SimulatedUser:
     def __init__(self, base: str, name: str) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        body = f"username={name}&password={PASSWORD}".encode()
+        form = self.opener.open(base + "/login", timeout=60).read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        body = f"username={name}&password={PASSWORD}&csrf_token={token}".encode()
         self.opener.open(base + "/login", data=body, timeout=60).read()
 
     def get(self, path: str) -> None:

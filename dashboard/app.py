@@ -10,6 +10,7 @@ from dashboard.components.shell import app_shell
 from dashboard.data import DataSource
 from dashboard.pages import PAGES
 from dashboard.routing import register_shell_callbacks
+from dashboard.security import install_security_headers
 from dashboard.users import UserStore
 from etl.settings import Settings
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> dash.Dash:
     app.layout = app_shell()
     register_shell_callbacks(app, DataSource(settings), PAGES)
     _set_up_before_serving(app)
+    install_security_headers(app, settings)
     return app
 
 

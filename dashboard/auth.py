@@ -1,25 +1,25 @@
-"""Login, logout and the server-side guard: who the viewer is comes from the signed session only.
+"""Login, logout and the server-side guard: who the viewer is comes from the session only, an
+id in the signed cookie that must name an open session in users.sqlite.
 
 Unauthenticated callback and layout requests get 401; page requests are redirected to /login.
-Every callback calls `current_viewer()` (or `viewer_for(roles)`) instead of trusting the browser.
+Every callback calls `current_viewer()` (or `viewer_for(action)`) instead of trusting the browser.
+The login and logout forms carry the session's CSRF token; failed logins are throttled.
 """
 
 from __future__ import annotations
 
-import contextlib
-import html
-import os
 import secrets
-import tempfile
-from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from dashboard import access
+from dashboard.login_throttle import throttled
+from dashboard.templating import render
 from dashboard.users import User, UserStore
+from etl.secret_files import read_or_create_secret
 from etl.settings import Settings
 
 PUBLIC_PREFIXES = (
@@ -34,32 +34,14 @@ PUBLIC_PREFIXES = (
 # page where it expects JSON, so they get a plain 401 instead.
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/_alive")
 MAX_FIELD = 256
+CSRF_FIELD = "csrf_token"
 
 
 def session_secret(settings: Settings) -> bytes:
     """The cookie-signing secret: from settings, else data_dir/secrets/session_secret (0600)."""
     if settings.server.session_secret is not None:
         return settings.server.session_secret.get_secret_value().encode()
-    path = settings.secrets_dir / "session_secret"
-    if not path.exists():
-        _create_secret_file(path)
-    return path.read_bytes().strip()
-
-
-def _create_secret_file(path: Path) -> None:
-    # Written to a temp file then hard-linked into place, so gunicorn workers starting together
-    # never read a half-written secret and never overwrite each other's.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session_secret.")
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, secrets.token_hex(32).encode() + b"\n")
-        os.fsync(fd)
-        os.close(fd)
-        with contextlib.suppress(FileExistsError):  # another worker won the race: use theirs
-            os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
+    return read_or_create_secret(settings.secrets_dir / "session_secret")[0]
 
 
 def current_viewer() -> User:
@@ -70,10 +52,10 @@ def current_viewer() -> User:
     return viewer
 
 
-def viewer_for(roles: Iterable[str]) -> User:
-    """The viewer, if their role may use a page with these roles; 403 otherwise."""
+def viewer_for(action: str) -> User:
+    """The viewer, if they may do `action` (dashboard.access.ACTIONS); 403 otherwise."""
     viewer = current_viewer()
-    if viewer.role not in set(roles):
+    if not access.allowed(viewer, action):
         raise Forbidden("Your role does not give access to this page.")
     return viewer
 
@@ -81,12 +63,11 @@ def viewer_for(roles: Iterable[str]) -> User:
 def _session_user() -> User | None:
     if "viewer" in flask.g:
         return flask.g.viewer
-    name = flask.session.get("user")
+    # the session id is checked against the open sessions on every request: logout, a
+    # password change (the login is replaced) and a removed login end it, wherever it was copied
+    session_id = flask.session.get("sid")
     store: UserStore = flask.current_app.config["CROWDMETER_USERS"]
-    user = store.get(name) if isinstance(name, str) else None
-    # A password change (or a deleted login) ends every session issued before it.
-    if user is not None and flask.session.get("pw") != user.password_set_at:
-        user = None
+    user = store.session_user(session_id[:MAX_FIELD]) if isinstance(session_id, str) else None
     flask.g.viewer = user
     return user
 
@@ -99,10 +80,13 @@ def install_auth(server: flask.Flask, settings: Settings, store: UserStore) -> N
         SESSION_COOKIE_NAME="crowdmeter_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.server.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.server.session_hours),
+        CROWDMETER_SESSION_HOURS=settings.server.session_hours,
     )
     server.before_request(_guard)
-    server.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
+    login = throttled(server, _login, _too_many_attempts)
+    server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
 
 
@@ -120,10 +104,30 @@ def _guard() -> flask.Response | None:
     return flask.redirect(f"/login?next={quote(target)}")
 
 
+def csrf_token() -> str:
+    """This session's token for the login and logout forms, made on first use: a form posted
+    from another site carries none (the session cookie is SameSite=Lax, the token unknown)."""
+    token = flask.session.get("csrf")
+    if not isinstance(token, str):
+        token = flask.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _csrf_ok() -> bool:
+    sent = flask.request.form.get(CSRF_FIELD, "")[:MAX_FIELD]
+    kept = flask.session.get("csrf")
+    return isinstance(kept, str) and secrets.compare_digest(sent.encode(), kept.encode())
+
+
+EXPIRED = "This form has expired or came from another page. Try again."
+
+
 def _login() -> flask.Response | str:
     next_url = _safe_next(flask.request.values.get("next", "/"))
     if flask.request.method == "GET":
         return _login_page(next_url)
+    if not _csrf_ok():
+        return flask.Response(_login_page(next_url, error=EXPIRED), status=400)
     name = flask.request.form.get("username", "")[:MAX_FIELD]
     password = flask.request.form.get("password", "")[:MAX_FIELD]
     store: UserStore = flask.current_app.config["CROWDMETER_USERS"]
@@ -134,59 +138,50 @@ def _login() -> flask.Response | str:
         )
     flask.session.clear()  # a fresh session on login, so no pre-login state carries over
     flask.session.permanent = True
-    flask.session.update(user=user.name, pw=user.password_set_at)
+    # a fresh token with the login: every later response carries the session as loaded, so a
+    # token made later by one of the page's concurrent callbacks could be overwritten
+    session_id = store.start_session(
+        user.name, flask.current_app.config["CROWDMETER_SESSION_HOURS"]
+    )
+    flask.session.update(sid=session_id, csrf=secrets.token_urlsafe(32))
     return flask.redirect(next_url)
 
 
-def _logout() -> flask.Response:
+def _too_many_attempts() -> flask.Response:
+    next_url = _safe_next(flask.request.values.get("next", "/"))
+    error = (
+        "Too many failed logins for this name or from this address. Wait a minute, then try again."
+    )
+    return flask.Response(
+        _login_page(next_url, error=error), status=429, headers={"Retry-After": "60"}
+    )
+
+
+def _logout() -> flask.Response | str:
+    # by POST with the session's token only: a link or a form on another site cannot log out
+    if flask.request.method == "GET":
+        return render("logout.html", csrf_token=csrf_token(), error="")
+    if not _csrf_ok():
+        page = render("logout.html", csrf_token=csrf_token(), error=EXPIRED)
+        return flask.Response(page, status=400)
+    session_id = flask.session.get("sid")
+    if isinstance(session_id, str):
+        flask.current_app.config["CROWDMETER_USERS"].end_session(session_id[:MAX_FIELD])
     flask.session.clear()
     return flask.redirect("/login")
 
 
 def _safe_next(target: str) -> str:
-    # Only same-site paths: "//evil.example" or "https://..." would make login an open redirect.
+    """Only a path of this site: "//evil.example" or "https://..." would make login an open
+    redirect, and browsers drop tabs and line breaks from a URL ("/%09/evil.example" is
+    "//evil.example" to them), which in a Location header would also fail the response."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
-    return target[:2048]
+    if any(c.isspace() or not c.isprintable() for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target[:2048]
 
 
 def _login_page(next_url: str, error: str = "") -> str:
-    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-    return _LOGIN_HTML.format(next=html.escape(next_url, quote=True), alert=alert)
-
-
-_LOGIN_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · Crowdmeter</title>
-<style>
- body {{ margin: 0; min-height: 100vh; display: grid; place-items: center;
-   font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif;
-   background: #f1f3f5; color: #212529; }}
- form {{ background: #fff; padding: 2.25rem 2.5rem; border-radius: 10px; width: 20rem;
-   box-shadow: 0 1px 3px rgba(0,0,0,.08), 0 8px 24px rgba(0,0,0,.06); }}
- h1 {{ margin: 0 0 .25rem; font-size: 1.45rem; }}
- h1 span {{ color: #228be6; }}
- p.lead {{ margin: 0 0 1.5rem; color: #868e96; font-size: .9rem; }}
- label {{ display: block; font-size: .85rem; font-weight: 600; margin: .9rem 0 .3rem; }}
- input {{ width: 100%; box-sizing: border-box; padding: .55rem .7rem; font-size: .95rem;
-   border: 1px solid #ced4da; border-radius: 6px; }}
- input:focus {{ outline: 2px solid #74c0fc; border-color: #228be6; }}
- button {{ margin-top: 1.4rem; width: 100%; padding: .65rem; border: 0; border-radius: 6px;
-   background: #228be6; color: #fff; font-size: 1rem; font-weight: 600; cursor: pointer; }}
- button:hover {{ background: #1c7ed6; }}
- .error {{ background: #fff5f5; color: #c92a2a; border: 1px solid #ffc9c9;
-   border-radius: 6px; padding: .5rem .7rem; font-size: .88rem; }}
-</style></head>
-<body><form method="post" action="/login">
- <h1>Crowd<span>meter</span></h1>
- <p class="lead">Annotation workforce analytics</p>
- {alert}
- <input type="hidden" name="next" value="{next}">
- <label for="username">Name</label>
- <input id="username" name="username" autocomplete="username" required autofocus>
- <label for="password">Password</label>
- <input id="password" name="password" type="password" autocomplete="current-password" required>
- <button id="login-button" type="submit">Log in</button>
-</form></body></html>
-"""
+    return render("login.html", next=next_url, error=error, csrf_token=csrf_token())

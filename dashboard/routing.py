@@ -1,7 +1,14 @@
-"""The shell's callbacks: page routing by role, filters kept in the URL, and CSV downloads.
+"""The shell's callbacks: page routing by access action, filters in the URL, CSV downloads.
 
 Every callback here starts from the viewer in the signed session; the browser only says which
 page, which filters and which table, never who is asking.
+
+Routing is this module's rather than Dash Pages' (`register_page`): Dash keeps its page registry
+in one module-level dict shared by every app of the process (the tests and `crowdmeter serve`
+build one app per data directory), finds pages by importing every module of a folder, and hands
+a layout the query string parsed into keyword arguments (a hostile key becomes an argument
+name). Here one list of pages, one access check (`access.allowed(viewer, page.action)`) for the
+navigation, the page area and the downloads, and filters parsed by `url_state` with its limits.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from dash import ALL, Input, Output, State, ctx, dcc
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import Forbidden, NotFound
 
-from dashboard.auth import current_viewer
+from dashboard import access
+from dashboard.access import NotAllowed
+from dashboard.auth import csrf_token, current_viewer
 from dashboard.components.cards import notice
 from dashboard.components.filters import (
     DATES,
@@ -30,15 +39,18 @@ from dashboard.components.filters import (
 )
 from dashboard.components.shell import nav_links
 from dashboard.components.tables import csv_text
-from dashboard.data import DataSource, Filters, NotAllowed, ScopedData
+from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page
+from dashboard.queries.shell import ensure_no_small_complement, figures_behind, filter_options
+from dashboard.url_state import Filters
+from dashboard.users import User
 from etl.reader import NoSnapshot
 
 log = logging.getLogger(__name__)
 
 
-def pages_for(pages: Sequence[Page], role: str) -> list[Page]:
-    return [page for page in pages if role in page.roles]
+def pages_for(pages: Sequence[Page], viewer: User) -> list[Page]:
+    return [page for page in pages if access.allowed(viewer, page.action)]
 
 
 def page_at(pages: Sequence[Page], pathname: str | None) -> Page | None:
@@ -52,7 +64,8 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
         return no_data_notice()
     behind = None
     try:
-        behind = data.figures_behind()
+        behind = figures_behind(data)
+        ensure_no_small_complement(data, filters)
         # a page is the same for every viewer of one scope until the next snapshot
         layout = data.memo(
             f"page {page.path}", {"filters": filters}, lambda: page.layout(data, filters)
@@ -119,6 +132,7 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         Output(DATES, "value"),
         Output(PLATFORMS, "value"),
         Output(PROJECTS, "value"),
+        Output("logout-csrf", "value"),
         Input("url", "pathname"),
         Input("url", "search"),
     )
@@ -131,10 +145,10 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         if data.has_snapshot:
             # the page area explains a missing table; the filters just stay empty
             with contextlib.suppress(duckdb.CatalogException, NoSnapshot):
-                platforms, projects = filter_choices(data.filter_options())
-        links = nav_links(pages_for(pages, viewer.role), _path(pathname), search)
+                platforms, projects = filter_choices(filter_options(data))
+        links = nav_links(pages_for(pages, viewer), _path(pathname), search)
         values = controls_from_filters(Filters.from_query(search))
-        return links, viewer.name, viewer.role, platforms, projects, *values
+        return links, viewer.name, viewer.role, platforms, projects, *values, csrf_token()
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def route(pathname: str, search: str) -> Any:
@@ -142,7 +156,7 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         page = page_at(pages, pathname)
         if page is None:
             return notice("Page not found", f"There is no page at {pathname}.", color="gray")
-        if viewer.role not in page.roles:
+        if not access.allowed(viewer, page.action):
             return notice(
                 "Not available for your role",
                 f"The {page.title} page is not open to the {viewer.role} role.",
@@ -170,12 +184,13 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
 
     @app.callback(
         Output("csv-download", "data"),
+        Output("download-notice", "children"),
         Input({"type": "csv-button", "table": ALL}, "n_clicks"),
         State("url", "pathname"),
         State("url", "search"),
         prevent_initial_call=True,
     )
-    def download_csv(clicks: list, pathname: str, search: str) -> dict:
+    def download_csv(clicks: list, pathname: str, search: str) -> tuple:
         if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
             raise PreventUpdate
         page = page_at(pages, pathname)
@@ -183,12 +198,25 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         if page is None or table not in page.tables:
             raise NotFound("No such table on this page.")
         data = page.data(source)
+        filters = Filters.from_query(search)
         try:
-            frame = page.tables[table](data, Filters.from_query(search))
+            ensure_no_small_complement(data, filters)
+            frame = page.tables[table](data, filters)
         except NotAllowed as exc:
             raise Forbidden(str(exc)) from None
+        except NoSnapshot:
+            return dash.no_update, no_data_notice()
+        except duckdb.CatalogException as exc:
+            log.warning("download %s needs a table the snapshot lacks: %s", table, exc)
+            return dash.no_update, notice(
+                "This table cannot be downloaded yet",
+                "The newest snapshot holds the loaded rows but not yet the figures this table "
+                "is built from. Try again in a minute or two; if this stays, publish a fresh "
+                "snapshot with `crowdmeter ingest PATH...`.",
+                color="orange",
+            )
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-        return dcc.send_string(csv_text(frame), f"crowdmeter-{table}-{stamp}.csv")
+        return dcc.send_string(csv_text(frame), f"crowdmeter-{table}-{stamp}.csv"), None
 
     for page in pages:
         if page.register is not None:

@@ -1,18 +1,23 @@
-"""Dashboard logins: argon2-hashed passwords, a role, and the rows each login may see.
+"""Dashboard logins: argon2-hashed passwords, a role, the rows each login may see, and the
+sessions each has open.
 
 Stored in `data_dir/users.sqlite` (stdlib sqlite3, mode 0600). A manager's projects are kept as
 (platform, project_id); a freelancer's links to their platform ids are kept as pseudonyms only.
+A session is kept by the SHA-256 of its id, the id itself only in the browser's signed cookie:
+logging out deletes it, and replacing or removing a login deletes all of its sessions.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -44,6 +49,11 @@ CREATE TABLE IF NOT EXISTS user_workers (
     platform   TEXT NOT NULL,
     worker_id  TEXT NOT NULL,  -- pseudonym; the raw platform id is never stored
     PRIMARY KEY (name, platform, worker_id)
+);
+CREATE TABLE IF NOT EXISTS user_sessions (
+    session_hash TEXT PRIMARY KEY,  -- sha256 of the id in the cookie
+    name         TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    expires_at   TEXT NOT NULL
 );
 """
 
@@ -171,10 +181,40 @@ class UserStore:
             names = [r[0] for r in con.execute("SELECT name FROM users ORDER BY name").fetchall()]
         return [user for user in map(self.get, names) if user is not None]
 
+    def start_session(self, name: str, hours: int) -> str:
+        """A new session id for the login `name`, valid for `hours` (expired ones are dropped)."""
+        session_id = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self._connect() as con:
+            con.execute("DELETE FROM user_sessions WHERE expires_at <= ?", [now.isoformat()])
+            con.execute(
+                "INSERT INTO user_sessions VALUES (?, ?, ?)",
+                [_digest(session_id), name, (now + timedelta(hours=hours)).isoformat()],
+            )
+        return session_id
+
+    def session_user(self, session_id: str) -> User | None:
+        """The login whose open, unexpired session `session_id` is, or None."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT name FROM user_sessions WHERE session_hash = ? AND expires_at > ?",
+                [_digest(session_id), datetime.now(UTC).isoformat()],
+            ).fetchone()
+        return self.get(row[0]) if row else None
+
+    def end_session(self, session_id: str) -> None:
+        """Close one session (logout); the cookie holding its id opens nothing afterwards."""
+        with self._connect() as con:
+            con.execute("DELETE FROM user_sessions WHERE session_hash = ?", [_digest(session_id)])
+
     def remove(self, name: str) -> bool:
         """Delete a login; True when it existed."""
         with self._connect() as con:
             return con.execute("DELETE FROM users WHERE name = ?", [name]).rowcount > 0
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def _check_login(

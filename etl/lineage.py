@@ -71,11 +71,15 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str) -> None
 
 
 def run_status(results: list[FileResult]) -> str:
-    """'succeeded' when no file failed, 'failed' when all did, else 'partial'."""
-    failed = sum(r.status == "failed" for r in results)
+    """'succeeded' when no file failed, 'failed' when all did (or every file was skipped as no
+    export: nothing was there to load), else 'partial'."""
+    tried = [r for r in results if r.status != "skipped"]
+    failed = sum(r.status == "failed" for r in tried)
+    if not tried and results:
+        return "failed"
     if failed == 0:
         return "succeeded"
-    return "failed" if failed == len(results) else "partial"
+    return "failed" if failed == len(tried) else "partial"
 
 
 def insert_file_row(

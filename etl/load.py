@@ -10,6 +10,7 @@ This module orchestrates; lineage (`etl.lineage`), the staging of big files' par
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -39,6 +40,8 @@ from etl.staging import (
 )
 from etl.warehouse import open_warehouse, transaction
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class RunReport:
@@ -56,23 +59,39 @@ class RunReport:
         }
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the files below folders named (hidden ones skipped), in a stable order."""
-    files: list[Path] = []
+def expand_paths(
+    paths: Iterable[Path], fmt: str | None = None
+) -> list[tuple[Path, str | None]]:
+    """Files named, and the files below folders named (hidden ones skipped), in a stable order,
+    each with None or the reason it is skipped. A file found in a folder that is no export
+    (the simulator's config.toml and truth.json, a README) is skipped with the reason its format
+    could not be recognised; a file named explicitly, or any file when `fmt` is given, is always
+    tried, so it fails loudly."""
+    found: list[tuple[Path, str | None]] = []
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files.extend(
-                p
+            found.extend(
+                (p, None if fmt else _not_an_export(p))
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
-            files.append(path)
+            found.append((path, None))
         else:
             raise FileNotFoundError(f"{path} does not exist. Check the path and try again.")
-    return files
+    return found
+
+
+def _not_an_export(path: Path) -> str | None:
+    try:
+        sources.detect_format(path)
+    except UnreadableFile as exc:
+        return str(exc)
+    except Exception as exc:  # a sniffer's bug: try the file, where the failure is recorded
+        log.warning("detecting the format of %s failed: %r", path, exc)
+    return None
 
 
 def ingest(
@@ -85,7 +104,7 @@ def ingest(
     progress: bool = False,
 ) -> RunReport:
     """Load `paths` (files or folders) in one run and publish a snapshot after the last file."""
-    files = expand_paths(paths)
+    files = expand_paths(paths, fmt)
     key = pseudonym_key(settings)
     with open_warehouse(settings) as con:
         remove_partial_files(settings)
@@ -94,7 +113,9 @@ def ingest(
         run_id = lineage.start_run(con, trigger)
         results = [
             load_file(con, settings, run_id, path, fmt, platform, project, key, progress)
-            for path in _progress(files, progress)
+            if skip is None
+            else FileResult(path=str(path), format=None, status="skipped", error=skip)
+            for path, skip in _progress(files, progress)
         ]
         configured_countries(con, settings, key)
         status = lineage.run_status(results)
@@ -146,6 +167,14 @@ def load_file(
         second = next(parts, None)
     except UnreadableFile as exc:
         result.error = str(exc)
+        lineage.record_failed_file(con, run_id, path, sha, result)
+        return result
+    except Exception as exc:  # an importer's bug must not stop the run: the file fails alone
+        log.exception("reading %s failed", path)
+        result.error = (
+            f"{path.name}: Crowdmeter could not read it ({type(exc).__name__}: {exc}). This is "
+            "a bug in its importer: please report it with the file; the other files loaded"
+        )
         lineage.record_failed_file(con, run_id, path, sha, result)
         return result
     result.platform = first.platform
@@ -255,14 +284,16 @@ def _records_bar(path: Path, enabled: bool) -> tqdm:
     return tqdm(desc=f"  {path.name[-40:]}", unit=" records", disable=not enabled, leave=False)
 
 
-def _progress(files: list[Path], enabled: bool) -> Iterator[Path]:
+def _progress(
+    files: list[tuple[Path, str | None]], enabled: bool
+) -> Iterator[tuple[Path, str | None]]:
     """Files in order, with a bar sized by bytes on stderr when asked for."""
     if not enabled:
         yield from files
         return
-    sizes = [p.stat().st_size for p in files]
+    sizes = [p.stat().st_size for p, _ in files]
     with tqdm(total=sum(sizes), unit="B", unit_scale=True, desc="ingest") as bar:
-        for path, size in zip(files, sizes, strict=True):
+        for (path, skip), size in zip(files, sizes, strict=True):
             bar.set_postfix_str(path.name[-40:])
-            yield path
+            yield path, skip
             bar.update(size)

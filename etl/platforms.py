@@ -27,6 +27,8 @@ KNOWN: dict[str, tuple[str, str]] = {
     "doccano": ("doccano", "tool"),
     "cvat": ("CVAT", "tool"),
     "toggl": ("Toggl Track", "tracker"),
+    "asana": ("Asana", "tracker"),
+    "jira": ("Jira", "tracker"),
 }
 
 

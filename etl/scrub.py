@@ -19,8 +19,10 @@ import polars as pl
 
 from etl.pseudonym import mask_personal_data, pseudonymise
 from etl.sources.base import ParseResult
+from etl.sources.records import decode_json
 
 MAX_RAW_CHARS = 2000
+_MARGIN = 400
 
 # Column or key names whose values identify a person: replaced, never kept.
 _PERSONAL_KEY = re.compile(
@@ -38,12 +40,24 @@ def scrubbed_rejects(parsed: ParseResult, key: bytes) -> pl.DataFrame:
     def pseudonym(raw_id: str) -> str:
         return pseudonymise(parsed.platform, raw_id, key)
 
+    people = people_of(parsed)
     return parsed.rejects.with_columns(
         pl.col("raw").map_elements(
-            lambda raw: scrub_record(raw, parsed.header, parsed.delimiter, pseudonym),
+            lambda raw: scrub_record(raw, parsed.header, parsed.delimiter, pseudonym, people),
             return_dtype=pl.String,
         )
     )
+
+
+def people_of(parsed: ParseResult) -> frozenset[str]:
+    """Every raw worker and reviewer id the file's loaded rows name: a rejected record's value
+    equal to one is a person's id wherever it stands (a short row shifts columns)."""
+    ids: set[str] = set()
+    for frame in parsed.frames.values():
+        for column in ("worker_id", "reviewer_id"):
+            if column in frame.columns:
+                ids.update(v for v in frame[column].unique().to_list() if v)
+    return frozenset(ids)
 
 
 def scrub_record(
@@ -51,27 +65,38 @@ def scrub_record(
     header: list[str] | None,
     delimiter: str | None,
     pseudonym: Callable[[str], str],
+    people: frozenset[str] = frozenset(),
 ) -> str:
-    """`raw` with personal values replaced; `pseudonym(raw_id)` names a value's replacement."""
+    """`raw` with personal values replaced; `pseudonym(raw_id)` names a value's replacement.
+    Values are judged by where they stand (a personal column or key) and by what they are (one
+    of `people`, the file's raw worker ids; an e-mail or IP address anywhere)."""
     text = raw
     if raw.lstrip().startswith(("{", "[")):
-        text = _scrub_json(raw, pseudonym)
+        text = _scrub_json(raw, pseudonym, people)
     elif header and delimiter:
-        text = _scrub_delimited(raw, header, delimiter, pseudonym)
-    return mask_personal_data(text)[:MAX_RAW_CHARS]
+        text = _scrub_delimited(raw, header, delimiter, pseudonym, people)
+    # Cut before masking (the patterns then see a bounded text), with a margin so an address
+    # cut at the edge is masked whole before the final cut removes what is left of it.
+    return mask_personal_data(text[: MAX_RAW_CHARS + _MARGIN])[:MAX_RAW_CHARS]
 
 
 def _scrub_delimited(
-    raw: str, header: list[str], delimiter: str, pseudonym: Callable[[str], str]
+    raw: str,
+    header: list[str],
+    delimiter: str,
+    pseudonym: Callable[[str], str],
+    people: frozenset[str],
 ) -> str:
     try:
         fields = next(csv.reader(io.StringIO(raw), delimiter=delimiter))
     except (csv.Error, StopIteration):
         return "<unparseable record withheld: it may hold personal data>"
-    cleaned = [
-        pseudonym(value) if i < len(header) and _PERSONAL_KEY.search(header[i]) and value else value
-        for i, value in enumerate(fields)
-    ]
+
+    def personal(i: int, value: str) -> bool:
+        named = i < len(header) and _PERSONAL_KEY.search(header[i]) is not None
+        return bool(value) and (named or value.strip() in people)
+
+    cleaned = [pseudonym(v) if personal(i, v) else v for i, v in enumerate(fields)]
     # Fields past the header have no name to judge by: keep only their count.
     extra = len(fields) - len(header)
     if extra > 0:
@@ -81,22 +106,28 @@ def _scrub_delimited(
     return out.getvalue()
 
 
-def _scrub_json(raw: str, pseudonym: Callable[[str], str]) -> str:
+def _scrub_json(raw: str, pseudonym: Callable[[str], str], people: frozenset[str]) -> str:
     try:
-        value = json.loads(raw)
-    except ValueError:
+        value = _scrub_value(decode_json(raw), pseudonym, people)
+    except (ValueError, RecursionError):
         return "<invalid JSON record withheld: it may hold personal data>"
-    return json.dumps(_scrub_value(value, pseudonym), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
 
 
-def _scrub_value(value: Any, pseudonym: Callable[[str], str], personal: bool = False) -> Any:
+def _scrub_value(
+    value: Any, pseudonym: Callable[[str], str], people: frozenset[str], personal: bool = False
+) -> Any:
     if isinstance(value, dict):
         return {
-            k: _scrub_value(v, pseudonym, personal or bool(_PERSONAL_KEY.search(str(k))))
+            k: _scrub_value(v, pseudonym, people, personal or bool(_PERSONAL_KEY.search(str(k))))
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_scrub_value(v, pseudonym, personal) for v in value]
-    if personal and value is not None and not isinstance(value, bool):
+        return [_scrub_value(v, pseudonym, people, personal) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if personal or str(value) in people:
         return pseudonym(str(value))
+    if isinstance(value, str) and len(value) > MAX_RAW_CHARS:
+        return value[:MAX_RAW_CHARS] + "..."  # the record is cut at MAX_RAW_CHARS anyway
     return value

@@ -50,6 +50,11 @@ class SourceSettings(BaseModel):
         description="answer field -> column holding its gold answer, for formats with no gold "
         "convention (MTurk): a record with one is a gold (test) question",
     )
+    projects: dict[str, str] = Field(
+        default_factory=dict,
+        description="planning-tool exports (asana, jira): their project (Asana project name, "
+        "Jira project key or name) -> 'PLATFORM:PROJECT_ID' of the Crowdmeter project",
+    )
 
 
 class TogglSettings(BaseModel):
@@ -158,6 +163,9 @@ class ServerSettings(BaseModel):
         None, description="signs login cookies; created in data_dir/secrets when unset"
     )
     session_hours: int = Field(12, ge=1, description="how long a login lasts")
+    secure_cookies: bool = Field(
+        False, description="send the login cookie over HTTPS only (deployments behind TLS)"
+    )
 
 
 class IngestLimits(BaseModel):

@@ -61,6 +61,8 @@ PAY_HELP = "sessions-and-effective-hourly-pay"
 # fairness audits (metrics/fairness/): each figure's section of docs/METRICS.md
 PAY_EQUITY_HELP, REVIEW_HELP, LABEL_BIAS_HELP = "pay-equity", "review-fairness", "label-bias"
 WORKLOAD_HELP, SMALL_GROUPS_HELP = "workload", "small-groups"
+FORECAST_HELP = "monte-carlo-forecast"
+BUDGET_HELP = "budget-and-earned-value"
 
 CATALOG: dict[str, Metric] = _metrics(
     # agreement coefficients (metrics/coefficients.py)
@@ -131,13 +133,40 @@ CATALOG: dict[str, Metric] = _metrics(
     Metric("majority_agreement", "agreement with the majority", LABEL_BIAS_HELP),
     Metric("label_distribution", "label distribution by annotator group", LABEL_BIAS_HELP),
     # workload (metrics/fairness/workload.py); each with _difference
-    Metric("weekly_hours", "weekly hours", WORKLOAD_HELP),
+    Metric("average_weekly_hours", "average weekly hours", WORKLOAD_HELP),
     Metric("share_weeks_over_48h", "share of weeks over 48 hours", WORKLOAD_HELP),
     Metric("long_stretches_per_week", "stretches over 4 hours without a break", WORKLOAD_HELP),
     Metric("night_share", "share of night work", WORKLOAD_HELP),
     Metric("sensitive_hours_per_week", "hours on sensitive task types", WORKLOAD_HELP),
     # small groups (metrics/fairness/privacy.py)
     Metric("suppressed", "suppressed group", SMALL_GROUPS_HELP),
+    # project tracking (metrics/burnup.py, forecast.py, budget.py, quality_gate.py,
+    # workforce.py, alerts.py)
+    Metric("scope", "scope", "burn-up"),
+    Metric("burnup", "burn-up", "burn-up"),
+    Metric("daily_throughput", "daily throughput", "burn-up"),
+    Metric("weekly_throughput", "weekly throughput", "burn-up"),
+    Metric("cycle_time", "cycle time", "cycle-time"),
+    Metric("forecast_p50", "P50 completion date", FORECAST_HELP),
+    Metric("forecast_p85", "P85 completion date", FORECAST_HELP),
+    Metric("forecast_p95", "P95 completion date", FORECAST_HELP),
+    Metric("milestone_probability", "milestone probability", FORECAST_HELP),
+    Metric("spend_to_date", "spend to date", BUDGET_HELP),
+    Metric("spend_rate", "spend rate", BUDGET_HELP),
+    Metric("planned_value", "planned value", BUDGET_HELP),
+    Metric("earned_value", "earned value", BUDGET_HELP),
+    Metric("cpi", "CPI", BUDGET_HELP),
+    Metric("spi", "SPI", BUDGET_HELP),
+    Metric("eac", "estimate at completion", BUDGET_HELP),
+    Metric("cost_per_unit", "cost per accepted unit", BUDGET_HELP),
+    Metric("quality_gate", "quality gate", "quality-gate"),
+    Metric("quality_trend", "quality trend", "quality-gate"),
+    Metric("active_annotators", "active annotators", "workforce"),
+    Metric("churn_rate", "churn", "workforce"),
+    Metric("weekly_hours", "weekly hours", "workforce"),
+    Metric("slowing", "slowing annotator", "workforce"),
+    Metric("below_bar", "below the bar", "workforce"),
+    Metric("alert", "alert", "alerts"),
 )
 
 

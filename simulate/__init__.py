@@ -10,3 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 DEFAULT_END_DATE = date(2025, 6, 30)
+# Below this a workforce is too small to hold every planted effect (the freelancers who work on
+# two platforms, the slipping project's leavers): the simulator refuses it.
+MIN_SCALE = 0.1
+
+
+def scale_problem(scale: float) -> str | None:
+    """Why `scale` cannot be simulated, or None."""
+    if scale < MIN_SCALE:
+        return (
+            f"--scale must be at least {MIN_SCALE} (got {scale}): a smaller workforce cannot "
+            "hold every planted effect; 1 is the default size"
+        )
+    return None

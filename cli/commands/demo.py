@@ -47,7 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from etl.load import ingest
     from etl.settings import load_settings
+    from simulate import scale_problem
 
+    if problem := scale_problem(args.scale):
+        raise UserError(problem)
     data_dir = settings.data_dir if args.data_dir else settings.data_dir / "demo"
     exports = data_dir / "exports"
     recipe = {"seed": args.seed, "scale": args.scale, "end_date": date.today().isoformat()}

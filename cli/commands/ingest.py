@@ -80,6 +80,9 @@ def print_summary(report) -> None:
         if f.status == "failed":
             print(f"FAILED  {f.path}\n        {f.error}", file=sys.stderr)
             continue
+        if f.status == "skipped":
+            print(f"skipped   {f.path}  (not an export: {f.error})")
+            continue
         print(
             f"{f.status:<9} {f.path}  [{f.format}] read {f.rows_read:,}, new {f.rows_inserted:,},"
             f" updated {f.rows_updated:,}, rejected {f.rows_rejected:,}"

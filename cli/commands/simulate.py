@@ -47,10 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from simulate import scale_problem
     from simulate.workforce import simulate
 
-    if args.scale <= 0:
-        raise UserError(f"--scale must be above 0 (got {args.scale}); 1 is the default size.")
+    if problem := scale_problem(args.scale):
+        raise UserError(problem)
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} is a file. Pass a folder to write the simulated exports into.")

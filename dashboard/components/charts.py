@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
 from typing import Any
 
 import plotly.graph_objects as go
@@ -23,6 +25,17 @@ HOUSE_LAYOUT: dict[str, Any] = {
     "xaxis": {"showgrid": False},
     "yaxis": {"gridcolor": "#eef0f2", "rangemode": "tozero"},
 }
+
+
+def chart_text(value: Any) -> str:
+    """Text from data as a chart shows it, literally: Plotly reads `<a href>`, `<b>`, `<br>`
+    and entities in names, labels and hover text, so `<`, `>` and `&` go as entities."""
+    return html.escape(str(value), quote=False)
+
+
+def chart_texts(values: Iterable[Any]) -> list[str]:
+    """`chart_text` of each value."""
+    return [chart_text(v) for v in values]
 
 
 def styled(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:

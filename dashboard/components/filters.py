@@ -9,7 +9,7 @@ from typing import Any
 import dash_mantine_components as dmc
 import polars as pl
 
-from dashboard.data import Filters
+from dashboard.url_state import Filters
 
 DATES, PLATFORMS, PROJECTS = "filter-dates", "filter-platforms", "filter-projects"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard.components.filters import filter_bar
-from dashboard.pages.base import Page
 
 THEME = {
     "primaryColor": "blue",
@@ -33,7 +33,7 @@ def app_shell() -> dmc.MantineProvider:
                     [
                         dmc.Badge(id="viewer-role", variant="light", size="lg"),
                         dmc.Text(id="viewer-name", fw=500, size="sm"),
-                        dmc.Anchor("Log out", id="logout-link", href="/logout", refresh=True),
+                        logout_form(),
                     ],
                     gap="sm",
                 ),
@@ -46,6 +46,7 @@ def app_shell() -> dmc.MantineProvider:
     main = dmc.AppShellMain(
         [
             dmc.Paper(filter_bar(), p="sm", withBorder=True, radius="md", mb="xs"),
+            html.Div(id="download-notice"),  # why a download could not be made, if it failed
             dcc.Loading(
                 html.Div(id="page"), type="dot", delay_show=250, overlay_style={"opacity": 0.5}
             ),
@@ -67,7 +68,29 @@ def app_shell() -> dmc.MantineProvider:
     )
 
 
-def nav_links(pages: Sequence[Page], pathname: str, search: str) -> list[dmc.NavLink]:
+class NavTarget(Protocol):
+    """What a navigation link shows of a page (dashboard.pages.base.Page is one)."""
+
+    path: str
+    title: str
+    icon: str
+    description: str
+
+
+def logout_form() -> html.Form:
+    """Log out by POST with the session's token, which the shell callback fills in."""
+    return html.Form(
+        [
+            dcc.Input(id="logout-csrf", type="hidden", name="csrf_token", value=""),
+            html.Button("Log out", id="logout-link", type="submit", className="logout-button"),
+        ],
+        action="/logout",
+        method="POST",
+        style={"margin": 0},
+    )
+
+
+def nav_links(pages: Sequence[NavTarget], pathname: str, search: str) -> list[dmc.NavLink]:
     """Links to the pages the viewer may open, keeping the current filters in each link."""
     return [
         dmc.NavLink(

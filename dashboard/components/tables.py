@@ -94,6 +94,20 @@ def _rows(frame: pl.DataFrame) -> list[dict]:
     ).to_dicts()
 
 
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"): =, +, -, @, tab
+# and carriage return, and the full-width forms some spreadsheets accept as well.
+FORMULA_START = r"^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]"
+
+
 def csv_text(frame: pl.DataFrame) -> str:
-    """The CSV body of a download."""
-    return frame.write_csv()
+    """The CSV body of a download, with text cells that a spreadsheet would run as a formula
+    made plain text (a leading apostrophe), and every text cell in double quotes."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    neutral = frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in texts
+    )
+    return neutral.write_csv(quote_style="non_numeric")

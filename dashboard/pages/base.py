@@ -1,4 +1,4 @@
-"""What a page is: its path, title, the roles that may open it, its layout and its tables.
+"""What a page is: its path, title, the action that opens it, its layout and its tables.
 
 A new page is one module with a `PAGE = Page(...)`, listed in `dashboard/pages/__init__.py`.
 """
@@ -15,7 +15,8 @@ from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth import viewer_for
-from dashboard.data import DataSource, Filters, ScopedData
+from dashboard.data import DataSource, ScopedData
+from dashboard.url_state import Filters
 
 TableBuilder = Callable[[ScopedData, Filters], pl.DataFrame]
 
@@ -27,15 +28,15 @@ class Page:
     path: str
     title: str
     icon: str  # a short glyph shown in the navigation
-    roles: frozenset[str]
+    action: str  # the access action (dashboard.access.ACTIONS) that opens the page
     layout: Callable[[ScopedData, Filters], Any]
     tables: Mapping[str, TableBuilder] = field(default_factory=dict)
     register: Callable[[dash.Dash, DataSource], None] | None = None
     description: str = ""
 
     def data(self, source: DataSource) -> ScopedData:
-        """The viewer's scoped data, after checking their role may open this page (else 403)."""
-        return source.for_viewer(viewer_for(self.roles))
+        """The viewer's scoped data, after checking they may open this page (else 403)."""
+        return source.for_viewer(viewer_for(self.action))
 
 
 def keep_focus_in_url(

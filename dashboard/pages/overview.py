@@ -16,21 +16,25 @@ from dashboard.components.cards import (
     notice,
     section,
 )
-from dashboard.components.charts import graph, styled
+from dashboard.components.charts import chart_text, graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import Filters, ScopedData
+from dashboard.data import ScopedData
 from dashboard.pages.base import Page
+from dashboard.queries import overview as q
+from dashboard.url_state import Filters
 
 
 def layout(data: ScopedData, filters: Filters) -> Any:
-    totals = data.activity_totals(filters)
+    totals = q.activity_totals(data, filters)
+    if totals.get("suppressed"):
+        return [_title(), notice("Too few workers", _suppressed_text(data), color="gray")]
     if not totals["assignments"]:
         return [_title(), _empty_scope(data, filters)]
-    weekly = data.weekly_activity(filters)
-    projects = project_table(data, filters)
+    weekly = q.weekly_activity(data, filters)
+    projects = q.project_summary(data, filters)
     return [
         _title(),
-        kpi_grid(_volume_cards(totals) + _quality_cards(totals, data.freshness())),
+        kpi_grid(_volume_cards(totals) + _quality_cards(totals, q.freshness(data))),
         section(
             "Assignments per week",
             graph("overview-weekly", weekly_figure(weekly)),
@@ -74,19 +78,17 @@ def _volume_cards(totals: dict) -> list:
 
 
 def _quality_cards(totals: dict, freshness: dict) -> list:
-    suppressed = totals.get("suppressed")
-    small = "suppressed: too few workers" if suppressed else ""
     return [
         kpi_card(
             "Gold accuracy",
             fmt_share(totals["gold_accuracy"]),
-            small or f"over {fmt_count(totals['gold_answered'])} gold answers",
+            f"over {fmt_count(totals['gold_answered'])} gold answers",
             help_key="quality",
         ),
         kpi_card(
             "Review rejection rate",
             fmt_share(totals["rejection_rate"]),
-            small or f"of {fmt_count(totals['reviewed'])} reviewed assignments",
+            f"of {fmt_count(totals['reviewed'])} reviewed assignments",
             help_key="quality",
         ),
         kpi_card(
@@ -108,7 +110,7 @@ def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
         fig.add_bar(
             x=rows["week"].to_list(),
             y=rows["assignments"].to_list(),
-            name=platform,
+            name=chart_text(platform),
             customdata=rows["workers"].to_list(),
             hovertemplate="%{x|%Y-%m-%d}: %{y:,} assignments by %{customdata} workers",
         )
@@ -116,23 +118,30 @@ def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
     return styled(fig, "week starting (UTC)", "assignments")
 
 
-def project_table(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    return data.project_summary(filters)
-
-
 def _suppression_note(data: ScopedData) -> str:
-    if data.aggregated_only:
-        return f"Projects with fewer than {data.min_group_size} workers are not shown."
+    if data.suppresses_small_groups:
+        return (
+            f"Projects with fewer than {data.min_group_size} workers are not shown (nor the "
+            "smallest others, when those left out are fewer together); dates cover whole "
+            "weeks, Monday to Sunday."
+        )
     return (
         "Approval rate: approved / reviewed. Gold accuracy: right gold answers / gold answered. "
         "Active hours: as the platform measures them (– where it measures none)."
     )
 
 
+def _suppressed_text(data: ScopedData) -> str:
+    return (
+        f"Fewer than {data.min_group_size} workers are behind these figures, so none is shown. "
+        "Widen the filters."
+    )
+
+
 def _empty_scope(data: ScopedData, filters: Filters) -> Any:
     if filters != Filters():
         return notice("Nothing matches these filters", "Widen the dates or clear the filters.")
-    if data.viewer.role == "freelancer":
+    if data.scope_kind == "workers":
         return notice(
             "None of your work is in the data yet",
             f"Your login is linked to {len(data.viewer.workers)} platform id(s), and no "
@@ -140,7 +149,7 @@ def _empty_scope(data: ScopedData, filters: Filters) -> Any:
             "(`crowdmeter users add NAME --role freelancer --worker PLATFORM:ID --replace`), "
             "or load your exports with `crowdmeter ingest`.",
         )
-    if data.viewer.role == "manager":
+    if data.scope_kind == "projects":
         return notice(
             "None of your projects has data yet",
             "Your projects: " + ", ".join(data.viewer.project_keys) + ". Load their exports "
@@ -153,8 +162,8 @@ PAGE = Page(
     path="/",
     title="Overview",
     icon="◎",
-    roles=frozenset({"admin", "manager", "freelancer", "auditor"}),
+    action="overview",
     layout=layout,
-    tables={"overview-projects": project_table},
+    tables={"overview-projects": q.project_summary},
     description="volume, freshness, headline figures",
 )

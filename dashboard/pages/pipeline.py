@@ -9,16 +9,18 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, section
-from dashboard.components.charts import empty_figure, graph, styled
+from dashboard.components.charts import chart_texts, empty_figure, graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import Filters, ScopedData
+from dashboard.data import ScopedData
 from dashboard.pages.base import Page
+from dashboard.queries import pipeline as q
+from dashboard.url_state import Filters
 
 
 def layout(data: ScopedData, filters: Filters) -> Any:
-    runs = data.pipeline_runs(filters)
-    reasons = data.reject_reasons(filters)
-    freshness = data.source_freshness(filters)
+    runs = q.pipeline_runs(data, filters)
+    reasons = q.reject_reasons(data, filters)
+    freshness = q.source_freshness(data, filters)
     return [
         dmc.Stack(
             [
@@ -34,7 +36,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
             data_table("pipeline-freshness", freshness, shares={"reject_rate"}, height=220),
         ),
         section("Runs", data_table("pipeline-runs", runs, height=260)),
-        section("Files", data_table("pipeline-files", data.pipeline_files(filters))),
+        section("Files", data_table("pipeline-files", q.pipeline_files(data, filters))),
         section(
             "Rejected records by reason",
             graph("pipeline-reasons", reasons_figure(reasons)),
@@ -42,10 +44,17 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         ),
         section(
             "Rejected records",
-            data_table("pipeline-rejects", data.pipeline_rejects(filters)),
-            note="Ids in the raw records are pseudonymised and e-mails and IPs masked.",
+            data_table("pipeline-rejects", q.pipeline_rejects(data, filters)),
+            note=_rejects_note(data),
         ),
     ]
+
+
+def _rejects_note(data: ScopedData) -> str:
+    note = "Ids in the raw records are pseudonymised and e-mails and IPs masked."
+    if data.scope_kind == "projects":
+        note += " Only files that brought rows for your projects alone are listed here."
+    return note
 
 
 def _cards(runs: pl.DataFrame) -> list:
@@ -71,9 +80,9 @@ def reasons_figure(reasons: pl.DataFrame, top: int = 15) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=shown["records"].to_list(),
-            y=[_short(r) for r in shown["reason"].to_list()],
+            y=chart_texts(_short(r) for r in shown["reason"].to_list()),
             orientation="h",
-            hovertext=shown["reason"].to_list(),
+            hovertext=chart_texts(shown["reason"].to_list()),
             hovertemplate="%{hovertext}: %{x:,} records",
             name="",
         )
@@ -91,13 +100,13 @@ PAGE = Page(
     path="/pipeline",
     title="Pipeline",
     icon="⇄",
-    roles=frozenset({"admin", "manager"}),
+    action="pipeline",
     layout=layout,
     tables={
-        "pipeline-freshness": lambda data, filters: data.source_freshness(filters),
-        "pipeline-runs": lambda data, filters: data.pipeline_runs(filters),
-        "pipeline-files": lambda data, filters: data.pipeline_files(filters),
-        "pipeline-rejects": lambda data, filters: data.pipeline_rejects(filters, limit=None),
+        "pipeline-freshness": q.source_freshness,
+        "pipeline-runs": q.pipeline_runs,
+        "pipeline-files": q.pipeline_files,
+        "pipeline-rejects": q.all_rejects,
     },
     description="runs, files, rejects",
 )

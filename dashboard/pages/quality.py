@@ -16,16 +16,14 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import empty_figure, graph, styled
+from dashboard.components.charts import chart_texts, empty_figure, graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import DataSource, FieldKey, Filters, ScopedData
+from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
-from metrics.catalog import CATALOG, COEFFICIENTS, ORDERED_COEFFICIENTS, family
-from metrics.quality import rate_with_interval
+from dashboard.queries import quality as q
+from dashboard.url_state import FieldKey, Filters
+from metrics.catalog import CATALOG
 
-FAMILIES = {name: family(name) for name in COEFFICIENTS + ORDERED_COEFFICIENTS}
-ORDER = {name: i for i, name in enumerate(COEFFICIENTS + ORDERED_COEFFICIENTS)}
-ROLES = frozenset({"admin", "manager", "auditor"})
 RATE_COLUMNS = {
     "gold_accuracy",
     "gold_ci_low",
@@ -37,7 +35,7 @@ RATE_COLUMNS = {
 
 
 def layout(data: ScopedData, filters: Filters) -> Any:
-    fields = data.quality_fields(filters)
+    fields = q.quality_fields(data, filters)
     head = dmc.Stack(
         [
             dmc.Title("Quality", order=2),
@@ -52,7 +50,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         return [head, notice("No labelled answers here", "No categorical answers in this view.")]
     choices = [
         {
-            "value": _key(row).to_focus(),
+            "value": q.field_key(row).to_focus(),
             "label": f"{row['platform']} · {row['project_id']} · {row['field']}",
         }
         for row in fields.iter_rows(named=True)
@@ -72,7 +70,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         head,
         section(
             "Gold accuracy and review rejection by project",
-            data_table("quality-projects", project_outcomes(data, filters), shares=RATE_COLUMNS),
+            data_table("quality-projects", q.project_outcomes(data, filters), shares=RATE_COLUMNS),
             help_key="quality",
             note="Wilson 95% intervals. Gold accuracy: right gold answers / gold answered; "
             "rejection rate: rejected / reviewed.",
@@ -82,34 +80,12 @@ def layout(data: ScopedData, filters: Filters) -> Any:
     ]
 
 
-def _key(row: dict) -> FieldKey:
-    return FieldKey(row["platform"], row["project_id"], row["field"])
-
-
-def project_outcomes(data: ScopedData, filters: Filters) -> pl.DataFrame:
-    """Gold accuracy and rejection rate per project with Wilson intervals."""
-    where = data.scope(filters)
-    frame = data.frame(
-        "SELECT platform, project_id, count(DISTINCT worker_id)::BIGINT AS workers, "
-        "sum(gold_answered)::BIGINT AS gold_answered, sum(gold_correct)::BIGINT AS gold_correct, "
-        "sum(reviewed)::BIGINT AS reviewed, sum(rejected)::BIGINT AS rejected "
-        f"FROM mart_activity_daily {where.sql} GROUP BY ALL ORDER BY platform, project_id",
-        where.params,
-    )
-    return data.suppress_small_groups(_with_rates(frame))
-
-
-def _with_rates(frame: pl.DataFrame) -> pl.DataFrame:
-    out = rate_with_interval(frame, "gold_correct", "gold_answered", "gold_accuracy", "gold_")
-    return rate_with_interval(out, "rejected", "reviewed", "rejection_rate", "rejection_")
-
-
 def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> Any:
     """Everything about one project's field: coefficients, weeks, annotators, confusion."""
-    info = data.field_info(field) if field else None
+    info = q.field_info(data, field) if field else None
     if field is None or info is None:
         return notice("Pick a field", "Choose a project and field above.")
-    coefficients = coefficient_table(data, filters, field)
+    coefficients = q.coefficient_table(data, filters, field)
     parts = [
         kpi_grid(_coefficient_cards(coefficients)),
         section(
@@ -120,27 +96,27 @@ def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> 
         ),
         section(
             "Agreement by week",
-            graph("quality-weekly", weekly_figure(data.field_weekly_agreement(field, filters))),
+            graph("quality-weekly", weekly_figure(q.field_weekly_agreement(data, field, filters))),
             help_key="coefficients",
             note="Units by the week of their first rating; bars: bootstrap intervals.",
         ),
     ]
-    if data.field_suppressed(field, filters):
+    if q.field_suppressed(data, field, filters):
         parts.append(notice("Too few annotators", _suppressed_text(data), color="gray"))
         return parts
     parts.append(
         section(
             "Confusion matrix",
-            graph("quality-confusion", confusion_figure(data.field_confusion(field, filters))),
+            graph("quality-confusion", confusion_figure(q.field_confusion(data, field, filters))),
             note="Rows: the gold answer; columns: the answer given (gold units only).",
         )
     )
-    if not data.aggregated_only:
+    if data.allowed("per-worker-rows"):
         parts += _per_annotator_sections(data, filters, field)
     parts.append(
         section(
             "Disagreement hot spots",
-            data_table("quality-hotspots", data.field_hot_spots(field, filters)),
+            data_table("quality-hotspots", q.field_hot_spots(data, field, filters)),
             note="Units with the least agreement first (share of agreeing rating pairs); "
             "majority empty on a tie. Download the table to send them for adjudication.",
         )
@@ -149,7 +125,7 @@ def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> 
 
 
 def _per_annotator_sections(data: ScopedData, filters: Filters, field: FieldKey) -> list:
-    pairs = data.field_pairs(field)
+    pairs = q.field_pairs(data, field)
     shown = len(set(pairs["coder_a"].to_list()) | set(pairs["coder_b"].to_list()))
     return [
         section(
@@ -162,7 +138,7 @@ def _per_annotator_sections(data: ScopedData, filters: Filters, field: FieldKey)
             "Annotators: gold accuracy, rejection and agreement with the others",
             data_table(
                 "quality-annotators",
-                annotator_table(data, filters, field),
+                q.annotator_table(data, filters, field),
                 shares=RATE_COLUMNS | {"consensus_agreement"},
             ),
             note="Wilson 95% intervals. Consensus agreement: share of a worker's answers equal "
@@ -208,29 +184,11 @@ def _coefficient_cards(table: pl.DataFrame) -> list:
     return [card(name, CATALOG[name].heading) for name in shown]
 
 
-def coefficient_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.DataFrame:
-    """The field's coefficients over its whole period, raw, chance-corrected and robust."""
-    rows = data.field_agreement(field)
-    rank = pl.col("coefficient").replace_strict(ORDER, default=len(ORDER), return_dtype=pl.Int64)
-    return rows.sort(rank).select(
-        "coefficient",
-        pl.col("coefficient")
-        .replace_strict(FAMILIES, default="", return_dtype=pl.String)
-        .alias("family"),
-        "value",
-        "ci_low",
-        "ci_high",
-        "n_units",
-        "n_pairable_values",
-        "undefined_reason",
-    )
-
-
 def weekly_figure(weeks: pl.DataFrame) -> go.Figure:
     if weeks.is_empty():
         return empty_figure("No weeks with agreement figures in this range")
     fig = go.Figure()
-    for name in sorted(set(weeks["coefficient"].to_list()), key=lambda c: ORDER.get(c, 99)):
+    for name in sorted(set(weeks["coefficient"].to_list()), key=lambda c: q.ORDER.get(c, 99)):
         rows = weeks.filter(pl.col("coefficient") == name).sort("week")
         value = rows["value"].to_numpy().astype(float)
         fig.add_scatter(
@@ -263,8 +221,8 @@ def confusion_figure(matrix: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=share,
-            x=labels,
-            y=labels,
+            x=chart_texts(labels),
+            y=chart_texts(labels),
             colorscale="Blues",
             zmin=0,
             zmax=1,
@@ -287,7 +245,7 @@ def pairwise_figure(pairs: pl.DataFrame) -> go.Figure:
     for row in pairs.iter_rows(named=True):
         i, j = index[row["coder_a"]], index[row["coder_b"]]
         z[i, j] = z[j, i] = row["cohen_kappa"] if row["cohen_kappa"] is not None else np.nan
-    short = [c[:10] for c in names]
+    short = chart_texts(c[:10] for c in names)
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -305,34 +263,6 @@ def pairwise_figure(pairs: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def annotator_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.DataFrame:
-    """Per annotator of the field: gold accuracy, rejection rate and agreement with the
-    others' majority, over the chosen weeks."""
-    counts = data.field_annotators(field, filters)
-    rated = _with_rates(counts).with_columns(
-        consensus_agreement=pl.when(pl.col("consensus_compared") > 0).then(
-            pl.col("consensus_agree") / pl.col("consensus_compared")
-        )
-    )
-    # the rates first, where the eye lands; the counts behind them after
-    rates = ["gold_accuracy", "gold_ci_low", "gold_ci_high", "rejection_rate"]
-    rates += ["rejection_ci_low", "rejection_ci_high", "consensus_agreement"]
-    return rated.select("worker_id", "answers", *rates, pl.exclude("worker_id", "answers", *rates))
-
-
-def _detail_table(builder):
-    """A download builder for the field in focus (the URL's, else the most answered one)."""
-
-    def build(data: ScopedData, filters: Filters) -> pl.DataFrame:
-        field = FieldKey.from_focus(filters.focus)
-        if field is None:
-            fields = data.quality_fields(filters)
-            field = _key(fields.row(0, named=True)) if fields.height else None
-        return builder(data, filters, field) if field else pl.DataFrame()
-
-    return build
-
-
 def register(app: dash.Dash, source: DataSource) -> None:
     def to_focus(key: Any) -> str | None:
         return key if isinstance(key, str) else None
@@ -344,13 +274,13 @@ PAGE = Page(
     path="/quality",
     title="Quality",
     icon="✓",
-    roles=ROLES,
+    action="quality",
     layout=layout,
     tables={
-        "quality-projects": project_outcomes,
-        "quality-coefficients": _detail_table(coefficient_table),
-        "quality-annotators": _detail_table(annotator_table),
-        "quality-hotspots": _detail_table(lambda d, f, field: d.field_hot_spots(field, f)),
+        "quality-projects": q.project_outcomes,
+        "quality-coefficients": q.detail_table(q.coefficient_table),
+        "quality-annotators": q.detail_table(q.annotator_table),
+        "quality-hotspots": q.detail_table(lambda d, f, field: q.field_hot_spots(d, field, f)),
     },
     register=register,
     description="agreement, gold, confusion",

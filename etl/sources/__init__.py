@@ -14,10 +14,12 @@ from types import ModuleType
 
 from etl.sources import (
     appen,
+    asana,
     csvfiles,
     cvat,
     doccano,
     earnings,
+    jira,
     labelbox,
     labelstudio,
     milestones,
@@ -52,6 +54,8 @@ FORMATS: dict[str, ModuleType] = {
         earnings,
         projects,
         milestones,
+        asana,
+        jira,
     )
 }
 IMPORTABLE = [name for name, module in FORMATS.items() if not getattr(module, "NO_WORKERS", False)]

@@ -9,7 +9,7 @@ smallest group is suppressed too (complementary suppression, as statistical offi
 with margins). When the reference group is suppressed, every comparison with it is too (a ratio
 times the group's level would give the reference's level back).
 
->>> rows = [Finding("workload", "age", g, None, "weekly_hours", 40.0, 30.0, 50.0, None, None, n,
+>>> rows = [Finding("workload", "age", g, None, "night_share", 0.2, 0.1, 0.3, None, None, n,
 ...                 None, "") for g, n in [("a", 3), ("b", 6), ("c", 9)]]
 >>> [(f.group, f.flag) for f in suppress_small_groups(rows, min_group_size=5)]
 [('a', 'suppressed'), ('b', 'suppressed'), ('c', None)]

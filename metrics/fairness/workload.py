@@ -43,7 +43,7 @@ NIGHT_FROM_HOUR, NIGHT_TO_HOUR = 22, 6
 DAY = 86_400
 # measure: (numerator, denominator) of per-worker sums
 MEASURES = {
-    "weekly_hours": ("hours", "weeks"),
+    "average_weekly_hours": ("hours", "weeks"),
     "share_weeks_over_48h": ("weeks_over_48h", "weeks"),
     "long_stretches_per_week": ("long_stretches", "weeks"),
     "night_share": ("night_hours", "hours"),
@@ -173,7 +173,7 @@ def _flag_and_explain(f: Finding, alpha: float) -> Finding:
     name = measure_name(f.measure)
     what = name.replace("_", " ").replace("48h", "48 h")
     if f.reference is None:
-        over = name == "weekly_hours" and f.estimate is not None
+        over = name == "average_weekly_hours" and f.estimate is not None
         flag = "over_48h" if over and f.estimate > WEEKLY_LIMIT_HOURS else None
         reason = (
             f"{what} of '{f.group}': {rounded(f.estimate)} over {f.n} workers {interval_text(f)}"

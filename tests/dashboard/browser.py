@@ -69,7 +69,7 @@ def chromium(download_dir: Path) -> Iterator[Browser]:
 
 def log_in(browser: Browser, base_url: str, name: str, password: str) -> None:
     """Log in through the form and wait for the shell to show the viewer's name."""
-    browser.driver.get(base_url + "/logout")
+    browser.driver.get(base_url + "/login")  # logging in replaces any session
     browser.wait_for_element_by_id("username")
     browser.driver.find_element(By.ID, "username").send_keys(name)
     browser.driver.find_element(By.ID, "password").send_keys(password)

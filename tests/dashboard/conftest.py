@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,20 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     mp.undo()
 
 
+DOWNLOAD = "..csv-download.data...download-notice.children.."
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of the login (or logout) form `client` is shown."""
+    return _TOKEN.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def login_form(client: FlaskClient, **fields: str) -> dict[str, str]:
+    """The login form's fields as a browser posts them: `fields` plus the form's token."""
+    return {"csrf_token": form_token(client), **fields}
+
+
 class DashClient:
     """A Flask test client that logs in and calls Dash callbacks the way the browser does."""
 
@@ -53,11 +68,15 @@ class DashClient:
         self.callback_map = callback_map
 
     def login(self, name: str, password: str | None = None) -> DashClient:
-        reply = self.client.post(
-            "/login", data={"username": name, "password": password or PASSWORDS[name]}
-        )
+        form = login_form(self.client, username=name, password=password or PASSWORDS[name])
+        reply = self.client.post("/login", data=form)
         assert reply.status_code == 302, reply.get_data(as_text=True)
         return self
+
+    def logout(self):
+        """Log out as the shell's button does: a POST with the session's token."""
+        token = form_token(self.client, "/logout")
+        return self.client.post("/logout", data={"csrf_token": token})
 
     def call(self, output: str, inputs: list[Any], state: list[Any] = (), changed: int = 0):
         """POST one callback with `inputs` (and `state`) values in the callback's order."""
@@ -81,7 +100,7 @@ class DashClient:
         button = [
             {"id": {"table": table, "type": "csv-button"}, "property": "n_clicks", "value": 1}
         ]
-        return self.call("csv-download.data", [button], [pathname, search])
+        return self.call(DOWNLOAD, [button], [pathname, search])
 
 
 def _outputs(output: str) -> Any:

@@ -9,13 +9,15 @@ import re
 
 import pytest
 
+from dashboard.users import UserStore
+from tests.dashboard.conftest import PASSWORDS, login_form
 from tests.dashboard.warehouse_fixture import worker
 
 FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children"
     "...filter-platforms.data...filter-projects.data...filter-dates.value"
-    "...filter-platforms.value...filter-projects.value.."
+    "...filter-platforms.value...filter-projects.value...logout-csrf.value.."
 )
 
 
@@ -42,23 +44,37 @@ def test_anonymous_pages_redirect_to_login_keeping_the_target(client_for):
 
 def test_wrong_password_is_refused_and_logout_ends_the_session(client_for):
     client = client_for(None)
-    reply = client.client.post("/login", data={"username": "ada", "password": "nope-nope"})
+    form = login_form(client.client, username="ada", password="nope-nope")
+    reply = client.client.post("/login", data=form)
     assert reply.status_code == 401
     assert "Wrong name or password" in reply.get_data(as_text=True)
     assert client.call("page.children", ["/", ""]).status_code == 401
     client.login("ada")
     assert client.call("page.children", ["/", ""]).status_code == 200
-    client.client.get("/logout")
+    assert client.logout().status_code == 302
     assert client.call("page.children", ["/", ""]).status_code == 401
 
 
 def test_login_never_redirects_off_site(client_for):
     client = client_for(None).client
-    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
-        reply = client.post(
-            "/login", data={"username": "ada", "password": "admin-password", "next": target}
-        )
-        assert reply.headers["Location"] == "/"
+    targets = ["//evil.example/x", "https://evil.example", "/\\evil.example"]
+    # browsers drop tabs and line breaks: "/\t/evil.example" is "//evil.example" to them
+    targets += ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: a=b", "/\x00x"]
+    for target in targets:
+        form = login_form(client, username="ada", password="admin-password", next=target)
+        reply = client.post("/login", data=form)
+        assert reply.status_code == 302 and reply.headers["Location"] == "/", repr(target)
+    # the same, as the query string a forged link carries
+    for query in ("next=/%09/evil.example", "next=/%0d%0aSet-Cookie:%20a=b", "next=/%0a"):
+        form = login_form(client, username="ada", password="admin-password")
+        reply = client.post("/login?" + query, data=form)
+        assert reply.status_code == 302 and reply.headers["Location"] == "/", query
+        assert client.get("/login?" + query).status_code == 200
+    reply = client.post(
+        "/login?next=/pipeline%3Fplatform%3Dmturk",
+        data=login_form(client, username="ada", password="admin-password"),
+    )
+    assert reply.headers["Location"] == "/pipeline?platform=mturk"  # a path of the site stays
 
 
 def test_a_forged_session_cookie_is_refused(client_for):
@@ -165,7 +181,8 @@ def test_hostile_filter_controls_are_harmless(client_for):
 
 def test_oversized_login_fields_are_refused_cleanly(client_for):
     client = client_for(None).client
-    reply = client.post("/login", data={"username": "a" * 1_000_000, "password": "b" * 100_000})
+    form = login_form(client, username="a" * 1_000_000, password="b" * 100_000)
+    reply = client.post("/login", data=form)
     assert reply.status_code == 401
 
 
@@ -222,3 +239,122 @@ def test_quality_figures_on_the_fixture(client_for):
     )
     wrong = [r for r in annotators if r["worker_id"] == worker("mturk", "A_RAW_0")]
     assert wrong[0]["gold_accuracy"] == "0.0"
+
+
+def test_managers_read_no_rejects_of_files_that_fed_other_projects(client_for, published):
+    # /exports/mturk_p1.csv brought rows for P1 and P2; its 3 rejects name no project
+    assert len(download_rows(client_for("ada").download("pipeline-rejects", "/pipeline"))) == 3
+    mia = client_for("mia")
+    assert download_rows(mia.download("pipeline-rejects", "/pipeline")) == []
+    assert "Reward" not in mia.page("/pipeline")  # neither the records nor their reasons
+    UserStore(published).add(
+        "max", "manager", "manager-password-2", projects=[("mturk", "P1"), ("mturk", "P2")]
+    )
+    both = client_for(None).login("max", "manager-password-2")
+    assert len(download_rows(both.download("pipeline-rejects", "/pipeline"))) == 3
+
+
+def test_a_login_form_from_another_site_is_refused(client_for):
+    client = client_for(None).client
+    # a cross-site form: no token (the browser sends no SameSite=Lax cookie with it either)
+    forged = {"username": "ada", "password": "admin-password"}
+    reply = client.post("/login", data=forged)
+    assert reply.status_code == 400 and "expired" in reply.get_data(as_text=True)
+    reply = client.post("/login", data={**forged, "csrf_token": "guessed"})
+    assert reply.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401  # nobody was logged in
+
+
+def test_logout_only_by_post_with_the_sessions_token(client_for):
+    ada = client_for("ada")
+    assert ada.client.get("/logout").status_code == 200  # a page asking to confirm
+    assert ada.client.post("/logout").status_code == 400  # a cross-site form: no token
+    assert ada.call("page.children", ["/", ""]).status_code == 200  # still logged in
+    shell = ada.call(SHELL, ["/", ""]).get_json()["response"]
+    token = shell["logout-csrf"]["value"]  # what the shell's log-out form posts
+    assert ada.client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert ada.call("page.children", ["/", ""]).status_code == 401
+
+
+def test_every_response_carries_the_security_headers(client_for):
+    ada = client_for("ada")
+    for reply in (
+        client_for(None).client.get("/login"),
+        ada.client.get("/"),
+        ada.call("page.children", ["/", ""]),
+    ):
+        headers = reply.headers
+        assert headers["X-Frame-Options"] == "DENY"  # the login page cannot be framed
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self' 'sha256-" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in headers  # plain HTTP by default
+
+
+def test_secure_cookies_behind_tls(published):
+    from dashboard.app import create_app
+
+    server = published.server.model_copy(update={"secure_cookies": True})
+    reply = create_app(published.model_copy(update={"server": server})).server.test_client()
+    reply = reply.get("/login")
+    assert "Secure" in reply.headers["Set-Cookie"]
+    assert reply.headers["Strict-Transport-Security"].startswith("max-age=")
+    # without the setting the cookie is not marked Secure (the plain-HTTP demo on localhost)
+    plain = create_app(published).server.test_client().get("/login")
+    assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+def _copy_of_session(client_for, name: str):
+    """A second client holding a copy of `name`'s session cookie, as a thief would."""
+    owner = client_for(name)
+    thief = client_for(None)
+    cookie = owner.client.get_cookie("crowdmeter_session")
+    thief.client.set_cookie("crowdmeter_session", cookie.value)
+    assert thief.call("page.children", ["/", ""]).status_code == 200
+    return owner, thief
+
+
+def test_logout_ends_the_session_wherever_its_cookie_was_copied(client_for):
+    owner, thief = _copy_of_session(client_for, "ada")
+    other = client_for("ada")  # another browser of the same login
+    assert owner.logout().status_code == 302
+    for _ in range(10):
+        assert thief.call("page.children", ["/", ""]).status_code == 401
+    assert other.call("page.children", ["/", ""]).status_code == 200  # only that session ended
+
+
+def test_replacing_or_removing_a_login_ends_its_sessions(client_for, published):
+    store = UserStore(published)
+    store.add("tmp", "admin", "temporary-password")
+    first = client_for(None).login("tmp", "temporary-password")
+    store.add("tmp", "admin", "another-password", replace=True)  # a new password
+    assert first.call("page.children", ["/", ""]).status_code == 401
+    second = client_for(None).login("tmp", "another-password")
+    store.remove("tmp")
+    assert second.call("page.children", ["/", ""]).status_code == 401
+
+
+def _attempt(client, name: str, password: str, address: str) -> int:
+    form = login_form(client, username=name, password=password)
+    return client.post("/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_failed_logins_are_throttled_per_name_and_per_address(published):
+    from dashboard.app import create_app
+
+    client = create_app(published).server.test_client()  # fresh counts
+    statuses = [_attempt(client, "ada", "wrong-guess", "10.0.0.1") for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    # the name is throttled from any address, even with its right password, with a reason
+    assert _attempt(client, "ada", PASSWORDS["ada"], "10.0.0.9") == 429
+    reply = client.post("/login", data=login_form(client, username="ada", password="x"))
+    assert "Too many failed logins" in reply.get_data(as_text=True)
+    assert reply.headers["Retry-After"] == "60"
+    # another name from the same address is not
+    assert _attempt(client, "mia", PASSWORDS["mia"], "10.0.0.1") == 302
+    # one address guessing many names is throttled after 20 failures, other addresses are not
+    guesses = [_attempt(client, f"user{i}", "wrong-guess", "10.0.0.2") for i in range(21)]
+    assert guesses == [401] * 20 + [429]
+    assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.2") == 429
+    assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.3") == 302

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date
 from pathlib import Path
 
 import plotly.graph_objects as go
+import polars as pl
 
 from dashboard.components.charts import HOUSE_TEMPLATE, PALETTE, styled, with_house_style
 from dashboard.components.filters import DATES, PLATFORMS, controls_from_filters, with_control
 from dashboard.components.metric_help import METRICS_DOC, slug
-from dashboard.data import MAX_FILTER_VALUES, Filters
+from dashboard.components.tables import csv_text
+from dashboard.url_state import MAX_FILTER_VALUES, Filters
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
 
@@ -66,3 +70,11 @@ def test_figures_get_the_house_style_and_keep_their_own_settings():
     assert layout["xaxis"]["title"]["text"] == "week starting"
     assert layout["xaxis"]["showgrid"] is False
     assert (layout["yaxis"]["rangemode"], layout["yaxis"]["gridcolor"]) == ("normal", "#eef0f2")
+
+
+def test_csv_text_makes_every_formula_start_plain_text():
+    cells = ["=1+2", "+1", "-1", "@A1", "\t=1", "\r=1", "\uff1d1", "\uff201", "ok", None]
+    frame = pl.DataFrame({"text": cells, "number": list(range(-1, len(cells) - 1))})
+    rows = list(csv.DictReader(io.StringIO(csv_text(frame))))
+    assert [r["text"] for r in rows[:8]] == ["'" + c for c in cells[:8]]
+    assert rows[8]["text"] == "ok" and rows[0]["number"] == "-1"  # numbers stay numbers

@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 
 import etl.marts.quality as marts_quality
-from dashboard.data import FieldKey, Filters, NotAllowed
+from dashboard.access import NotAllowed
+from dashboard.queries import quality
+from dashboard.url_state import FieldKey, Filters
 from etl.publish import build_marts
 from etl.settings import Settings
 from metrics.agreement import agreement_report
@@ -209,57 +211,64 @@ T1 = FieldKey("toloka", "T1", "label")
 
 
 def test_fields_follow_the_viewers_projects(published):
-    admin = viewer_data(published, ADMIN).quality_fields(Filters())
+    admin = quality.quality_fields(viewer_data(published, ADMIN), Filters())
     assert sorted(admin["project_id"]) == ["P1", "P2", "T1"]
-    manager = viewer_data(published, MANAGER).quality_fields(Filters())
+    manager = quality.quality_fields(viewer_data(published, MANAGER), Filters())
     assert manager["project_id"].to_list() == ["P1"]
     # P2 (2 annotators) and T1 (3) are smaller than min_group_size = 5
-    assert viewer_data(published, AUDITOR).quality_fields(Filters())["project_id"].to_list() == [
-        "P1"
-    ]
+    assert quality.quality_fields(viewer_data(published, AUDITOR), Filters())[
+        "project_id"
+    ].to_list() == ["P1"]
     with pytest.raises(NotAllowed):
-        viewer_data(published, FREELANCER).quality_fields(Filters())
+        quality.quality_fields(viewer_data(published, FREELANCER), Filters())
 
 
 def test_a_manager_reads_nothing_of_another_project(published):
     data = viewer_data(published, MANAGER)
-    assert data.field_info(T1) is None
-    assert data.field_agreement(T1).is_empty()
-    assert data.field_confusion(T1, Filters()).is_empty()
-    assert data.field_annotators(T1, Filters()).is_empty()
-    assert data.field_pairs(T1).is_empty()
-    assert data.field_hot_spots(T1, Filters()).is_empty()
-    assert not data.field_agreement(P1).is_empty()
+    assert quality.field_info(data, T1) is None
+    assert quality.field_agreement(data, T1).is_empty()
+    assert quality.field_confusion(data, T1, Filters()).is_empty()
+    assert quality.field_annotators(data, T1, Filters()).is_empty()
+    assert quality.field_pairs(data, T1).is_empty()
+    assert quality.field_hot_spots(data, T1, Filters()).is_empty()
+    assert not quality.field_agreement(data, P1).is_empty()
 
 
 def test_auditors_get_no_per_worker_rows_and_no_small_groups(published):
     data = viewer_data(published, AUDITOR)
-    for read in (lambda: data.field_annotators(P1, Filters()), lambda: data.field_pairs(P1)):
+    for read in (
+        lambda: quality.field_annotators(data, P1, Filters()),
+        lambda: quality.field_pairs(data, P1),
+    ):
         with pytest.raises(NotAllowed):
             read()
-    assert not data.field_confusion(P1, Filters()).is_empty()
+    assert not quality.field_confusion(data, P1, Filters()).is_empty()
     # the week of 18 March has 5 of P1's 6 annotators: below a group size of 6 it is hidden
     week = Filters(start=date(2024, 3, 18), end=date(2024, 3, 24))
     strict = viewer_data(published, AUDITOR, min_group_size=6)
-    assert strict.field_suppressed(P1, week) and not strict.field_suppressed(P1, Filters())
-    assert strict.field_confusion(P1, week).is_empty()
-    assert strict.field_hot_spots(P1, week).is_empty()
-    assert not strict.field_agreement(P1).is_empty()  # the whole period has 6
-    assert strict.field_weekly_agreement(P1, week).is_empty()
+    assert quality.field_suppressed(strict, P1, week) and not quality.field_suppressed(
+        strict, P1, Filters()
+    )
+    assert quality.field_confusion(strict, P1, week).is_empty()
+    assert quality.field_hot_spots(strict, P1, week).is_empty()
+    assert not quality.field_agreement(strict, P1).is_empty()  # the whole period has 6
+    assert quality.field_weekly_agreement(strict, P1, week).is_empty()
 
 
 def test_a_freelancer_reads_only_their_own_annotator_rows(published):
-    rows = viewer_data(published, FREELANCER).field_annotators(P1, Filters())
+    rows = quality.field_annotators(viewer_data(published, FREELANCER), P1, Filters())
     assert rows["worker_id"].to_list() == [worker("mturk", "A_RAW_5")]
 
 
 def test_a_date_range_selects_whole_weeks(published):
     data = viewer_data(published, ADMIN)
-    every = data.field_annotators(P1, Filters())["answers"].sum()
+    every = quality.field_annotators(data, P1, Filters())["answers"].sum()
     # 20 March lies in the week of 18 March: that whole week counts
-    week = data.field_annotators(P1, Filters(start=date(2024, 3, 20), end=date(2024, 3, 20)))
+    week = quality.field_annotators(
+        data, P1, Filters(start=date(2024, 3, 20), end=date(2024, 3, 20))
+    )
     assert 0 < week["answers"].sum() < every
-    weeks = data.field_weekly_agreement(P1, Filters(start=date(2024, 3, 20)))
+    weeks = quality.field_weekly_agreement(data, P1, Filters(start=date(2024, 3, 20)))
     assert set(weeks["week"]) == {date(2024, 3, 18)}
 
 

@@ -3,7 +3,7 @@ data module and page builders directly."""
 
 from __future__ import annotations
 
-from dashboard.data import QueryCache, ScopedData
+from dashboard.data import QUERIES_KEPT, ScopedData, SingleFlightCache
 from dashboard.users import User
 from etl.reader import SnapshotReader
 from etl.settings import Settings
@@ -20,5 +20,8 @@ FREELANCER = User(
 def viewer_data(settings: Settings, viewer: User, **changes) -> ScopedData:
     """What `viewer` may read from the fixture snapshot, under `settings` with `changes`."""
     return ScopedData(
-        SnapshotReader(settings), viewer, settings.model_copy(update=changes), QueryCache()
+        SnapshotReader(settings),
+        viewer,
+        settings.model_copy(update=changes),
+        SingleFlightCache(QUERIES_KEPT),
     )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from etl.pseudonym import pseudonymise
+from etl.scrub import MAX_RAW_CHARS, scrub_record, scrubbed_rejects
 from etl.settings import IngestLimits
 from etl.sources import detect_format, parse_file
 from etl.sources.base import SCHEMAS, SourceOptions, UnreadableFile
@@ -179,3 +181,23 @@ def test_a_rejected_record_takes_its_answers_with_it(tmp_path: Path) -> None:
     kept = set(result.frames["assignments"]["assignment_uid"])
     assert len(kept) == 16 and result.rejects.height == 4
     assert set(result.frames["annotations"]["assignment_uid"]) <= kept
+
+
+def test_a_shifted_worker_id_in_a_rejected_row_is_replaced(tmp_path: Path) -> None:
+    rows = [
+        MTURK_HEADER,
+        _mturk_row("A1", "2024-01-01T10:00:00Z", "2024-01-01T10:01:00Z").replace("W1", "WKR7"),
+        "H2,$0.10,A2,WKR7,Approved,2024-01-01T10:00:00Z,2024-01-01T10:01:00Z",  # one field short
+    ]
+    parsed = parse_file(_csv(tmp_path, "\n".join(rows) + "\n"))
+    assert parsed.rejects.height == 1
+    kept = scrubbed_rejects(parsed, b"k")["raw"][0]
+    assert "WKR7" not in kept and pseudonymise("mturk", "WKR7", b"k") in kept
+
+
+def test_scrubbing_a_huge_rejected_value_is_bounded_and_still_masks() -> None:
+    value = "reach me at someone@example.org " + "a" * 120_000 + "@"
+    raw = json.dumps({"text": value, "worker": "W9"})
+    kept = scrub_record(raw, None, None, lambda v: "<id>", frozenset())
+    assert len(kept) <= MAX_RAW_CHARS
+    assert "someone@example.org" not in kept and "<email>" in kept and "W9" not in kept

@@ -142,6 +142,30 @@ def test_unreadable_file_loads_nothing_and_the_run_goes_on(settings, tmp_path, f
     assert counts(settings)["assignments"] == 1
 
 
+def test_an_importer_crash_fails_its_file_alone_and_the_run_publishes(
+    settings, tmp_path, monkeypatch, fake_source
+):
+    def crash_on_bad(path, *args, **kwargs):
+        if Path(path).name == "bad.json":
+            raise RecursionError("maximum recursion depth exceeded")
+        return fake_parse(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "parse_file", crash_on_bad)
+    good = write(tmp_path / "good.json", [[1, "W1", "submitted"]])
+    bad = write(tmp_path / "bad.json", [[2, "W2", "submitted"]])
+    good2 = write(tmp_path / "good2.json", [[3, "W3", "submitted"]])
+    report = ingest(settings, [good, bad, good2])
+    assert [f.status for f in report.files] == ["loaded", "failed", "loaded"]
+    assert "RecursionError" in report.files[1].error and "report it" in report.files[1].error
+    assert report.status == "partial" and report.snapshot is not None
+    reader = SnapshotReader(settings)  # the published snapshot holds both good files
+    assert counts(settings)["assignments"] == 2
+    runs = reader.frame("SELECT status FROM etl_runs").to_series().to_list()
+    assert runs == ["partial"]
+    files = reader.frame("SELECT path, status FROM etl_files ORDER BY file_id").rows()
+    assert [Path(p).name for p, _ in files] == ["good.json", "bad.json", "good2.json"]
+
+
 def test_rejects_are_kept_without_personal_data(settings, tmp_path, fake_source):
     raw = json.dumps(
         {

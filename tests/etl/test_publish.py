@@ -10,9 +10,10 @@ import pytest
 
 import etl.publish
 from cli.commands.status import collect_status
-from dashboard.data import Filters
 from dashboard.pages import PAGES
+from dashboard.queries.shell import figures_behind
 from dashboard.routing import render_page
+from dashboard.url_state import Filters
 from etl.load import ingest
 from etl.publish import publish
 from etl.reader import SnapshotReader
@@ -63,14 +64,14 @@ def test_a_failed_rebuild_leaves_the_rows_published_and_says_the_figures_lag(
 ):
     ingest(settings, [write(tmp_path / "a.json", [[1, "W1", "submitted"]])])
     admin = viewer_data(settings, ADMIN)
-    assert admin.figures_behind() is None
+    assert figures_behind(admin) is None
     monkeypatch.setattr(etl.publish, "build_marts", _fail)
     with pytest.raises(RuntimeError, match="marts broke"):
         ingest(settings, [write(tmp_path / "b.json", [[2, "W2", "submitted"]])])
 
     admin = viewer_data(settings, ADMIN)
     assert admin.frame("SELECT count(*) AS n FROM assignments")["n"][0] == 2
-    behind = admin.figures_behind()
+    behind = figures_behind(admin)
     assert (behind["data_run"], behind["figures_run"]) == (2, 1)
     page = text_of(render_page(OVERVIEW, admin, Filters()))
     assert "Figures are being updated" in page and "Run 2 is loaded" in page
@@ -80,7 +81,7 @@ def test_a_failed_rebuild_leaves_the_rows_published_and_says_the_figures_lag(
     monkeypatch.undo()
     ingest(settings, [write(tmp_path / "c.json", [[3, "W3", "submitted"]])])
     admin = viewer_data(settings, ADMIN)
-    assert admin.figures_behind() is None
+    assert figures_behind(admin) is None
     assert collect_status(SnapshotReader(settings), runs=5)["figures"]["behind"] is False
     assert "Figures are being" not in text_of(render_page(OVERVIEW, admin, Filters()))
 

@@ -156,7 +156,15 @@ def test_command_refuses_a_folder_holding_other_files(tmp_path, capsys):
     from cli.main import main
 
     (tmp_path / "notes.txt").write_text("mine")
-    assert main(["simulate", str(tmp_path), "--scale", "0.05"]) == 2
+    assert main(["simulate", str(tmp_path), "--scale", "0.1"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["simulate", str(tmp_path / "new"), "--scale", "0"]) == 2
-    assert "--scale must be above 0" in capsys.readouterr().err
+    assert "--scale must be at least 0.1" in capsys.readouterr().err
+
+
+def test_a_scale_too_small_for_the_planted_effects_is_refused(tmp_path, capsys):
+    from cli.main import main
+
+    assert main(["simulate", str(tmp_path / "out"), "--scale", "0.05"]) == 2
+    assert "at least 0.1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -55,7 +55,7 @@ def planted() -> list[Finding]:
         ("review_fairness", "gender", "rejection_rate_gold_correct_difference@reviewer=r2", "f",
          "reviewer_bias"),
         ("label_bias", "skin", "false_positive_rate_ratio", "d", "disparity"),
-        ("workload", "gender", "weekly_hours_difference", "f", "workload_gap"),
+        ("workload", "gender", "average_weekly_hours_difference", "f", "workload_gap"),
     ],
 )  # fmt: skip
 def test_planted_effects_are_found(planted, audit, attribute, measure, group, flag):

@@ -79,13 +79,13 @@ def test_findings_by_hand_with_everyone_beside_the_groups():
     people = pl.DataFrame({"worker_id": [f"w{i}" for i in range(6)], "shift": list("aaabbb")})
     found = workload(tasks(*rows), people, "shift", "a",
                      settings=AuditSettings(50, 50, min_group_size=1))  # fmt: skip
-    weekly = {f.group: f for f in found if f.measure == "weekly_hours"}
+    weekly = {f.group: f for f in found if f.measure == "average_weekly_hours"}
     assert weekly[ALL_GROUPS].estimate == pytest.approx(45.0)
     assert weekly["b"].estimate == pytest.approx(50.0) and weekly["b"].flag == "over_48h"
     assert weekly["a"].flag is None and weekly[ALL_GROUPS].n == 6
     share = {f.group: f.estimate for f in found if f.measure == "share_weeks_over_48h"}
     assert share == {ALL_GROUPS: 0.5, "a": 0.0, "b": 1.0}
-    difference = next(f for f in found if f.measure == "weekly_hours_difference")
+    difference = next(f for f in found if f.measure == "average_weekly_hours_difference")
     assert difference.estimate == pytest.approx(10.0) and difference.reference == "a"
 
 
@@ -102,7 +102,7 @@ def test_a_planted_overworked_group_is_found():
                 rows.append((f"w{i}", start, max(0.5, daily), "t"))
     people_frame = pl.DataFrame(people, schema=["worker_id", "team"], orient="row")
     found = workload(tasks(*rows), people_frame, "team", settings=AuditSettings(200, 1000, seed=1))
-    weekly = {f.group: f for f in found if f.measure == "weekly_hours_difference"}
+    weekly = {f.group: f for f in found if f.measure == "average_weekly_hours_difference"}
     assert weekly["b"].flag == "workload_gap" and weekly["b"].p_adjusted < 0.01
     assert weekly["b"].ci_low < 20 < weekly["b"].ci_high
     over = {f.group: f for f in found if f.measure == "share_weeks_over_48h_difference"}

@@ -1,0 +1,57 @@
+"""What the shell around every page reads: the filter choices and how far the figures lag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from dashboard.access import NotAllowed, Where, with_filters
+from dashboard.data import ScopedData
+from dashboard.url_state import Filters
+from etl.reader import FIGURES_SQL, figures_lag
+
+
+def filter_options(data: ScopedData) -> pl.DataFrame:
+    """Platforms and projects the viewer can pick: platform, project_id, name."""
+    where = data.scope(Filters(), day=None)
+    return data.frame(
+        "SELECT DISTINCT a.platform, a.project_id, p.name "
+        f"FROM (SELECT DISTINCT platform, project_id FROM mart_activity_daily {where.sql}) a "
+        "LEFT JOIN mart_projects p USING (platform, project_id) ORDER BY 1, 2",
+        where.params,
+    )
+
+
+def figures_behind(data: ScopedData) -> dict[str, Any] | None:
+    """The snapshot's newest run and the run its figures were built after, when the marts
+    lag the data (a run publishes its rows before it rebuilds the marts); else None."""
+    if not data.has_table("mart_builds"):  # a snapshot from before it: nothing to say
+        return None
+    row = data.frame(FIGURES_SQL).row(0, named=True)
+    return row if figures_lag(row) else None
+
+
+def ensure_no_small_complement(data: ScopedData, filters: Filters) -> None:
+    """For viewers who see aggregates only, refuse filters that leave out fewer than
+    `min_group_size` workers' rows (but some): the unfiltered view less the filtered one would
+    give the figures of the workers left out."""
+    if not data.suppresses_small_groups or not filters.narrows:
+        return
+    chosen = with_filters(Where(), filters.whole_weeks(), day="day", project=True)
+    rows = (
+        "SELECT worker_id, day, platform, project_id FROM mart_activity_daily UNION ALL "
+        "SELECT worker_id, day, platform, project_id FROM mart_earnings_ledger"
+    )
+    found = data.frame(
+        f"SELECT count(DISTINCT worker_id)::BIGINT AS workers FROM ({rows}) "
+        f"WHERE NOT ({' AND '.join(chosen.clauses)})",
+        chosen.params,
+    )
+    left_out = int(found["workers"][0])
+    if 0 < left_out < data.min_group_size:
+        raise NotAllowed(
+            f"These filters leave out the work of fewer than {data.min_group_size} workers, "
+            "whose figures the difference to the whole would show. Widen the filters or "
+            "clear them."
+        )

@@ -1,0 +1,220 @@
+"""Self-contained HTML reports that open offline: the figures of a payload (as the read-only
+commands collect them) laid out by a Jinja2 template, with plotly.js inline.
+
+`earnings_report_html` is a freelancer's own report: wages per platform, task type and week,
+the waterfall from paid-time to effective wage, payments, the fair-pay check, the skip list and
+how every figure is defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from dashboard.components.charts import chart_texts
+from dashboard.templating import render
+
+METHOD = [
+    ("Sessions", "A worker's tasks on one platform, sorted by start, join one session while "
+     "the next starts within {gap} minutes of the latest end so far (after Hara et al. 2018). "
+     "Overlapping tasks count once; the time between tasks inside a session is a gap."),
+    ("Earnings", "Rewards and bonuses of approved work and logged earnings (paid or pending "
+     "payout), minus the fees you pay the platform, in {cur} at the rate of the payment day."),
+    ("Paid-time wage", "Earnings divided by the hours of approved work."),
+    ("Effective wage", "Earnings divided by all hours worked: approved, rejected, returned and "
+     "abandoned work, gaps inside sessions, and tracked unpaid time (qualification tests, "
+     "training, searching, admin). Work awaiting review is left out until it is decided."),
+    ("Tracked time", "On a day with tracked time (Toggl) for a platform, tracked time is the "
+     "day's total and task time is not added again; the difference shows as the time-tracking "
+     "adjustment."),
+    ("Payment delay", "Days from submission to payment (logged lines: from the day worked)."),
+    ("Fair-pay check", "Share of your hours on days paid below the minimum wage of your country "
+     "on that date, after fees (Fairwork's standard). Floors come with their source."),
+    ("Skip list", "Task types and projects whose effective wage for you is below the "
+     "threshold, with the tasks behind it and a bootstrap interval over days."),
+]  # fmt: skip
+WAGE_HEAD = [
+    "hours worked",
+    "approved h",
+    "rejected h",
+    "returned h",
+    "gaps h",
+    "tracking adj. h",
+    "unpaid logged h",
+    "tasks",
+    "paid-time wage",
+    "effective wage",
+]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report table: its header and its rows of display text."""
+
+    head: list[str]
+    rows: list[list[str]]
+
+
+def earnings_report_html(payload: dict[str, Any]) -> str:
+    """The earnings report as one HTML document with plotly.js inline."""
+    cur = payload["currency"]
+    fill = {"gap": f"{payload['session_gap_minutes']:g}", "cur": cur}
+    return render(
+        "earnings_report.html",
+        who="Worker ids: " + ", ".join(w["worker"] for w in payload["workers"]),
+        snapshot=str(payload["snapshot"]),
+        written=f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        currency=cur,
+        cards=_cards(payload["total"] or {}, cur),
+        figures=_figures(payload),
+        platforms=_wage_table(payload["rows"], ["platform"]),
+        task_types=_wage_table(payload["views"]["task types"], ["platform", "task_type"]),
+        weeks=_wage_table(payload["views"]["weeks"], ["week"]),
+        payments=_payments(payload, cur),
+        fair_pay=_fair_pay(payload.get("fair_pay", [])),
+        skip_list=_skip_list(payload.get("skip_list", [])),
+        notes=_notes(payload),
+        method=[(title, text.format(**fill)) for title, text in METHOD],
+    )
+
+
+def _cards(total: dict[str, Any], cur: str) -> list[tuple[str, str]]:
+    money = total.get("money", {})
+    hours = total.get("hours", {})
+    return [
+        ("effective wage", _num(total.get("effective_wage"))),
+        ("paid-time wage", _num(total.get("paid_time_wage"))),
+        ("hours worked", _num(hours.get("worked"), 1)),
+        (f"earned ({cur})", _num(money.get("net_earnings"))),
+        (f"pending ({cur})", _num((money.get("pending_payout") or 0) +
+                                  (money.get("pending_review") or 0))),
+    ]  # fmt: skip
+
+
+def _figures(payload: dict[str, Any]) -> dict[str, Markup]:
+    """Plotly charts as HTML fragments; the first one carries plotly.js inline."""
+    import plotly.graph_objects as go
+
+    charts = {}
+    total = payload["total"]
+    if total and total["gross_paid_time_wage"] is not None:
+        steps = [s for s in total["waterfall"] if s["change"] is not None]
+        charts["waterfall"] = go.Figure(
+            go.Waterfall(
+                x=[
+                    "paid-time wage<br>before fees",
+                    *[s["step"].replace("_", " ") for s in steps],
+                    "effective wage",
+                ],
+                y=[total["gross_paid_time_wage"], *[s["change"] for s in steps], 0],
+                measure=["absolute", *["relative"] * len(steps), "total"],
+            )  # fmt: skip
+        )
+    rows = payload["rows"]
+    if rows:
+        names = chart_texts(r["platform"] for r in rows)
+        charts["platforms"] = go.Figure(
+            [
+                go.Bar(name="paid-time wage", x=names, y=[r["paid_time_wage"] for r in rows]),
+                go.Bar(name="effective wage", x=names, y=[r["effective_wage"] for r in rows]),
+            ]
+        )
+    weeks = payload["views"]["weeks"]
+    if weeks:
+        x = [str(r["week"]) for r in weeks]
+        charts["weeks"] = go.Figure(
+            [
+                go.Scatter(name="effective wage", x=x, y=[r["effective_wage"] for r in weeks]),
+                go.Bar(name="hours worked", x=x, y=[r["hours"]["worked"] for r in weeks],
+                       yaxis="y2", opacity=0.3),
+            ],
+            layout={"yaxis2": {"overlaying": "y", "side": "right", "title": "hours"}},
+        )  # fmt: skip
+    fragments = {}
+    for i, (name, fig) in enumerate(charts.items()):
+        fig.update_layout(height=360, margin={"t": 30, "b": 40}, template="plotly_white")
+        # plotly's own HTML and script, built from numbers and escaped labels
+        fragments[name] = Markup(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    return fragments
+
+
+def _wage_table(rows: list[dict[str, Any]], by: list[str]) -> Table:
+    body = []
+    for r in rows:
+        h, t = r["hours"], r["tasks"]
+        body.append(
+            [*[r[b] for b in by], _num(h["worked"], 1), _num(h["approved"], 1),
+             _num(h["rejected"], 1), _num(h["returned"], 1), _num(h["gap"], 1),
+             _num(h["tracking_adjustment"], 1), _num(h["unpaid_logged"], 1),
+             t["approved"] + t["rejected"] + t["returned"] + t["pending"],
+             _num(r["paid_time_wage"]), _num(r["effective_wage"])]
+        )  # fmt: skip
+    return _table([*by, *WAGE_HEAD], body)
+
+
+def _payments(payload: dict[str, Any], cur: str) -> Table:
+    head = ["platform", "paid", "median delay (days)", "90th percentile (days)",
+            "unpaid earned", "oldest unpaid (days)", f"pending payout ({cur})",
+            f"awaiting review ({cur})"]  # fmt: skip
+    body = [
+        [r["platform"], r["delays"]["paid"], _num(r["delays"]["median_delay_days"], 1),
+         _num(r["delays"]["p90_delay_days"], 1), r["delays"]["unpaid_earned"],
+         _num(r["delays"]["oldest_unpaid_days"], 1), _num(r["money"]["pending_payout"]),
+         _num(r["money"]["pending_review"])]
+        for r in payload["rows"]
+    ]  # fmt: skip
+    return _table(head, body)
+
+
+def _fair_pay(rows: list[dict[str, Any]]) -> Table:
+    head = ["platform", "country", "hours worked", "hours below floor", "share below floor",
+            "floor per hour", "floor source"]  # fmt: skip
+    body = [
+        [r["platform"], r["country"] or "unknown", _num(r["hours_worked"], 1),
+         _num(r["hours_below_floor"], 1), _pct(r["share_below_floor"]),
+         _num(r["floor_per_hour"]), r["floor_source"] or "no floor for this country"]
+        for r in rows
+    ]  # fmt: skip
+    return _table(head, body)
+
+
+def _skip_list(rows: list[dict[str, Any]]) -> Table:
+    head = ["platform", "kind", "name", "effective wage", "interval", "threshold", "tasks",
+            "days", "sure?"]  # fmt: skip
+    body = [
+        [r["platform"], r["kind"], r["name"], _num(r["effective_wage"]),
+         f"{_num(r['ci_low'])} to {_num(r['ci_high'])}", _num(r["threshold"]), r["tasks"],
+         r["days"], "yes" if r["confidently_below"] else "not yet"]
+        for r in rows
+    ]  # fmt: skip
+    return _table(head, body)
+
+
+def _notes(payload: dict[str, Any]) -> list[str]:
+    notes = list(payload["notes"])
+    un = payload["unattributed_total"]
+    if un["entries"]:
+        notes.append(
+            f"{un['entries']} tracked time entries ({un['hours']:.1f} h) map to no platform and "
+            "count nowhere: add their Toggl clients or projects to [toggl] in config.toml."
+        )
+    return notes
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> Table:
+    return Table([str(h) for h in head], [[_text(c) for c in row] for row in rows])
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"

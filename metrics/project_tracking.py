@@ -1,0 +1,146 @@
+"""One project's tracking figures in one call: burn-up, forecast, budget, quality gates,
+workforce and alerts, from plain frames (what `crowdmeter forecast`, `alerts` and the Project
+page need; each figure is defined in its own module and in docs/METRICS.md).
+
+>>> from datetime import date
+>>> plan = ProjectPlan("mturk:B1", target_items=100, labels_per_item=2, budget=200.0,
+...                    starts_on=date(2026, 3, 1), due_on=date(2026, 3, 20))
+>>> accepted = pl.DataFrame({"day": [date(2026, 3, d) for d in range(1, 11)], "units": [10] * 10})
+>>> status = track_project(plan, accepted, as_of=date(2026, 3, 11))
+>>> status.forecast.scope, status.forecast.done, status.forecast.p85
+(200, 100, datetime.date(2026, 3, 20))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from metrics.alerts import Finding, ProjectFacts, evaluate_alerts
+from metrics.budget import EarnedValue, Plan, earned_value, spend_rate, spend_to_date
+from metrics.burnup import burnup, daily_throughput, scope_at, scope_units, weekly_throughput
+from metrics.forecast import RUNS, SEED, WINDOW_DAYS, Forecast, Milestone, monte_carlo_forecast
+from metrics.quality_gate import QualityGate, quality_gate
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """A project's plan as the `projects` and `milestones` tables hold it: targets in items;
+    milestones as (name, due, target items)."""
+
+    project: str
+    target_items: int | None
+    labels_per_item: int | None = 1
+    budget: float | None = None
+    starts_on: date | None = None
+    due_on: date | None = None
+    milestones: Sequence[tuple[str, date, int]] = ()
+    quality_targets: Mapping[str, float | None] = field(default_factory=dict)
+
+    def units(self, items: int) -> int:
+        """Items as units (labels): items x labels per item."""
+        return scope_units(items, self.labels_per_item) or 0
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    project: str
+    as_of: date
+    burnup: pl.DataFrame
+    weekly: pl.DataFrame
+    forecast: Forecast
+    spend: dict[str, float] | None
+    spend_per_day: float | None
+    earned_value: EarnedValue | None
+    gates: list[QualityGate]
+    findings: list[Finding]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the frames left out: they are for charts)."""
+        return {
+            "project": self.project,
+            "as_of": self.as_of.isoformat(),
+            "forecast": self.forecast.as_dict(),
+            "spend": self.spend,
+            "spend_per_day": self.spend_per_day,
+            "earned_value": self.earned_value.as_dict() if self.earned_value else None,
+            "quality_gates": [gate.as_dict() for gate in self.gates],
+            "alerts": [finding.as_dict() for finding in self.findings],
+        }
+
+
+def track_project(
+    plan: ProjectPlan,
+    accepted: pl.DataFrame,
+    as_of: date,
+    *,
+    scope_changes: pl.DataFrame | None = None,
+    spend: pl.DataFrame | None = None,
+    fee_rate: float = 0.0,
+    quality: Mapping[str, pl.DataFrame] | None = None,
+    reviews: pl.DataFrame | None = None,
+    weekly_hours: pl.DataFrame | None = None,
+    rules: Sequence[Mapping[str, Any]] = (),
+    window_days: int = WINDOW_DAYS,
+    runs: int = RUNS,
+    seed: int = SEED,
+) -> ProjectStatus:
+    """Every tracking figure of one project as known on `as_of` (work of the days before it).
+
+    `accepted`: accepted units per day (`day`, `units`). `scope_changes` (`day`, `scope` in
+    units) defaults to the plan's scope from its start. `spend`: `day`, `rewards`, `bonuses`
+    (and `fees`). `quality`: metric name -> weekly series (`week`, `value`, `n`), checked
+    against `plan.quality_targets`. `reviews` and `weekly_hours` feed the alert rules.
+    """
+    changes = scope_changes if scope_changes is not None else _plan_scope(plan, accepted)
+    known = accepted.filter(pl.col("day") < as_of)
+    start = plan.starts_on if plan.starts_on and plan.starts_on < as_of else None
+    daily = daily_throughput(known, start=start, units="units")
+    scope = scope_at(changes, as_of - _ONE_DAY) or plan.units(plan.target_items or 0)
+    milestones = [Milestone(name, due, plan.units(items)) for name, due, items in plan.milestones]
+    forecast = monte_carlo_forecast(
+        daily, scope, as_of, milestones, window_days=window_days, runs=runs, seed=seed
+    )
+    spent = rate = value = None
+    last_day = as_of - _ONE_DAY
+    if spend is not None:
+        spent = spend_to_date(spend, last_day, fee_rate)
+        rate = spend_rate(spend, last_day, fee_rate=fee_rate)
+        if plan.budget and plan.starts_on and plan.due_on and scope:
+            budget_plan = Plan(
+                plan.budget, scope, plan.starts_on, plan.due_on,
+                [(m.due, m.target) for m in milestones],
+            )  # fmt: skip
+            value = earned_value(budget_plan, forecast.done, spent["total"], last_day)
+    gates = [
+        quality_gate(series, plan.quality_targets.get(metric), metric)
+        for metric, series in (quality or {}).items()
+    ]
+    facts = ProjectFacts(plan.project, plan.due_on, forecast, gates, value, reviews, weekly_hours,
+                         last_day)  # fmt: skip
+    return ProjectStatus(
+        project=plan.project,
+        as_of=as_of,
+        burnup=burnup(daily, changes) if daily.height else daily,
+        weekly=weekly_throughput(daily),
+        forecast=forecast,
+        spend=spent,
+        spend_per_day=rate,
+        earned_value=value,
+        gates=gates,
+        findings=evaluate_alerts(rules, facts),
+    )
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+def _plan_scope(plan: ProjectPlan, accepted: pl.DataFrame) -> pl.DataFrame:
+    first = plan.starts_on or (accepted["day"].min() if accepted.height else None)
+    if first is None or plan.target_items is None:
+        return pl.DataFrame(schema={"day": pl.Date, "scope": pl.Int64})
+    return pl.DataFrame({"day": [first], "scope": [plan.units(plan.target_items)]})

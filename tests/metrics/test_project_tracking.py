@@ -1,0 +1,71 @@
+"""One project's tracking figures in one call: units from items, the forecast, earned value,
+gates and alerts agree with the modules they come from."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from metrics.project_tracking import ProjectPlan, track_project
+
+START = date(2026, 3, 1)
+DAYS = [START + timedelta(days=i) for i in range(10)]
+ACCEPTED = pl.DataFrame({"day": DAYS, "units": [10] * 10})  # 100 labels by March 10
+PLAN = ProjectPlan(
+    "mturk:B1",
+    target_items=100,
+    labels_per_item=2,  # scope 200 labels
+    budget=400.0,
+    starts_on=START,
+    due_on=date(2026, 3, 16),
+    milestones=[("Half", date(2026, 3, 12), 60)],  # 120 labels by March 12
+    quality_targets={"gold_accuracy": 0.9},
+)
+SPEND = pl.DataFrame({"day": DAYS, "rewards": [25.0] * 10, "bonuses": [0.0] * 10})
+
+
+def test_scope_and_milestones_in_labels_and_the_forecast_of_the_days_before() -> None:
+    status = track_project(PLAN, ACCEPTED, as_of=date(2026, 3, 11))
+    f = status.forecast
+    assert (f.scope, f.done, f.p50, f.p85) == (200, 100, date(2026, 3, 20), date(2026, 3, 20))
+    (half,) = f.milestones
+    assert (half.target, half.probability) == (120, 1.0)  # 20 to go in 2 days at 10 a day
+    assert status.burnup["done"].to_list()[-1] == 100 and status.burnup["scope"][0] == 200
+    assert status.weekly["units"].sum() == 100
+
+
+def test_earned_value_from_the_plan_and_the_spend_before_as_of() -> None:
+    status = track_project(PLAN, ACCEPTED, date(2026, 3, 11), spend=SPEND, fee_rate=0.2)
+    # spent 10 x 25 x 1.2 = 300 by the end of March 10, over the 14 days to it: 300 / 14 a day.
+    # PV: the plan's line runs through 60% (120 of 200 labels) at the end of March 12 (day 12),
+    # so at the end of day 10 it is 0.6 x 10/12 = 50% of 400 = 200; EV = 400 x 100/200 = 200
+    ev = status.earned_value
+    assert status.spend["total"] == pytest.approx(300.0)
+    assert status.spend_per_day == pytest.approx(300 / 14)
+    assert (ev.planned_value, ev.earned_value) == (pytest.approx(200.0), pytest.approx(200.0))
+    assert ev.spi == pytest.approx(1.0) and ev.cpi == pytest.approx(200 / 300)
+    assert ev.eac == pytest.approx(600.0)
+
+
+def test_alerts_read_every_figure() -> None:
+    weeks = pl.DataFrame({"week": [date(2026, 2, 23), date(2026, 3, 2)], "value": [0.85, 0.8]})
+    rules = [{"rule": "forecast_past_due"}, {"rule": "quality_under_target"},
+             {"rule": "budget_overrun"}]  # fmt: skip
+    status = track_project(PLAN, ACCEPTED, date(2026, 3, 11), spend=SPEND, fee_rate=0.2,
+                           quality={"gold_accuracy": weeks}, rules=rules)  # fmt: skip
+    assert [f.rule for f in status.findings] == [
+        "forecast_past_due", "quality_under_target", "budget_overrun"
+    ]  # fmt: skip
+    summary = status.as_dict()
+    assert summary["forecast"]["p85"] == "2026-03-20"
+    assert summary["quality_gates"][0]["status"] == "below"
+    assert summary["alerts"][0]["message"].startswith("the project is due 2026-03-16")
+
+
+def test_a_project_with_no_work_yet() -> None:
+    empty = pl.DataFrame(schema={"day": pl.Date, "units": pl.Int64})
+    status = track_project(PLAN, empty, date(2026, 3, 1))
+    assert status.forecast.p85 is None and status.forecast.reason
+    assert status.burnup.is_empty() and status.earned_value is None
