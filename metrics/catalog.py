@@ -58,6 +58,9 @@ def _metrics(*entries: Metric) -> dict[str, Metric]:
 
 AGREEMENT_HELP = "coefficients"
 PAY_HELP = "sessions-and-effective-hourly-pay"
+# fairness audits (metrics/fairness/): each figure's section of docs/METRICS.md
+PAY_EQUITY_HELP, REVIEW_HELP, LABEL_BIAS_HELP = "pay-equity", "review-fairness", "label-bias"
+WORKLOAD_HELP, SMALL_GROUPS_HELP = "workload", "small-groups"
 FORECAST_HELP = "monte-carlo-forecast"
 BUDGET_HELP = "budget-and-earned-value"
 
@@ -105,6 +108,38 @@ CATALOG: dict[str, Metric] = _metrics(
     Metric("share_below_floor", "share of hours below the wage floor", PAY_HELP),
     Metric("skip_list", "skip list", PAY_HELP),
     Metric("unattributed_time", "unattributed tracked time", PAY_HELP),
+    # fairness audits: pay equity (metrics/fairness/pay_equity.py)
+    Metric("median_wage", "median effective wage by group", PAY_EQUITY_HELP),
+    Metric("mean_wage", "mean effective wage by group", PAY_EQUITY_HELP),
+    Metric("median_ratio", "ratio of median wages", PAY_EQUITY_HELP),
+    Metric("mean_ratio", "ratio of mean wages", PAY_EQUITY_HELP),
+    Metric("median_gap", "median pay gap", PAY_EQUITY_HELP),
+    Metric("mean_gap", "raw pay gap", PAY_EQUITY_HELP),
+    Metric("adjusted_gap", "adjusted pay gap", PAY_EQUITY_HELP),
+    # review fairness (metrics/fairness/review.py); by-group levels of `rejection_rate` too
+    Metric("rejection_rate_difference", "rejection rate difference", REVIEW_HELP),
+    Metric("rejection_rate_gold_correct", "rejection rate of gold-correct work", REVIEW_HELP),
+    Metric(
+        "rejection_rate_gold_correct_difference",
+        "rejection rate difference on gold-correct work",
+        REVIEW_HELP,
+    ),
+    # label bias (metrics/fairness/labels.py); each with _difference and _ratio (disparity)
+    Metric("selection_rate", "selection rate", LABEL_BIAS_HELP),
+    Metric("false_positive_rate", "false positive rate", LABEL_BIAS_HELP),
+    Metric("false_negative_rate", "false negative rate", LABEL_BIAS_HELP),
+    Metric("accuracy", "accuracy against gold", LABEL_BIAS_HELP),
+    Metric("label_rate", "label rate by group", LABEL_BIAS_HELP),
+    Metric("majority_agreement", "agreement with the majority", LABEL_BIAS_HELP),
+    Metric("label_distribution", "label distribution by annotator group", LABEL_BIAS_HELP),
+    # workload (metrics/fairness/workload.py); each with _difference
+    Metric("average_weekly_hours", "average weekly hours", WORKLOAD_HELP),
+    Metric("share_weeks_over_48h", "share of weeks over 48 hours", WORKLOAD_HELP),
+    Metric("long_stretches_per_week", "stretches over 4 hours without a break", WORKLOAD_HELP),
+    Metric("night_share", "share of night work", WORKLOAD_HELP),
+    Metric("sensitive_hours_per_week", "hours on sensitive task types", WORKLOAD_HELP),
+    # small groups (metrics/fairness/privacy.py)
+    Metric("suppressed", "suppressed group", SMALL_GROUPS_HELP),
     # project tracking (metrics/burnup.py, forecast.py, budget.py, quality_gate.py,
     # workforce.py, alerts.py)
     Metric("scope", "scope", "burn-up"),

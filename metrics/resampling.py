@@ -2,10 +2,13 @@
 
 A resample draws units (items, days...) with replacement; it is stored as how often each unit was
 drawn (a row of multinomial counts), so any statistic that is a sum over units becomes
-`weights @ per_unit_values`. Three ways to draw the same thing, each behind a name:
+`weights @ per_unit_values`. Four ways to draw the same thing, each behind a name:
 `resample_weights` (per unit, in memory-bounded batches; `map_resamples` runs them on threads),
-`resample_class_counts` (units in classes of interchangeable units: how many of each class) and
-`poisson_weights` (Poisson(1) weights, the bootstrap that needs no fixed total).
+`resample_class_counts` (units in classes of interchangeable units: how many of each class),
+`poisson_weights` (Poisson(1) weights, the bootstrap that needs no fixed total) and
+`resample_indices` (the drawn units' positions, for statistics that are no sum, like medians).
+`permuted_labels` shuffles group labels across units: the null distribution of permutation tests;
+`permuted_class_tables` draws the same for units in classes of interchangeable units.
 """
 
 from __future__ import annotations
@@ -140,6 +143,83 @@ def poisson_weights(
     batch = max(1, min(samples, batch_cells // n_units))
     for done in range(0, samples, batch):
         yield rng.poisson(1.0, size=(min(batch, samples - done), n_units))
+
+
+def resample_indices(
+    n_units: int, samples: int, seed: int | np.random.SeedSequence, batch_cells: int = BATCH_CELLS
+) -> Iterator[np.ndarray]:
+    """Batches of bootstrap resamples as the positions of the units drawn, each of shape
+    (batch, n_units), `samples` rows in all: `values[drawn]` is a batch of resampled values, so
+    a median or a sum over a resample is one numpy call over its row.
+
+    >>> (drawn,) = resample_indices(3, samples=4, seed=1)
+    >>> drawn.shape, bool(((drawn >= 0) & (drawn < 3)).all())
+    ((4, 3), True)
+    """
+    if n_units <= 0 or samples <= 0:
+        return
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(samples, batch_cells // n_units))
+    for done in range(0, samples, batch):
+        yield rng.integers(0, n_units, (min(batch, samples - done), n_units))
+
+
+def permuted_labels(
+    labels: np.ndarray, samples: int, seed: int, batch_cells: int = BATCH_CELLS
+) -> Iterator[np.ndarray]:
+    """Batches of random permutations of `labels`, each of shape (batch, n_units), `samples`
+    rows in all: under the null hypothesis that labels do not matter, every one is as likely.
+
+    >>> (p,) = permuted_labels(np.array([0, 0, 1]), samples=5, seed=2)
+    >>> p.shape, sorted(set(p.sum(axis=1).tolist()))
+    ((5, 3), [1])
+    """
+    labels = np.asarray(labels)
+    if len(labels) == 0 or samples <= 0:
+        return
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(samples, batch_cells // len(labels)))
+    for done in range(0, samples, batch):
+        size = min(batch, samples - done)
+        yield rng.permuted(np.broadcast_to(labels, (size, len(labels))), axis=1)
+
+
+def permuted_class_tables(
+    class_sizes: np.ndarray,
+    group_sizes: np.ndarray,
+    samples: int,
+    seed: int | np.random.SeedSequence,
+) -> Iterator[np.ndarray]:
+    """Batches of (batch, groups, classes) tables: how many units of each class a random
+    permutation of group labels puts in each group, `samples` tables in all.
+
+    Units of one class are interchangeable, so shuffling labels across units is drawing a table
+    with these margins: class by class, each group's share a hypergeometric draw from the places
+    it has left, for the cost of the table instead of the units.
+
+    >>> (t,) = permuted_class_tables(np.array([3, 5]), np.array([6, 2]), samples=4, seed=1)
+    >>> t.shape, t.sum(axis=2).tolist()[0], t.sum(axis=1).tolist()[0]
+    ((4, 2, 2), [6.0, 2.0], [3.0, 5.0])
+    """
+    rng = np.random.default_rng(seed)
+    n_groups, n_classes = len(group_sizes), len(class_sizes)
+    batch = max(1, min(samples, CLASS_BATCH))
+    for done in range(0, samples, batch):
+        size = min(batch, samples - done)
+        places = np.tile(np.asarray(group_sizes, dtype=np.int64), (size, 1))
+        tables = np.zeros((size, n_groups, n_classes))
+        for c, units in enumerate(class_sizes):
+            left = np.full(size, int(units))
+            others = places.sum(axis=1)
+            for g in range(n_groups - 1):
+                others = others - places[:, g]
+                drawn = rng.hypergeometric(places[:, g], others, left)
+                tables[:, g, c] = drawn
+                places[:, g] -= drawn
+                left -= drawn
+            tables[:, -1, c] = left
+            places[:, -1] -= left
+        yield tables
 
 
 def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
