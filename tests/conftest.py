@@ -37,3 +37,11 @@ def memory_warehouse() -> duckdb.DuckDBPyConnection:
     apply_migrations(con)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def demo_snapshots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo-like warehouse's snapshots after its first run and after the second."""
+    from tests.etl.demo_warehouse import build_demo_warehouse
+
+    return build_demo_warehouse(tmp_path_factory.mktemp("demo"))

@@ -1,0 +1,56 @@
+"""One definition per number: the read-only commands and the pages show the same figures for
+the same snapshot (the demo-like warehouse), because they read the same marts or call the same
+functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from dashboard.queries import earnings, quality
+from dashboard.url_state import Filters
+from etl.settings import load_settings
+from tests.dashboard.viewers import ADMIN, viewer_data
+
+
+@pytest.fixture(scope="module")
+def demo_settings(demo_snapshots: tuple[Path, Path]):
+    data_dir = demo_snapshots[1].parent.parent
+    return load_settings(data_dir.parent / "exports" / "config.toml", data_dir=data_dir)
+
+
+def _cli_json(settings, capsys, *args: str) -> dict:
+    argv = ["--data-dir", str(settings.data_dir), "--config"]
+    argv += [str(settings.data_dir.parent / "exports" / "config.toml"), *args, "--json"]
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_gold_accuracy_and_rejection_rate_per_project(demo_settings, capsys) -> None:
+    payload = _cli_json(demo_settings, capsys, "quality", "--bootstrap", "0")
+    page = quality.project_outcomes(viewer_data(demo_settings, ADMIN), Filters())
+    shown = {(r["platform"], r["project_id"]): r for r in page.iter_rows(named=True)}
+    compared = 0
+    for project in payload["projects"]:
+        row = shown[(project["platform"], project["project_id"])]
+        if project["gold"]["n_gold"]:
+            assert project["gold"]["n_gold"] == row["gold_answered"]
+            assert project["gold"]["accuracy"] == pytest.approx(row["gold_accuracy"])
+            compared += 1
+        if project["review"]["n_reviewed"]:
+            assert project["review"]["n_rejected"] == row["rejected"]
+            assert project["review"]["rejection_rate"] == pytest.approx(row["rejection_rate"])
+    assert compared >= 2  # the demo has gold on several projects
+
+
+def test_effective_wage_overall_and_by_platform(demo_settings, capsys) -> None:
+    payload = _cli_json(demo_settings, capsys, "earnings", "--by", "platform")
+    data = viewer_data(demo_settings, ADMIN)
+    overall = earnings.overall(data, Filters()).row(0, named=True)
+    total = payload["total"]
+    for key in ("effective_wage", "paid_time_wage", "gross_paid_time_wage"):
+        assert total[key] == pytest.approx(overall[key], rel=1e-9), key
+    assert total["workers"] == overall["workers"]
