@@ -84,10 +84,12 @@ def _task(
         uid = f"{collector.platform}:{annotation['id']}"
         _assignment(collector, uid, annotation, project, item_id, tz)
         _worker_attributes(collector, annotation, options.source.worker_attributes)
+        # The ground truth's own answers are the gold, not answers to it: never scored.
+        graded_against = {} if annotation.get("ground_truth") else gold
         for result in annotation.get("result") or []:
             if isinstance(result, dict) and result.get("from_name"):
                 kind, value = result.get("type"), result.get("value")
-                _result_answers(collector, uid, result["from_name"], kind, value, gold)
+                _result_answers(collector, uid, result["from_name"], kind, value, graded_against)
     if gold:
         collector.item(project, item_id, gold_value=_single_gold(gold))
 

@@ -58,6 +58,9 @@ def test_labelstudio_answers_spans_taxonomy_boxes_and_gold_values() -> None:
     assert json.loads(box["region"]) == {"x": 10, "y": 20, "w": 30, "h": 40, "label": "Car"}
     items = rows_by(result.frames["items"], "item_id")
     assert items["11"]["gold_value"] == "Neutral"
+    # the ground truth's own answer is the gold, never scored against itself
+    own = answers_of(result, "labelstudio:101", "sentiment")
+    assert [(a["value"], a["gold_value"]) for a in own] == [("Neutral", None)]
     assert all("example.org" not in str(v) for f in result.frames.values() for v in f.rows())
 
 
