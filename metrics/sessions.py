@@ -24,7 +24,9 @@ def work_intervals(
     seconds, else a point at the start. An end before its start is moved up to the start.
     Rows with neither time keep nulls and take no part in sessions.
     """
-    active = pl.duration(seconds=pl.col(active_seconds)) if active_seconds else pl.lit(None)
+    # cast: a column of nulls only (no platform time at all) has no number type to read
+    seconds = pl.col(active_seconds).cast(pl.Float64) if active_seconds else None
+    active = pl.duration(seconds=seconds) if seconds is not None else pl.lit(None)
     work_start = pl.coalesce(pl.col(start), pl.col(end) - active, pl.col(end))
     work_end = pl.coalesce(pl.col(end), pl.col(start) + active, pl.col(start))
     return frame.with_columns(work_start=work_start, work_end=work_end).with_columns(
@@ -101,13 +103,22 @@ COMPLETED = ("submitted", "approved", "rejected")
 def task_active_seconds(assignments: pl.DataFrame, gap_minutes: float) -> pl.DataFrame:
     """Timed assignments with `task_seconds`: the platform's own active time where it has one,
     else the task's share of its session (its covered time plus the gap before it), so a
-    session's tasks add up to the session time."""
+    session's tasks add up to the session time. Tasks one worker did over the same interval
+    (a Toloka task suite: one page of several tasks, timed once) share it equally; the first
+    of them would otherwise take it all and the others none.
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> page = pl.DataFrame({"worker_id": ["w"] * 3, "platform": ["toloka"] * 3,
+    ...     "started_at": [datetime(2024, 1, 1, 10)] * 3,
+    ...     "submitted_at": [datetime(2024, 1, 1, 10, 1)] * 3, "active_seconds": [None] * 3})
+    >>> task_active_seconds(page, 1.0)["task_seconds"].to_list()
+    [20.0, 20.0, 20.0]
+    """
     rows = assign_sessions(work_intervals(assignments), gap_minutes)
-    return rows.with_columns(
-        task_seconds=pl.coalesce(
-            "active_seconds", pl.col("covered_seconds") + pl.col("gap_seconds")
-        )
-    )
+    suite = [*SESSION_KEYS, "work_start", "work_end"]
+    shared = (pl.col("covered_seconds") + pl.col("gap_seconds")).mean().over(suite)
+    return rows.with_columns(task_seconds=pl.coalesce("active_seconds", shared))
 
 
 def throughput(assignments: pl.DataFrame, gap_minutes: float, by: list[str]) -> pl.DataFrame:

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.sessions import assign_sessions, sessions, throughput, work_intervals
+from metrics.sessions import (
+    assign_sessions,
+    sessions,
+    task_active_seconds,
+    throughput,
+    work_intervals,
+)
 
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 
@@ -112,3 +118,23 @@ def test_throughput_uses_platform_active_time_else_the_session_share() -> None:
     assert row["median_seconds_per_task"] == 100
     assert row["tasks_per_active_hour"] == pytest.approx(3 / (500 / 3600))
     assert row["measured_share"] == 0.25
+
+
+def test_a_task_suite_timed_once_shares_its_time_over_its_tasks():
+    # Toloka: two pages of three tasks, each page timed by its start only, 60 s apart
+    start = datetime(2024, 1, 1, 10)
+    starts = [start] * 3 + [start + timedelta(seconds=60)] * 3
+    page = pl.DataFrame(
+        {
+            "worker_id": ["w"] * 6,
+            "platform": ["toloka"] * 6,
+            "status": ["approved"] * 6,
+            "started_at": starts,
+            "submitted_at": [None] * 6,
+            "active_seconds": [None] * 6,
+        },
+        schema_overrides={"submitted_at": pl.Datetime("us"), "active_seconds": pl.Float64},
+    )
+    seconds = task_active_seconds(page, 5.0).sort("work_start")["task_seconds"].to_list()
+    assert seconds == [0.0, 0.0, 0.0, 20.0, 20.0, 20.0]  # the second page's 60 s, shared
+    assert throughput(page, 5.0, [])["median_seconds_per_task"][0] == 10.0
