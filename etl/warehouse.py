@@ -118,9 +118,9 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
 @contextmanager
 def writer_lock(settings: Settings) -> Iterator[None]:
     """Hold the single-writer lock for the block, waiting at most `lock_timeout_seconds`."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private(settings.data_dir)
     path = settings.data_dir / "warehouse.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     deadline = time.monotonic() + settings.lock_timeout_seconds
     try:
         while True:
@@ -167,6 +167,7 @@ def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     their run does.
     """
     lower_cpu_priority(settings.etl_nice)
+    umask = os.umask(PRIVATE_UMASK)  # what the writer creates (snapshots, spill files) is private
     with writer_lock(settings):
         con = duckdb.connect(str(settings.warehouse_path))
         try:
@@ -177,6 +178,27 @@ def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
         finally:
             con.close()
+            os.umask(umask)
+
+
+PRIVATE_UMASK = 0o077
+# The folders and files under data_dir that hold rows: only their owner may read them (any local
+# user could otherwise read every row and bypass the dashboard's scoping).
+PRIVATE_FOLDERS = ("", "snapshots", "tmp", "secrets")
+
+
+def make_private(data_dir: Path) -> None:
+    """Create `data_dir` if needed; its data folders 0700 and the files in them 0600 (which
+    also tightens a data folder created by an earlier version)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in PRIVATE_FOLDERS:
+        folder = data_dir / name
+        if not folder.is_dir():
+            continue
+        folder.chmod(0o700)
+        for path in folder.iterdir():
+            if path.is_file() and not path.is_symlink():
+                path.chmod(0o600)
 
 
 @contextmanager

@@ -348,3 +348,18 @@ def test_a_rejected_csv_line_is_scrubbed_by_its_files_header(settings, tmp_path)
     raw = SnapshotReader(settings).frame("SELECT raw FROM etl_rejects")["raw"][0]
     assert "RAWWORKER77" not in raw
     assert pseudonymise("mturk", "RAWWORKER77", pseudonym_key(settings)) in raw
+
+
+def test_the_warehouse_and_snapshots_are_readable_by_their_owner_only(
+    settings, tmp_path, fake_source
+):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o755)  # as an earlier version left it
+    ingest(settings, [write(tmp_path / "b.json", [[1, "W1", "submitted"]])])
+    snapshots = settings.data_dir / "snapshots"
+    for folder in (settings.data_dir, snapshots):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    files = [settings.warehouse_path, *snapshots.glob("*.duckdb"), snapshots / "CURRENT"]
+    assert len(files) >= 3
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600, path
