@@ -26,7 +26,7 @@ from etl.lineage import FileResult
 from etl.merge import fill_in_worker_countries, merge_file, merge_relations, merge_rows
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise, pseudonymise_frames
-from etl.publish import publish, remove_partial_files
+from etl.publish import FiguresNotRebuilt, publish, remove_partial_files
 from etl.reference import load_reference_tables
 from etl.scrub import scrubbed_rejects
 from etl.settings import Settings
@@ -120,7 +120,11 @@ def ingest(
         configured_countries(con, settings, key)
         status = lineage.run_status(results)
         lineage.finish_run(con, run_id, status)
-        snapshot = publish(con, settings, run_id, _announce if progress else None)
+        try:
+            snapshot = publish(con, settings, run_id, _announce if progress else None)
+        except FiguresNotRebuilt as exc:  # the rows are published: say what each file did
+            exc.report = RunReport(run_id=run_id, status=status, files=results, snapshot=None)
+            raise
     return RunReport(run_id=run_id, status=status, files=results, snapshot=snapshot.name)
 
 

@@ -26,7 +26,10 @@ from etl.warehouse import checkpoint
 
 
 class FiguresNotRebuilt(RuntimeError):
-    """A run's data is published but its marts could not be rebuilt."""
+    """A run's data is published but its marts could not be rebuilt. `report` is the run's
+    per-file outcome (set by `etl.load.ingest`), so the caller can still show it."""
+
+    report: object | None = None
 
 
 def publish(

@@ -58,20 +58,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except WarehouseBusy as exc:
         raise UserError(str(exc)) from None
     except FiguresNotRebuilt as exc:
+        if exc.report is not None:
+            _print_report(exc.report, args.json, figures_error=str(exc))
         traceback.print_exception(exc.__cause__, file=sys.stderr)
         raise UserError(str(exc)) from None
-    if args.json:
-        print_json(
-            {
-                "run_id": report.run_id,
-                "status": report.status,
-                "snapshot": report.snapshot,
-                "files": [{k: getattr(f, k) for k in JSON_FIELDS} for f in report.files],
-            }
-        )
+    _print_report(report, args.json)
+    return 0 if report.status == "succeeded" else 1
+
+
+def _print_report(report, as_json: bool, figures_error: str | None = None) -> None:
+    if as_json:
+        payload = {
+            "run_id": report.run_id,
+            "status": report.status,
+            "snapshot": report.snapshot,
+            "files": [{k: getattr(f, k) for k in JSON_FIELDS} for f in report.files],
+        }
+        if figures_error is not None:
+            payload["figures_error"] = figures_error
+        print_json(payload)
     else:
         print_summary(report)
-    return 0 if report.status == "succeeded" else 1
 
 
 def print_summary(report) -> None:
@@ -93,4 +100,5 @@ def print_summary(report) -> None:
             print(
                 f"          see the rejected records with `crowdmeter status --rejects {f.file_id}`"
             )
-    print(f"run {report.run_id}: {report.status}; published snapshot {report.snapshot}")
+    published = f"published snapshot {report.snapshot}" if report.snapshot else "rows published"
+    print(f"run {report.run_id}: {report.status}; {published}")

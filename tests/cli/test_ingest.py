@@ -46,3 +46,19 @@ def test_a_file_named_explicitly_fails_loudly(tmp_path: Path, capsys) -> None:
     code = main(["--data-dir", str(tmp_path / "d"), "ingest", str(folder / "truth.json")])
     assert code == 1
     assert "FAILED" in capsys.readouterr().err
+
+
+def test_a_failed_figures_rebuild_still_reports_every_file(tmp_path: Path, capsys, monkeypatch):
+    import etl.publish
+
+    def fail(con, settings):
+        raise RuntimeError("marts broke")
+
+    monkeypatch.setattr(etl.publish, "build_marts", fail)
+    folder = _folder(tmp_path)
+    code = main(["--data-dir", str(tmp_path / "d"), "ingest", str(folder), "--json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 2
+    assert {Path(f["path"]).name: f["status"] for f in report["files"]}["batch.csv"] == "loaded"
+    assert "marts broke" in report["figures_error"] and "marts broke" in captured.err
