@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean chromedriver
+.PHONY: demo test bench fuzz clean chromedriver
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: $(VENV)/.installed-test chromedriver
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
+
+# The long run of the hostile-file test: thousands of mutants a format of the real samples.
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m bench.bench_hostile --mutants 5000
 
 clean:
 	rm -rf $(VENV) data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from cli.output import print_json
@@ -38,7 +39,7 @@ ORDER BY f.platform
 """
 
 TOTALS_SQL = """
-SELECT (SELECT count(*) FROM platforms)::BIGINT AS platforms,
+SELECT (SELECT count(DISTINCT platform) FROM assignments)::BIGINT AS platforms,
        (SELECT count(*) FROM projects)::BIGINT AS projects,
        (SELECT count(*) FROM workers)::BIGINT AS workers,
        (SELECT count(*) FROM assignments)::BIGINT AS assignments,
@@ -115,13 +116,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     reader = SnapshotReader(settings)
     try:
         if args.rejects is not None:
-            rejects = rows(reader, REJECTS_SQL, [args.rejects, args.limit])
-            if args.json:
-                print_json(rejects)
-            else:
-                for r in rejects:
-                    print(f"{r['path']} record {r['record_no']}: {r['reason']}\n    {r['raw']}")
-            return 0
+            return _print_rejects(reader, args.rejects, args.limit, args.json)
         status = collect_status(reader, args.runs)
     except NoSnapshot as exc:
         raise UserError(str(exc)) from None
@@ -130,6 +125,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print_status(status)
     return 0
+
+
+def _print_rejects(reader: SnapshotReader, file_id: int, limit: int, as_json: bool) -> int:
+    files = rows(reader, "SELECT path FROM etl_files WHERE file_id = ?", [file_id])
+    if not files:
+        raise UserError(
+            f"No file {file_id} in the snapshot; `crowdmeter status` lists the files, and "
+            "`crowdmeter ingest` prints each file's id beside its rejects."
+        )
+    rejects = rows(reader, REJECTS_SQL, [file_id, limit])
+    if as_json:
+        print_json(rejects)
+    elif not rejects:
+        print(f"file {file_id} ({files[0]['path']}) has no rejected records")
+    for r in [] if as_json else rejects:
+        print(f"{r['path']} record {r['record_no']}: {r['reason']}\n    {r['raw']}")
+    return 0
+
+
+def _when(moment: object) -> str:
+    """A stored time as a person reads it: to the minute, in UTC; 'none' when there is none."""
+    if moment is None:
+        return "none"
+    if hasattr(moment, "astimezone") and getattr(moment, "tzinfo", None) is not None:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(moment)
 
 
 def print_status(status: dict) -> None:
@@ -146,21 +167,22 @@ def print_status(status: dict) -> None:
     else:
         late = " (still being rebuilt for the newest run)" if figures["behind"] else ""
         print(
-            f"  figures built after run {figures['built_after_run']}, at {figures['built_at']}"
-            + late
+            f"  figures built after run {figures['built_after_run']},"
+            f" at {_when(figures['built_at'])}{late}"
         )
     print("sources:")
     for s in status["sources"]:
         print(
-            f"  {s['platform']:<14} {s['files']:>4} files, last loaded {s['last_loaded_at']},"
-            f" latest activity {s['latest_activity']}, {s['assignments']:,} assignments,"
+            f"  {s['platform']:<14} {s['files']:>4} file{'s' if s['files'] != 1 else ' '},"
+            f" last loaded {_when(s['last_loaded_at'])},"
+            f" latest activity {_when(s['latest_activity'])}, {s['assignments']:,} assignments,"
             f" {s['rows_rejected']:,} rejects"
         )
     print("recent runs:")
     for r in status["runs"]:
         print(
             f"  run {r['run_id']} ({r['trigger']}) {r['status']}: {r['files']} files,"
-            f" {r['failed_files']} failed, finished {r['finished_at']}"
+            f" {r['failed_files']} failed, finished {_when(r['finished_at'])}"
         )
     for f in status["failed_files"]:
         print(f"  failed file {f['file_id']} {f['path']}: {f['error']}")

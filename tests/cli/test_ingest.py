@@ -62,3 +62,24 @@ def test_a_failed_figures_rebuild_still_reports_every_file(tmp_path: Path, capsy
     assert code == 2
     assert {Path(f["path"]).name: f["status"] for f in report["files"]}["batch.csv"] == "loaded"
     assert "marts broke" in report["figures_error"] and "marts broke" in captured.err
+
+
+def test_status_reads_as_a_person_reads_it(tmp_path: Path, capsys) -> None:
+    data = str(tmp_path / "d")
+    main(["--data-dir", data, "ingest", str(_folder(tmp_path))])
+    capsys.readouterr()
+    assert main(["--data-dir", data, "status"]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and "+00:00" not in out and " UTC" in out
+    assert "  1 platforms" in out  # platforms with work, as Overview counts them
+    assert "latest activity 2024-01-01 10:01 UTC" in out
+
+
+def test_status_of_a_file_that_does_not_exist_says_so(tmp_path: Path, capsys) -> None:
+    data = str(tmp_path / "d")
+    main(["--data-dir", data, "ingest", str(_folder(tmp_path))])
+    capsys.readouterr()
+    assert main(["--data-dir", data, "status", "--rejects", "99"]) == 2
+    assert "No file 99" in capsys.readouterr().err
+    assert main(["--data-dir", data, "status", "--rejects", "1"]) == 0
+    assert "has no rejected records" in capsys.readouterr().out
