@@ -103,7 +103,7 @@ class Coefficient:
     chance_agreement: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON shape of DESIGN.md section 7 (`undefined_reason` only when undefined)."""
+        """The `agreement --json` shape; `undefined_reason` only when undefined."""
         out = asdict(self)
         if self.undefined_reason is None:
             out.pop("undefined_reason")

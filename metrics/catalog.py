@@ -32,7 +32,7 @@ ORDERED_COEFFICIENTS: tuple[str, ...] = ("cohen_kappa_linear", "cohen_kappa_quad
 RAW_COEFFICIENTS = frozenset({"percent_agreement"})
 
 Family = Literal["raw", "chance-corrected", "prevalence-robust", ""]
-# How coefficients are grouped side by side (DESIGN.md: raw, chance-corrected, prevalence-robust).
+# How coefficients are grouped side by side (docs/METRICS.md).
 FAMILIES: tuple[str, ...] = ("raw", "chance-corrected", "prevalence-robust")
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from etl.settings import Settings
     from metrics.agreement import AgreementReport, Coefficient
 
-# How each coefficient reads, grouped as DESIGN.md asks: raw, chance-corrected, prevalence-robust.
+# How each coefficient reads, grouped raw, chance-corrected, prevalence-robust (docs/METRICS.md).
 TITLES = {name: (metric.family, metric.title) for name, metric in CATALOG.items() if metric.family}
 READERS = {
     ".csv": "csv",

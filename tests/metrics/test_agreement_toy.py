@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import metrics.agreement
-import metrics.bootstrap
+import metrics.resampling
 from metrics.agreement import (
     NO_PAIRABLE_UNITS,
     _coefficient_values,
@@ -27,7 +27,7 @@ from metrics.agreement import (
     unit_patterns,
     unit_tallies,
 )
-from metrics.bootstrap import percentile_interval, resample_weights
+from metrics.resampling import percentile_interval, resample_weights
 
 
 def long(rows: list[tuple]) -> pl.DataFrame:
@@ -293,7 +293,7 @@ def test_agreement_by_group():
 
 
 def test_docstring_examples():
-    for module in (metrics.agreement, metrics.bootstrap):
+    for module in (metrics.agreement, metrics.resampling):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
