@@ -142,6 +142,7 @@ class RowCollector:
         self._record_no = record_no
         try:
             yield
+            self._check_text(marks)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             for row in self.assignments[marks[0] :]:
                 self._ordinals.pop(row["assignment_uid"], None)
@@ -155,6 +156,31 @@ class RowCollector:
                 (self._add_worker if kind == "worker" else self._add_item)(*args)
         finally:
             self._pending = []
+
+    def _check_text(self, marks: tuple[int, int]) -> None:
+        """Every text column of the record's rows holds text: a list or an object where an id
+        or a value belongs (a damaged export) rejects the record instead of failing the file."""
+        added = [
+            ("assignments", self.assignments[marks[0] :]),
+            ("annotations", self.annotations[marks[1] :]),
+            *(
+                (kind + "s", [dict(zip(_PENDING[kind], args, strict=False))])
+                for kind, args in self._pending
+            ),
+        ]
+        for table, rows in added:
+            schema = SCHEMAS[table]
+            for row in rows:
+                for key, value in row.items():
+                    if (
+                        value is not None
+                        and schema.get(key) == pl.String
+                        and not isinstance(value, str)
+                    ):
+                        raise RecordError(
+                            f"{key} is {type(value).__name__} {str(value)[:40]!r} where text "
+                            "belongs; the record may be damaged"
+                        )
 
     def reject(self, record_no: int, reason: str, record: Any) -> None:
         self.rejects.append({"record_no": record_no, "reason": reason, "raw": raw_text(record)})
@@ -250,6 +276,13 @@ class RowCollector:
             known["gold_value"] = gold_value
         if attributes:
             known["attributes"] = attributes
+
+
+# The canonical columns `worker()` and `item()` take, in their order, for `_check_text`.
+_PENDING = {
+    "worker": ("worker_id", "country", "attributes"),
+    "item": ("project_id", "item_id", "gold_value", "attributes"),
+}
 
 
 def frame_of(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -21,6 +21,7 @@ from etl.settings import IngestLimits
 from etl.sources import detect_format, parse_file
 from etl.sources.base import SCHEMAS, SourceOptions, UnreadableFile
 from etl.sources.plausible import reject_implausible_times
+from etl.sources.records import RowCollector
 from tests.etl.mutants import mutants
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "samples"
@@ -201,3 +202,17 @@ def test_scrubbing_a_huge_rejected_value_is_bounded_and_still_masks() -> None:
     kept = scrub_record(raw, None, None, lambda v: "<id>", frozenset())
     assert len(kept) <= MAX_RAW_CHARS
     assert "someone@example.org" not in kept and "<email>" in kept and "W9" not in kept
+
+
+def test_a_list_where_an_id_belongs_rejects_the_record() -> None:
+    # found by make fuzz: a Labelbox review whose reviewer became [] failed the whole file
+    collector = RowCollector("labelbox", "labelbox")
+    for record_no, reviewer in enumerate(["r1", []], start=1):
+        with collector.record(record_no, {"reviewer": reviewer}):
+            collector.assignment(
+                {"assignment_uid": f"labelbox:{record_no}", "project_id": "p",
+                 "item_id": str(record_no), "worker_id": "w", "reviewer_id": reviewer}
+            )  # fmt: skip
+    result = collector.result(rows_read=2)
+    assert result.frames["assignments"]["reviewer_id"].to_list() == ["r1"]
+    assert "reviewer_id is list" in result.rejects["reason"][0]
