@@ -208,7 +208,7 @@ def _decode_task_answers(good: pl.DataFrame) -> tuple[pl.DataFrame | None, list[
         bad = []
         for record_no, text in blobs.iter_rows():
             try:
-                decode_json(text)
+                decode_json(text, constants=False)  # Polars' reader refuses NaN too
             except json.JSONDecodeError as exc:
                 bad.append(
                     {

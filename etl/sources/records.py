@@ -30,12 +30,17 @@ class RecordError(ValueError):
     """One record cannot be imported; the message is the reject reason."""
 
 
-def decode_json(text: str | bytes) -> Any:
+def _no_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def decode_json(text: str | bytes, constants: bool = True) -> Any:
     """`json.loads` whose every failure is a `json.JSONDecodeError` with a reason a user can
     read: nesting deeper than Python's reader allows (about 1,000 levels: never a real export)
     and integers over 4,300 digits raise RecursionError and ValueError there, not a decode
-    error. An escaped lone surrogate (`"\\ud800"`, text no UTF-8 can hold) reads as U+FFFD.
-    Every importer and sniffer decodes through here."""
+    error. `constants=False` refuses NaN and Infinity, which Python reads and JSON has not
+    (for text another reader must parse). An escaped lone surrogate (`"\\ud800"`, text no
+    UTF-8 can hold) reads as U+FFFD. Every importer and sniffer decodes through here."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -44,7 +49,7 @@ def decode_json(text: str | bytes) -> Any:
     if "\\u" in text:
         text = _LONE_SURROGATE.sub(r"\\ufffd", text)
     try:
-        return json.loads(text)
+        return json.loads(text) if constants else json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError:
         raise
     except RecursionError:
@@ -143,7 +148,14 @@ class RowCollector:
         try:
             yield
             self._check_text(marks)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            ArithmeticError,
+        ) as exc:
             for row in self.assignments[marks[0] :]:
                 self._ordinals.pop(row["assignment_uid"], None)
                 if self._first_seen.get(row["assignment_uid"]) == record_no:
@@ -297,5 +309,7 @@ def frame_of(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
 def _reason(exc: Exception, fmt: str) -> str:
     if isinstance(exc, ValueError):
         return str(exc)
+    if isinstance(exc, ArithmeticError):  # a duration or number beyond any real one
+        return f"a number in the record is out of range ({exc})"
     # A missing key or a value of the wrong kind: the record is not shaped like the format.
     return f"the record is not shaped like a {fmt} export ({type(exc).__name__}: {exc})"

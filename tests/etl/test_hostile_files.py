@@ -216,3 +216,22 @@ def test_a_list_where_an_id_belongs_rejects_the_record() -> None:
     result = collector.result(rows_read=2)
     assert result.frames["assignments"]["reviewer_id"].to_list() == ["r1"]
     assert "reviewer_id is list" in result.rejects["reason"][0]
+
+
+def test_a_duration_beyond_any_real_one_rejects_its_record(tmp_path: Path) -> None:
+    tasks = json.loads((FIXTURES / "labelstudio_min.json").read_text())
+    tasks[0]["lead_time"] = 1e20
+    path = _csv(tmp_path, json.dumps(tasks), "min.json")
+    result = parse_file(path, "labelstudio")
+    assert result.frames["assignments"].height == 1
+    assert "out of range" in result.rejects["reason"][0]
+
+
+def test_nan_in_an_mturk_answer_blob_rejects_that_record_only(tmp_path: Path) -> None:
+    text = (FIXTURES / "mturk_task_answers.csv").read_text()
+    lines = text.splitlines()
+    lines[2] = lines[2].replace('""note"":""3""', '""note"":NaN')
+    assert "NaN" in lines[2]
+    result = parse_file(_csv(tmp_path, "\n".join(lines) + "\n"))
+    assert result.rejects.height == 1 and "NaN is not JSON" in result.rejects["reason"][0]
+    assert result.frames["assignments"].height == len(lines) - 2
