@@ -37,11 +37,37 @@ def metric_sections(path: Path = METRICS_DOC) -> dict[str, str]:
     return {key: text.strip() for key, text in sections.items() if "\n\n" in text.strip()}
 
 
+# Paragraphs written for developers (where the code and tables live), left out of the popover.
+# A block's leading sentence naming where the code lives ("Module `metrics/...` ...; marts ...").
+_DEVELOPER_NOTE = re.compile(r"^(Modules?|Marts?|Code)\b.*?\.(?:\s+|$)", re.S)
+HELP_CHARS = 1_400  # about what a popover shows without scrolling far
+
+
+def plain_help(section: str) -> str:
+    """A METRICS.md section as its reader needs it: the title, the plain definition and its
+    formulas, without developer notes (modules, marts) or wide tables, cut at a paragraph
+    near `HELP_CHARS`, then where the full text is."""
+    title, _, body = section.partition("\n\n")
+    kept: list[str] = []
+    for block in body.split("\n\n"):
+        block = _DEVELOPER_NOTE.sub("", block.strip()).strip()
+        if not block or block.startswith("|"):
+            continue
+        if kept and sum(map(len, kept)) + len(block) > HELP_CHARS:
+            break
+        kept.append(block)
+    name = title.strip("*")
+    source = f'*The full definition, with its sources: docs/METRICS.md, "{name}".*'
+    return "\n\n".join([title, *kept, source])
+
+
 def help_icon(key: str) -> dmc.Popover | None:
-    """A '?' that opens the METRICS.md section `key`; None when the docs lack it."""
-    text = metric_sections().get(key)
-    if text is None:
+    """A '?' that opens the METRICS.md section `key` as plain help; None when the docs lack
+    it."""
+    section = metric_sections().get(key)
+    if section is None:
         return None
+    text = plain_help(section)
     return dmc.Popover(
         [
             dmc.PopoverTarget(

@@ -78,3 +78,16 @@ def test_csv_text_makes_every_formula_start_plain_text():
     rows = list(csv.DictReader(io.StringIO(csv_text(frame))))
     assert [r["text"] for r in rows[:8]] == ["'" + c for c in cells[:8]]
     assert rows[8]["text"] == "ok" and rows[0]["number"] == "-1"  # numbers stay numbers
+
+
+def test_help_is_a_plain_definition_without_developer_notes():
+    from dashboard.components.metric_help import HELP_CHARS, metric_sections, plain_help
+
+    sections = metric_sections()
+    assert len(sections) > 20
+    for key, section in sections.items():
+        text = plain_help(section)
+        assert "Module" not in text, key
+        assert "\n|" not in text, key  # no wide tables, one word a line in a popover
+        assert text.endswith('docs/METRICS.md, "' + section.split("**")[1] + '".*'), key
+        assert len(text) < HELP_CHARS + 1_200, key
