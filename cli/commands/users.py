@@ -91,6 +91,7 @@ def _list(store, as_json: bool) -> int:
             "role": u.role,
             "projects": u.project_keys,
             "worker_pseudonyms": list(u.workers),
+            "worker_platforms": list(u.worker_platforms),
         }
         for u in users
     ]
@@ -99,9 +100,10 @@ def _list(store, as_json: bool) -> int:
     elif not rows:
         print("No logins yet. Add one: crowdmeter users add NAME --role admin")
     for row in [] if as_json else rows:
-        extra = ", ".join(row["projects"]) or (
-            f"{len(row['worker_pseudonyms'])} linked id(s)" if row["worker_pseudonyms"] else ""
-        )
+        # raw worker ids are never stored: the pseudonyms are what pages and exports show
+        pseudonyms = ", ".join(row["worker_pseudonyms"])
+        on = ", ".join(row["worker_platforms"])
+        extra = ", ".join(row["projects"]) or (f"ids on {on} as {pseudonyms}" if pseudonyms else "")
         print(f"{row['name']:<24} {row['role']:<11} {extra}")
     return 0
 

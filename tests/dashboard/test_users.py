@@ -98,6 +98,10 @@ def test_users_command_adds_and_lists(settings, tmp_path, monkeypatch, capsys):
     assert main([*data, "users", "list", "--json"]) == 0
     listed = capsys.readouterr().out
     assert '"mturk:P1"' in listed and "A1" not in listed
+    assert main([*data, "users", "list"]) == 0
+    text = capsys.readouterr().out
+    fred = UserStore(settings).get("fred")
+    assert f"ids on mturk, toloka as {', '.join(fred.workers)}" in text and "A1" not in text
 
 
 def test_users_command_errors_say_what_to_do(settings, capsys, monkeypatch):
