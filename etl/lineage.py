@@ -119,6 +119,30 @@ def finish_file(
     )
 
 
+def loaded_before(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, str] | None:
+    """The id and path of the last file with these bytes that loaded, if any."""
+    row = con.execute(
+        "SELECT file_id, path FROM etl_files WHERE sha256 = ? AND status <> 'failed'"
+        " ORDER BY file_id DESC LIMIT 1",
+        [sha],
+    ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def record_known_file(
+    con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
+) -> None:
+    """A file whose bytes were loaded before: recorded unchanged, nothing merged."""
+    with transaction(con):
+        file_id = con.execute("SELECT nextval('etl_file_ids')").fetchall()[0][0]
+        r.file_id, r.status = int(file_id), "unchanged"
+        con.execute(
+            "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status,"
+            " loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'unchanged', ?)",
+            [file_id, run_id, r.platform, str(path), sha, r.format, datetime.now(UTC)],
+        )
+
+
 def record_failed_file(
     con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
 ) -> None:

@@ -102,6 +102,7 @@ def ingest(
     project: str | None = None,
     trigger: str = "cli",
     progress: bool = False,
+    again: bool = False,
 ) -> RunReport:
     """Load `paths` (files or folders) in one run and publish a snapshot after the last file."""
     files = expand_paths(paths, fmt)
@@ -112,7 +113,7 @@ def ingest(
         load_reference_tables(con, settings)
         run_id = lineage.start_run(con, trigger)
         results = [
-            load_file(con, settings, run_id, path, fmt, platform, project, key, progress)
+            load_file(con, settings, run_id, path, fmt, platform, project, key, progress, again)
             if skip is None
             else FileResult(path=str(path), format=None, status="skipped", error=skip)
             for path, skip in _progress(files, progress)
@@ -145,8 +146,10 @@ def load_file(
     project: str | None,
     key: bytes,
     progress: bool = False,
+    again: bool = False,
 ) -> FileResult:
-    """Parse and merge one file in one transaction; a failure loads nothing from it.
+    """Parse and merge one file in one transaction; a failure loads nothing from it. A file
+    whose bytes were loaded before is recorded unchanged and not read, unless `again`.
 
     A big file arrives in parts (`sources.parse_batches`): the parts are staged as Parquet
     files first (`etl.staging`), so memory stays bounded, and the warehouse takes them all in
@@ -154,6 +157,13 @@ def load_file(
     """
     result = FileResult(path=str(path), format=fmt)
     sha = lineage.file_sha256(path)
+    known = None if again else lineage.loaded_before(con, sha)
+    if known is not None:
+        # The same bytes change nothing: re-reading an older export must not revert rows a
+        # newer file changed since (two exports of one job share records).
+        result.notes = [f"the same bytes as file {known[0]} ({known[1]}): nothing to change"]
+        lineage.record_known_file(con, run_id, path, sha, result)
+        return result
     try:
         fmt = fmt or sources.detect_format(path)
         result.format = fmt

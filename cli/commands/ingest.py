@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", dest="fmt", help="format of every file (default: detect)")
     parser.add_argument("--platform", help="platform name to record (default: the format's)")
     parser.add_argument("--project", help="project id to record (default: from the file)")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="read files already loaded again (after changing their settings); by default a "
+        "file whose bytes were loaded before changes nothing",
+    )
     parser.add_argument("--json", action="store_true", help="print per-file results as JSON")
     parser.set_defaults(func=run)
 
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             platform=args.platform,
             project=args.project,
             progress=not args.json and sys.stderr.isatty(),
+            again=args.again,
         )
     except WarehouseBusy as exc:
         raise UserError(str(exc)) from None

@@ -363,3 +363,20 @@ def test_the_warehouse_and_snapshots_are_readable_by_their_owner_only(
     assert len(files) >= 3
     for path in files:
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_reingesting_an_older_export_does_not_revert_a_newer_one(settings, tmp_path, fake_source):
+    older = write(tmp_path / "older.json", [[1, "W1", "submitted"], [2, "W2", "submitted"]])
+    newer = write(tmp_path / "newer.json", [[1, "W1", "approved"], [2, "W2", "rejected"]])
+    ingest(settings, [older])
+    ingest(settings, [newer])
+    again = ingest(settings, [older])
+    f = again.files[0]
+    assert (f.status, f.rows_inserted, f.rows_updated) == ("unchanged", 0, 0)
+    assert "the same bytes as file 1" in f.notes[0]
+    statuses = SnapshotReader(settings).frame(
+        "SELECT status FROM assignments ORDER BY assignment_uid"
+    )["status"].to_list()
+    assert statuses == ["approved", "rejected"]  # the newer export's, as before
+    forced = ingest(settings, [older], again=True).files[0]
+    assert (forced.status, forced.rows_updated) == ("loaded", 2)  # --again reads it anew
