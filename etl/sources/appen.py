@@ -18,6 +18,7 @@ from etl.sources import answers, csvfiles
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.canonical import (
     assignments_frame,
+    attribute_columns,
     attribute_notes,
     checked_rows,
     column_or_null,
@@ -59,7 +60,9 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
         return _canonical(table, source, path, platform, options)
 
     rows_read, good, rejected = checked_rows(table, query, FORMAT, TIMES, {}, source.timezone)
-    fields = _answer_fields(good, table.header)
+    # configured attributes (a survey's answers) are attributes, never answers to agree on
+    attributes = attribute_columns(source)
+    fields = [f for f in _answer_fields(good, table.header) if f not in attributes]
     gold = {f: f"{f}_gold" for f in fields if f"{f}_gold" in table.header}
     notes = attribute_notes(table.header, source)
     if not fields:

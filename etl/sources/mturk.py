@@ -102,7 +102,9 @@ def _result(
     platform = platform_name(options, FORMAT)
     source = options.source
     gold = _gold_columns(table.header, options)
-    good, annotations, blob_rejects = _annotations(good, table.header, gold)
+    good, annotations, blob_rejects = _annotations(
+        good, table.header, gold, attribute_columns(source)
+    )
     return ParseResult(
         format=FORMAT,
         platform=platform,
@@ -167,9 +169,11 @@ def _is_gold(gold: dict[str, str]) -> pl.Expr:
 
 
 def _annotations(
-    good: pl.DataFrame, header: list[str], gold: dict[str, str]
+    good: pl.DataFrame, header: list[str], gold: dict[str, str], attributes: set[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Annotation rows from Answer.* columns and the taskAnswers JSON blob.
+    """Annotation rows from Answer.* columns and the taskAnswers JSON blob; columns config
+    names as worker or item attributes (a demographics survey's answers) are attributes,
+    never answers to agree on.
 
     Returns the good rows (less those whose taskAnswers is not JSON), the annotations and
     the rejects for bad blobs.
@@ -178,7 +182,7 @@ def _annotations(
     columns = {
         name[len(ANSWER) :]: name
         for name in header
-        if name.startswith(ANSWER) and name != TASK_ANSWERS
+        if name.startswith(ANSWER) and name != TASK_ANSWERS and name not in attributes
     }
     blob_rejects = rejects_frame([])
     parts = [answers.answer_rows(good, key, columns, gold)]

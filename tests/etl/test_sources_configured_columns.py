@@ -67,3 +67,18 @@ def test_label_studio_worker_attributes_from_configured_key_paths(tmp_path):
     workers = parse_file(path, "labelstudio", options).frames["workers"].sort("worker_id")
     expected = [("3", '{"gender": "woman"}'), ("4", None)]  # worker 4 reported nothing
     assert workers.select("worker_id", "attributes").rows() == expected
+
+
+def test_columns_configured_as_attributes_are_never_answer_fields(tmp_path):
+    # a demographics survey batch: its answers describe workers, they are nothing to agree on
+    path = tmp_path / "about-you.csv"
+    path.write_text(
+        "HITId,HITTypeId,Reward,AssignmentId,WorkerId,AssignmentStatus,AcceptTime,SubmitTime,"
+        "Answer.gender,Answer.age_band,Answer.comment\n"
+        "H1,T1,$0.10,A1,W1,Approved,2024-01-01T10:00:00Z,2024-01-01T10:01:00Z,woman,25-34,hi\n"
+    )
+    attributes = {"gender": "Answer.gender", "age_band": "Answer.age_band"}
+    options = SourceOptions(source=SourceSettings(worker_attributes=attributes))
+    result = parse_file(path, options=options)
+    assert result.frames["annotations"]["field"].to_list() == ["comment"]
+    assert "woman" in result.frames["workers"]["attributes"][0]
