@@ -86,7 +86,9 @@ def pay_ledger(
     logged = earnings_log_ledger(earnings, fx, fee_rates, reporting_currency, task_days, keys)
     recorded = pl.concat([tasks, logged], how="diagonal_relaxed")
     logged_days = logged.select("worker_id", "platform", "day")
-    return apply_time_tracking(recorded, tracked_time(time_entries, logged_days))
+    return without_unpriced_hours(
+        apply_time_tracking(recorded, tracked_time(time_entries, logged_days))
+    )
 
 
 def with_periods(frame: pl.DataFrame, by: Sequence[str], day: str = "day") -> pl.DataFrame:
@@ -99,6 +101,33 @@ def with_periods(frame: pl.DataFrame, by: Sequence[str], day: str = "day") -> pl
     )
 
 
+UNPRICED = "unpriced_seconds"
+
+
+def without_unpriced_hours(ledger: pl.DataFrame) -> pl.DataFrame:
+    """The ledger with the time a worker spent on a platform that records no pay for them
+    (a tool such as Label Studio or Prodigy, no reward on any task, no earnings line) moved
+    out of every time column into `unpriced_seconds`: such hours are no unpaid work, the pay
+    is simply unknown, so they are left out of every wage and shown as "no pay data".
+
+    >>> import polars as pl
+    >>> cells = pl.DataFrame({"worker_id": ["w", "w"], "platform": ["mturk", "labelstudio"],
+    ...     **{c: [3600.0, 7200.0] if c == "approved_seconds" else [0.0, 0.0] for c in SECONDS},
+    ...     "priced_tasks": [1, 0], "gross_earnings": [10.0, 0.0], "untimed_earnings": [0.0, 0.0]})
+    >>> without_unpriced_hours(cells).select("approved_seconds", UNPRICED).rows()
+    [(3600.0, 0.0), (0.0, 7200.0)]
+    """
+    if UNPRICED in ledger.columns:
+        return ledger
+    cell = (pl.col("priced_tasks") > 0) | (pl.col("gross_earnings") > 0)
+    cell = cell | (pl.col("untimed_earnings") > 0)
+    priced = cell.any().over(["worker_id", "platform"])
+    return ledger.with_columns(
+        pl.when(priced).then(0.0).otherwise(pl.sum_horizontal(SECONDS)).alias(UNPRICED),
+        *[pl.when(priced).then(pl.col(c)).otherwise(0.0).alias(c) for c in SECONDS],
+    )
+
+
 def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Wages per group of `by` (ledger keys, `week` or `month`; none: one row for all) with
     hours, tasks and steps.
@@ -107,13 +136,16 @@ def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     earnings / all hours worked. `step_<name>` columns are the waterfall from
     `gross_paid_time_wage` to `effective_wage`: they add up to the difference when every
     intermediate wage is defined. Wages are null where their hours are zero, or where no task
-    of the group carries a price (tools that record no pay).
+    of the group carries a price; hours on platforms that record no pay for the worker count in
+    `unpriced_hours` and in no wage (`pay_ledger` moves them there: `without_unpriced_hours`).
     """
     by = list(by)
     totals = {
         "workers": pl.col("worker_id").n_unique(),
-        **{c: pl.col(c).sum() for c in [*SECONDS, *COUNTS, *MONEY]},
+        **{c: pl.col(c).sum() for c in [*SECONDS, *COUNTS, *MONEY, UNPRICED]},
     }
+    if UNPRICED not in ledger.columns:  # sums made without it (a ledger of priced work only)
+        ledger = ledger.with_columns(pl.lit(0.0).alias(UNPRICED))
     rows = with_periods(ledger, by)
     if by:
         sums = rows.lazy().group_by(by).agg(**totals).collect().sort(by, nulls_last=True)
@@ -141,8 +173,10 @@ def summarise_wages(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
             effective_wage=wages["logged_unpaid_time"],
             **steps,
         )
-        .with_columns((pl.col(c) / 3600).alias(c.replace("_seconds", "_hours")) for c in SECONDS)
-        .drop(SECONDS)
+        .with_columns(
+            (pl.col(c) / 3600).alias(c.replace("_seconds", "_hours")) for c in [*SECONDS, UNPRICED]
+        )
+        .drop([*SECONDS, UNPRICED])
     )
 
 

@@ -159,8 +159,9 @@ def _cards(row: dict, currency: str, freelancer: bool = False) -> list:
         ),
         kpi_card(
             "Net earnings",
-            fmt_money(row["net_earnings"], currency),
-            f"over {row['hours_worked']:,.1f} hours by {row['workers']:,} {who}",
+            _net_or_no_pay_data(row, currency),
+            f"over {row['hours_worked']:,.1f} hours by {row['workers']:,} {who}"
+            + _unpriced_note(row),
         ),
         kpi_card(
             "Pending",
@@ -168,6 +169,19 @@ def _cards(row: dict, currency: str, freelancer: bool = False) -> list:
             "approved but unpaid, or awaiting review",
         ),
     ]
+
+
+def _net_or_no_pay_data(row: dict, currency: str) -> str:
+    """'no pay data' where every hour in view is on a tool that records no pay: 0.00 would
+    read as 'paid nothing'."""
+    if not row["hours_worked"] and row.get("unpriced_hours"):
+        return "no pay data"
+    return fmt_money(row["net_earnings"], currency)
+
+
+def _unpriced_note(row: dict) -> str:
+    hours = row.get("unpriced_hours") or 0.0
+    return f"; {hours:,.1f} more hours with no pay data, in no wage" if hours >= 0.05 else ""
 
 
 def waterfall_figure(row: dict, currency: str) -> go.Figure:

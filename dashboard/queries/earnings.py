@@ -11,9 +11,9 @@ import polars as pl
 from dashboard.access import NotAllowed, Where, with_platforms
 from dashboard.data import ScopedData
 from dashboard.url_state import Filters
-from metrics.pay import COUNTS, MONEY, SECONDS, summarise_wages, wages_across_workers
+from metrics.pay import COUNTS, MONEY, SECONDS, UNPRICED, summarise_wages, wages_across_workers
 
-PAY_COLUMNS = [*SECONDS, *COUNTS, *MONEY]  # the ledger's additive columns
+PAY_COLUMNS = [*SECONDS, UNPRICED, *COUNTS, *MONEY]  # the ledger's additive columns
 # whole-period wage tables etl/marts/earnings.py publishes for the unfiltered view
 PUBLISHED_WAGES = {
     "overall": "mart_earnings_wages_overall",

@@ -249,8 +249,19 @@ def test_a_currency_without_rates_is_named() -> None:
 def test_tools_without_prices_have_no_wage() -> None:
     rows = [task(t(3, 10, 0), t(3, 10, 5), "approved", reward=None, platform="labelstudio")]
     row = wages(assignments=rows).row(0, named=True)
-    assert row["approved_hours"] * 3600 == pytest.approx(300)
-    assert row["effective_wage"] is None
+    assert row["unpriced_hours"] * 3600 == pytest.approx(300)  # shown as "no pay data"
+    assert row["approved_hours"] == 0 and row["effective_wage"] is None
+
+
+def test_hours_on_a_tool_without_prices_leave_the_wage_alone() -> None:
+    # 5 priced minutes for $1 on MTurk, 10 minutes in Label Studio (no pay recorded there)
+    paid = task(t(3, 10, 0), t(3, 10, 5), "approved", reward="1.00")
+    tool = task(t(3, 11, 0), t(3, 11, 10), "approved", reward=None, platform="labelstudio")
+    row = wages(assignments=[paid, tool], by=()).row(0, named=True)
+    # the net over the 5 priced minutes (12 x net an hour), not over 15
+    assert row["net_earnings"] > 0
+    assert row["effective_wage"] == pytest.approx(row["net_earnings"] * 12)
+    assert row["unpriced_hours"] * 60 == pytest.approx(10)
 
 
 def test_weeks_start_on_monday() -> None:
@@ -306,6 +317,11 @@ def test_a_log_in_local_days_meets_tracked_time_in_utc_once() -> None:
 
 def test_a_tracked_entry_across_midnight_is_split_between_days() -> None:
     entries = [entry(t(3, 23, 30), t(4, 0, 30))]
-    days = wages(assignments=[], entries=entries, by=["day"])
+    priced = task(t(3, 9, 0), t(3, 9, 5), "approved")  # the platform records pay
+    days = wages(assignments=[priced], entries=entries, by=["day"])
     assert days.get_column("day").to_list() == [date(2025, 3, 3), date(2025, 3, 4)]
-    assert days.get_column("tracking_adjustment_hours").to_list() == pytest.approx([0.5, 0.5])
+    tracked = days.get_column("tracking_adjustment_hours").to_list()
+    assert tracked[1] == pytest.approx(0.5)
+    assert tracked[0] == pytest.approx(0.5 - 5 / 60)  # the task's 5 minutes were no extra time
+    alone = wages(assignments=[], entries=entries, by=["day"])  # no pay data at all
+    assert alone.get_column("unpriced_hours").to_list() == pytest.approx([0.5, 0.5])
