@@ -147,19 +147,33 @@ def busiest_pairs(answers: pl.DataFrame) -> pl.DataFrame:
 
 
 def hot_spots(units: pl.DataFrame) -> pl.DataFrame:
-    """The least agreed units of each unit week, with each answer's count and the majority.
+    """The units an adjudicator gains most from, per unit week, with each answer's count and
+    the majority.
 
-    Units are ranked on their agreement alone; the majority and the answer counts are then
-    worked out for the units kept, a few thousand of a field's hundreds of thousands.
+    A unit's disagreement is the entropy (bits) of its answers times their number: a 3-2 split
+    of five ratings (4.9) comes before a two-rating tie (2.0), which says little; then the
+    lower agreement, then the unit; unanimous units are left out. The majority and the answer
+    counts are worked out for the units kept, a few thousand of a field's hundreds of
+    thousands.
     """
     weeks = units.group_by("unit").agg(pl.col("week").first())
-    ranked = ["agreement", "n_ratings", "unit"]
+    share = pl.col("len") / pl.col("len").sum()
+    disagreement = (
+        units.group_by("unit", "value")
+        .len()
+        .group_by("unit")
+        .agg(disagreement=(-(share * share.log(2))).sum() * pl.col("len").sum())
+    )
+    ranked = ["disagreement", "agreement", "unit"]
     worst = (
         unit_agreement(encode_ratings(units.select("unit", "coder", "value")))
         .join(weeks, on="unit", how="left")
-        .sort(ranked, descending=[False, True, False])
+        .join(disagreement, on="unit", how="left")
+        .filter(pl.col("disagreement") > 0)  # a unanimous unit needs no adjudicator
+        .sort(ranked, descending=[True, False, False])
         .group_by("week", maintain_order=True)
         .head(HOT_SPOTS)
+        .drop("disagreement")
     )
     kept = units.join(worst.select("unit"), on="unit", how="semi")
     counts = (

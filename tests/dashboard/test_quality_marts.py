@@ -155,7 +155,7 @@ def test_annotator_counts_add_up_by_week_of_the_rating(toy):
 
 def test_hot_spots_put_the_least_agreed_units_first(toy):
     spots = mart(toy, "hot_spots", "agreement, n_ratings DESC, unit")
-    assert spots["unit"].to_list() == ["u3", "u2", "u4", "u1", "u5"]
+    assert spots["unit"].to_list() == ["u3", "u2", "u4"]  # u1 and u5 are unanimous: no spots
     u3, u2 = spots.row(0, named=True), spots.row(1, named=True)
     assert (u3["agreement"], u3["majority"]) == (0.0, None)  # a three-way tie has no majority
     assert (u2["majority"], u2["answers"], u2["week"]) == ("neg", "neg×2, pos×1", WEEK_1)
@@ -276,3 +276,18 @@ def test_focus_round_trips_through_the_url():
     assert FieldKey.from_focus(P1.to_focus()) == P1
     assert FieldKey.from_focus("mturk\x1fP1") is None
     assert FieldKey.from_focus(None) is None
+
+
+def test_hot_spots_rank_what_an_adjudicator_gains_most_from():
+    from datetime import date
+
+    from etl.marts.quality_figures import hot_spots
+
+    week = date(2024, 1, 1)
+    rows = [(5, c, v, week) for c, v in zip([1, 2, 3, 4, 5], "xxxyy", strict=True)]
+    rows += [(2, c, v, week) for c, v in zip([1, 2], "xy", strict=True)]
+    rows += [(3, c, "x", week) for c in (1, 2, 3)]
+    schema = {"unit": pl.Int64, "coder": pl.Int64, "value": pl.String, "week": pl.Date}
+    spots = hot_spots(pl.DataFrame(rows, schema=schema, orient="row"))
+    # a 3-2 split of five ratings before a two-rating tie; the unanimous unit is no hot spot
+    assert spots["unit"].to_list() == [5, 2]
