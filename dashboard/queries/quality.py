@@ -157,13 +157,19 @@ def annotator_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.D
     """Per annotator of the field: gold accuracy, rejection rate and agreement with the
     others' majority, over the chosen weeks."""
     counts = field_annotators(data, field, filters)
+    info = field_info(data, field) or {}
+    chance = 1 / info["categories"] if info.get("categories") else None
     rated = _with_rates(counts).with_columns(
         consensus_agreement=pl.when(pl.col("consensus_compared") > 0).then(
             pl.col("consensus_agree") / pl.col("consensus_compared")
-        )
+        ),
+        # credibly below chance: even the interval's top is under what random answers score
+        below_chance=pl.lit(False)
+        if chance is None
+        else pl.col("gold_ci_high").is_not_null() & (pl.col("gold_ci_high") < chance),
     )
     # the rates first, where the eye lands; the counts behind them after
-    rates = ["gold_accuracy", "gold_ci_low", "gold_ci_high", "rejection_rate"]
+    rates = ["gold_accuracy", "gold_ci_low", "gold_ci_high", "below_chance", "rejection_rate"]
     rates += ["rejection_ci_low", "rejection_ci_high", "consensus_agreement"]
     return rated.select("worker_id", "answers", *rates, pl.exclude("worker_id", "answers", *rates))
 

@@ -31,6 +31,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "answers": pl.Int64,
         "units": pl.Int64,
         "coders": pl.Int64,
+        "categories": pl.Int64,
         "first_week": pl.Date,
         "last_week": pl.Date,
         "bootstrap_samples": pl.Int64,
@@ -75,6 +76,7 @@ def field_summary(answers: pl.DataFrame, kind: str, options: dict[str, Any]) -> 
         answers=pl.len(),
         units=pl.col("unit").n_unique(),
         coders=pl.col("coder").n_unique(),
+        categories=pl.col("value").n_unique(),  # what guessing at random would score: 1/k
         first_week=pl.col("week").min(),
         last_week=pl.col("week").max(),
         bootstrap_samples=pl.lit(options["bootstrap_samples"]),

@@ -291,3 +291,8 @@ def test_hot_spots_rank_what_an_adjudicator_gains_most_from():
     spots = hot_spots(pl.DataFrame(rows, schema=schema, orient="row"))
     # a 3-2 split of five ratings before a two-rating tie; the unanimous unit is no hot spot
     assert spots["unit"].to_list() == [5, 2]
+
+
+def test_fields_know_how_many_answers_random_guessing_would_pick_from(toy):
+    fields = mart(toy, "fields", "field")
+    assert fields.filter(pl.col("kind") == "categorical")["categories"].min() >= 2
