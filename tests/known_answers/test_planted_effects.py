@@ -9,12 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli.main import main
 from etl.load import ingest
 from etl.marts.fairness import audit_warehouse
 from etl.pseudonym import pseudonymise
 from etl.reader import SnapshotReader
 from etl.settings import load_settings
-from metrics.fairness.findings import Finding
+from metrics.fairness.findings import FIELDS, Finding
 from metrics.pay import effective_wages, payment_delays
 from metrics.quality import gold_accuracy, rejection_rate
 from metrics.sessions import sessions
@@ -354,3 +355,19 @@ def test_fairness_audit_counts_the_overworked_weeks(world, findings):
 
 def export_project(simulated_as: str, truth: dict) -> str:
     return next(p["project_id"] for p in truth["projects"] if p["simulated_as"] == simulated_as)
+
+
+def test_audit_command_prints_the_mart_flagged_first(world, capsys):
+    _, reader = world
+    code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload
+    assert all(set(f) == set(FIELDS) for f in payload)
+    flags = [f["flag"] for f in payload]
+    flagged = [f not in (None, "suppressed") for f in flags]
+    assert flagged == sorted(flagged, reverse=True)  # flagged first
+    code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--attribute", "dialect"])
+    out = capsys.readouterr().out
+    assert code == 0 and "disparity" in out and "gender" not in out
+    code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--attribute", "hair"])
+    assert code == 2 and "dialect" in capsys.readouterr().err
