@@ -31,6 +31,7 @@ import polars as pl
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from etl.settings import FairnessSettings, Settings
+from etl.sources.workers import ANSWERED_ON
 from etl.warehouse import memory_for_python, replace_table
 from metrics.fairness.findings import (
     NOT_STATED,
@@ -153,8 +154,8 @@ def attribute_table(rows: pl.DataFrame, json_column: str = "attributes") -> pl.D
 
 
 def attributes_of(people: pl.DataFrame, key: str = "worker_id") -> list[str]:
-    """The attribute columns of an attribute table."""
-    return [c for c in people.columns if c not in (key, "platform")]
+    """The attribute columns of an attribute table (the survey's answer date is none)."""
+    return [c for c in people.columns if c not in (key, "platform", ANSWERED_ON)]
 
 
 def audited(frame: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.DataFrame:
