@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, notice, section
+from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, section
 from dashboard.components.charts import chart_texts, empty_figure, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import ScopedData
@@ -41,8 +41,8 @@ TITLES = {
     "workload": ("Workload and well-being", WORKLOAD_HELP),
 }
 SHARES = {"estimate", "ci_low", "ci_high"}
-RATIOS = ("selection_rate_ratio", "false_positive_rate_ratio", "false_negative_rate_ratio",
-          "majority_agreement_ratio")  # fmt: skip
+# the chart's disparities: data-subject groups against gold (the table has every measure)
+RATIOS = ("selection_rate_ratio", "false_positive_rate_ratio", "false_negative_rate_ratio")
 FAIR_BAND = (0.8, 1.25)
 
 
@@ -62,9 +62,12 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         mb="md",
     )
     if everything.is_empty():
-        return [head, notice("No audit yet", "No worker or item in the warehouse has attributes "
-                             "to audit by (docs/IMPORTING.md: worker_attributes, the workers "
-                             "template).")]  # fmt: skip
+        why = (
+            "No worker or item in the warehouse has attributes to audit by: map export columns "
+            "with worker_attributes and item_attributes, or ingest the workers template "
+            "(docs/IMPORTING.md)."
+        )
+        return [head, section("No audit yet", dmc.Text(why), help_key=SMALL_GROUPS_HELP)]
     flagged = q.flagged(data, filters)
     return [
         head,
@@ -192,8 +195,9 @@ def label_chart(data: ScopedData) -> tuple[go.Figure, str]:
                      field + " · " + label)  # fmt: skip
     low, high = FAIR_BAND
     note = (
-        "Disparities (Aequitas): each group's rate over its reference's, by data-subject group "
-        f"against gold and by annotator group. Dotted: the fair band {low} to {high}."
+        "Disparities (Aequitas): each data-subject group's rate against gold over its "
+        f"reference's. Dotted: the fair band {low} to {high}. The table adds label rates, "
+        "and label distribution and agreement with the majority by annotator group."
     )
     return interval_figure(rows, "ratio to the reference group", FAIR_BAND, height=380), note
 

@@ -164,26 +164,36 @@ def audited(frame: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.Dat
     return frame.filter(pl.col("platform").is_in(platforms.implode()))
 
 
-def reference_for(people: pl.DataFrame, attribute: str, fairness: FairnessSettings) -> str | None:
-    """The configured reference group, else the largest group that stated an answer (None
-    when nobody did)."""
-    if attribute in fairness.reference_groups:
-        return fairness.reference_groups[attribute]
-    sizes = (
-        people.select(group_labels(people[attribute]).alias("group"))
-        .filter(pl.col("group") != NOT_STATED)
-        .group_by("group")
-        .len()
-    )
+def worker_groups(rows: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.DataFrame:
+    """The distinct workers of `rows` with their `group` of `attribute`."""
+    return with_groups(rows.select("worker_id").unique(), people, attribute)
+
+
+def reference_for(groups: pl.DataFrame, attribute: str, fairness: FairnessSettings) -> str | None:
+    """The reference among `groups` (one row per unit with its `group`): the configured one
+    where some unit has it, else the largest group that stated an answer (None when none did:
+    the audit then takes the largest).
+
+    >>> units = pl.DataFrame({"group": ["a", "b", "b", "not stated", "not stated", "not stated"]})
+    >>> reference_for(units, "g", FairnessSettings()), reference_for(
+    ...     units, "g", FairnessSettings(reference_groups={"g": "a"}))
+    ('b', 'a')
+    """
+    configured = fairness.reference_groups.get(attribute)
+    if configured is not None and configured in groups["group"].to_list():
+        return configured
+    sizes = groups.filter(pl.col("group") != NOT_STATED).group_by("group").len()
     if sizes.is_empty():
         return None
     return sizes.sort(["len", "group"], descending=[True, False])["group"][0]
 
 
-def _runnable(rows: pl.DataFrame, people: pl.DataFrame, attribute: str) -> bool:
-    """Whether the workers of `rows` fall in at least two groups of `attribute`."""
-    workers = rows.select("worker_id").unique()
-    return with_groups(workers, people, attribute)["group"].n_unique() >= 2
+def _reference(
+    rows: pl.DataFrame, people: pl.DataFrame, attribute: str, settings: Settings
+) -> tuple[bool, str | None]:
+    """(whether the workers of `rows` fall in two groups or more, their reference group)."""
+    groups = worker_groups(rows, people, attribute)
+    return groups["group"].n_unique() >= 2, reference_for(groups, attribute, settings.fairness)
 
 
 def pay_findings(cells: pl.DataFrame, people: pl.DataFrame, settings: Settings) -> list[Finding]:
@@ -193,8 +203,8 @@ def pay_findings(cells: pl.DataFrame, people: pl.DataFrame, settings: Settings) 
     attributes = attributes_of(people)
     for attribute in attributes:
         mine = audited(cells, people, attribute)
-        if _runnable(mine, people, attribute):
-            ref = reference_for(people, attribute, fairness)
+        runnable, ref = _reference(mine, people, attribute, settings)
+        if runnable:
             found += _pay_equity(mine, people, attribute, ref, audit)
     for first, second in combinations(attributes, 2):
         both = audited(audited(people, people, first), people, second)
@@ -203,8 +213,8 @@ def pay_findings(cells: pl.DataFrame, people: pl.DataFrame, settings: Settings) 
             continue
         name = f"{first} x {second}"
         mine = cells.filter(pl.col("worker_id").is_in(both["worker_id"].implode()))
-        if _runnable(mine, crossed, name):
-            ref = reference_for(crossed, name, fairness)
+        runnable, ref = _reference(mine, crossed, name, settings)
+        if runnable:
             found += _pay_equity(mine, crossed, name, ref, audit)
     return found
 
@@ -227,8 +237,8 @@ def review_findings(
     audit, found = audit_settings(settings), []
     for attribute in attributes_of(people):
         mine = audited(reviews, people, attribute)
-        if _runnable(mine, people, attribute):
-            ref = reference_for(people, attribute, settings.fairness)
+        runnable, ref = _reference(mine, people, attribute, settings)
+        if runnable:
             found += review_fairness(mine, people, attribute, ref, settings=audit)
     return found
 
@@ -241,8 +251,8 @@ def workload_findings(
     sensitive = settings.fairness.sensitive_task_types
     for attribute in attributes_of(people):
         mine = audited(work, people, attribute)
-        if _runnable(mine, people, attribute):
-            ref = reference_for(people, attribute, settings.fairness)
+        runnable, ref = _reference(mine, people, attribute, settings)
+        if runnable:
             found += workload(mine, people, attribute, ref, sensitive_task_types=sensitive,
                               settings=audit)  # fmt: skip
     return found
@@ -265,7 +275,8 @@ def label_findings(
         for attribute in subject_attributes:
             if rows[attribute].null_count() == rows.height:
                 continue
-            ref = reference_for(rows, attribute, settings.fairness)
+            items = rows.select("item_id", group_labels(rows[attribute]).alias("group"))
+            ref = reference_for(items.unique("item_id"), attribute, settings.fairness)
             part = label_rates(rows, attribute, ref, settings=audit)
             labels = set(rows["value"].drop_nulls()) | set(rows["gold"].drop_nulls())
             if len(labels) == 2 and rows["gold"].null_count() < rows.height:
@@ -274,9 +285,9 @@ def label_findings(
         annotated = rows.join(people.drop("platform"), on="worker_id", how="left")
         for attribute in worker_attributes:
             mine = audited(annotated, people, attribute)
-            if mine.is_empty() or not _runnable(mine, people, attribute):
+            runnable, ref = _reference(mine, people, attribute, settings)
+            if mine.is_empty() or not runnable:
                 continue
-            ref = reference_for(people, attribute, settings.fairness)
             part = label_distribution(mine, attribute, settings=audit)
             part += majority_agreement(mine, attribute, ref, settings=audit)
             found += scoped(part, scope)

@@ -15,7 +15,8 @@ from etl.settings import Settings
 from metrics.fairness.findings import AuditSettings, findings_frame
 from metrics.fairness.pay_equity import pay_equity
 from metrics.fairness.review import review_fairness
-from tests.dashboard.conftest import add_logins
+from tests.dashboard.browser import chromium, console_errors, log_in, open_page, served
+from tests.dashboard.conftest import PASSWORDS, add_logins
 from tests.dashboard.test_authorization import download_rows
 from tests.dashboard.warehouse_fixture import publish_fixture
 from tests.metrics import fairness_data
@@ -93,3 +94,16 @@ def test_the_page_renders_every_chart_for_an_admin(client_for):
     page = client_for("ada").page("/fairness")
     for audit in ("pay_equity", "review_fairness", "label_bias", "workload"):
         assert f"fairness-{audit}-chart" in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["aud", "ada"])
+def test_the_page_draws_its_charts_in_a_browser(published, tmp_path, name):
+    with served(published) as site, chromium(tmp_path) as browser:
+        log_in(browser, site, name, PASSWORDS[name])
+        console_errors(browser)
+        open_page(browser, site + "/fairness", "Fairness")  # waits for every graph drawn
+        assert len(browser.find_elements(".dash-graph .main-svg")) >= 4
+        text = browser.find_element("#page").text
+        assert "Flagged findings" in text and "suppressed" in text
+        assert console_errors(browser) == []
