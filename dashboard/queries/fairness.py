@@ -47,13 +47,6 @@ def flagged(data: ScopedData, filters: Filters | None = None) -> pl.DataFrame:
     )
 
 
-def levels(data: ScopedData, audit: str, measures: tuple[str, ...]) -> pl.DataFrame:
-    """Each group's own level (no reference) of `measures` in one audit, suppressed included."""
-    rows = findings(data).filter(pl.col("audit") == audit)
-    name = pl.col("measure").str.split("@").list.first()
-    return rows.filter(name.is_in(list(measures)))
-
-
 def _numbered_reviewers(frame: pl.DataFrame) -> pl.DataFrame:
     pseudonyms = sorted(set(frame["measure"].str.extract(REVIEWER).drop_nulls().to_list()))
     if not pseudonyms:

@@ -4,6 +4,7 @@ an ordinary ingest of the simulated exports builds."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -371,3 +372,17 @@ def test_audit_command_prints_the_mart_flagged_first(world, capsys):
     assert code == 0 and "disparity" in out and "gender" not in out
     code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--attribute", "hair"])
     assert code == 2 and "dialect" in capsys.readouterr().err
+
+
+def test_fairness_report_is_self_contained_and_names_its_inputs(world, tmp_path, capsys):
+    _, reader = world
+    out = tmp_path / "fairness.html"
+    code = main(["--data-dir", str(reader.settings.data_dir), "report", "fairness", "--out",
+                 str(out)])  # fmt: skip
+    assert code == 0
+    html = out.read_text()
+    assert not re.search(r"<script[^>]+src=", html)  # plotly.js inline: opens offline
+    assert "Flagged findings" in html and "disparity" in html
+    sha = reader.frame("SELECT sha256 FROM etl_files ORDER BY file_id LIMIT 1").item()
+    assert sha in html and "fairness.permutations" in html  # the files and settings behind it
+    assert "Holm" in html  # the methodology travels with it
