@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cli.commands import (
     agreement,
+    audit,
     demo,
     earnings,
     ingest,
@@ -25,7 +26,8 @@ from cli.commands import (
 )
 from etl.errors import UserError
 
-COMMANDS = (agreement, demo, earnings, ingest, quality, report, serve, simulate, status, users)
+COMMANDS = (agreement, audit, demo, earnings, ingest, quality, report, serve, simulate, status,
+            users)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

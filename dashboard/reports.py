@@ -3,7 +3,9 @@ commands collect them) laid out by a Jinja2 template, with plotly.js inline.
 
 `earnings_report_html` is a freelancer's own report: wages per platform, task type and week,
 the waterfall from paid-time to effective wage, payments, the fair-pay check, the skip list and
-how every figure is defined.
+how every figure is defined. `fairness_report_html` is an auditor's: every finding of the
+fairness audits with its charts, the settings, runs and files behind them and the methodology,
+so that another auditor can reproduce each figure.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from dashboard.components.charts import chart_texts
+from dashboard.components.fairness_charts import CHARTS
 from dashboard.templating import render
 
 METHOD = [
@@ -218,3 +221,60 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
+
+
+FAIRNESS_TITLES = {"pay_equity": "Pay equity", "review_fairness": "Review fairness",
+                   "label_bias": "Label bias", "workload": "Workload and well-being"}  # fmt: skip
+FINDING_HEAD = ["flag", "attribute", "group", "reference", "measure", "estimate", "interval",
+                "p_adjusted", "n", "reason"]  # fmt: skip
+
+
+def fairness_report_html(payload: dict[str, Any]) -> str:
+    """The fairness report as one HTML document with plotly.js inline. `payload`: `findings`
+    (rows of `mart_fairness_findings`), `snapshot`, `settings` (name -> value), `runs` and
+    `files` (rows), `method` (the methodology's text)."""
+    import polars as pl
+
+    from metrics.fairness.findings import SCHEMA
+
+    findings = payload["findings"]
+    frame = pl.DataFrame(findings, schema=SCHEMA)
+    sections, first = [], True
+    for audit, title in FAIRNESS_TITLES.items():
+        fig, note = CHARTS[audit](frame)
+        fig.update_layout(template="plotly_white", margin={"t": 30, "b": 120})
+        html = fig.to_html(full_html=False, include_plotlyjs=first)
+        first = False
+        rows = [f for f in findings if f["audit"] == audit]
+        sections.append({"title": title, "note": note, "figure": Markup(html),
+                         "table": _findings_table(rows)})  # fmt: skip
+    flag = [f for f in findings if f["flag"] not in (None, "suppressed")]
+    suppressed = sum(f["flag"] == "suppressed" for f in findings)
+    return render(
+        "fairness_report.html",
+        snapshot=str(payload["snapshot"]),
+        written=f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        counts=f"{len(findings)} findings: {len(flag)} flagged, {suppressed} suppressed.",
+        flagged=_findings_table(flag, with_audit=True),
+        sections=sections,
+        settings=_table(["setting", "value"], list(payload["settings"].items())),
+        runs=_rows_table(payload["runs"]),
+        files=_rows_table(payload["files"]),
+        method=payload["method"],
+    )
+
+
+def _findings_table(rows: list[dict[str, Any]], with_audit: bool = False) -> Table:
+    body = [
+        [r["flag"] or "-", *([r["audit"]] if with_audit else []), r["attribute"], r["group"],
+         r["reference"], r["measure"], _num(r["estimate"], 3),
+         "-" if r["ci_low"] is None else f"{_num(r['ci_low'], 3)} to {_num(r['ci_high'], 3)}",
+         _num(r["p_adjusted"], 4), r["n"], r["reason"]]
+        for r in rows
+    ]  # fmt: skip
+    head = [FINDING_HEAD[0], *(["audit"] if with_audit else []), *FINDING_HEAD[1:]]
+    return _table(head, body)
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> Table:
+    return _table(list(rows[0]) if rows else [], [list(r.values()) for r in rows])

@@ -155,6 +155,27 @@ class PaySettings(BaseModel):
     seed: int = Field(20180421, description="random seed for the bootstrap")
 
 
+class FairnessSettings(BaseModel):
+    """How the fairness audits (metrics/fairness/) run at every publish."""
+
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="attribute -> the group others are compared with (default: the largest "
+        "group that stated an answer)",
+    )
+    intersection_min_group_size: int = Field(
+        5, ge=1, description="two attributes are audited together when every cell has this many"
+    )
+    sensitive_task_types: list[str] = Field(
+        default_factory=list, description="task types whose hours the workload audit counts"
+    )
+    bootstrap_samples: int = Field(200, ge=0, description="worker-level resamples for intervals")
+    permutations: int = Field(500, ge=0, description="label shuffles for the p-values")
+    confidence: float = Field(0.95, gt=0, lt=1, description="two-sided interval level")
+    alpha: float = Field(0.05, gt=0, lt=1, description="Holm-adjusted p-value a flag must be under")
+    seed: int = Field(20231013, description="random seed of resamples and shuffles")
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address the dashboard listens on")
     port: int = Field(8050, ge=1, le=65535, description="port the dashboard listens on")
@@ -239,6 +260,7 @@ class Settings(BaseSettings):
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     pay: PaySettings = Field(default_factory=PaySettings)
+    fairness: FairnessSettings = Field(default_factory=FairnessSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: IngestLimits = Field(default_factory=IngestLimits)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)

@@ -3,7 +3,8 @@
 `earnings` is a freelancer's own report (`--worker PLATFORM:ID ...`): wages per platform, task
 type and week, the waterfall from paid-time to effective wage, payment delays, pending money,
 the fair-pay check, the skip list and how every figure is defined (laid out by
-`dashboard.reports`).
+`dashboard.reports`). `fairness` is an auditor's: every finding of the fairness audits with
+its charts, the settings used, the runs and files behind them and the methodology.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ VIEWS = {"task types": ["platform", "task_type"], "weeks": ["week"]}
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "report",
-        help="write a self-contained HTML report (earnings; fairness and project to come)",
+        help="write a self-contained HTML report (earnings, fairness; project to come)",
         description="Write a report as one HTML file with its charts inline: it opens offline.",
     )
     parser.add_argument("kind", choices=KINDS, help="which report")
@@ -38,9 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.kind == "fairness":
+        return write_fairness_report(args.out, settings)
     if args.kind != "earnings":
         raise UserError(
-            f"The {args.kind} report is not built yet. `crowdmeter report earnings` is; for "
+            f"The {args.kind} report is not built yet. `crowdmeter report earnings` and "
+            "`report fairness` are; for "
             f"{args.kind} figures use the dashboard or the `--json` commands meanwhile."
         )
     if not args.worker:
@@ -63,4 +67,46 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     args.out.write_text(earnings_report_html(payload))
     print(f"Wrote {args.out}")
+    return 0
+
+
+RUNS_SQL = """SELECT run_id, trigger, status, started_at, finished_at FROM etl_runs
+ORDER BY run_id"""
+FILES_SQL = """SELECT file_id, run_id, path, format, sha256, rows_read, rows_rejected, status
+FROM etl_files ORDER BY file_id"""
+
+
+def write_fairness_report(out: Path, settings: Settings) -> int:
+    """The fairness report of the published snapshot, written to `out`."""
+    if not out.parent.is_dir():
+        raise UserError(f"Folder {out.parent} does not exist. Create it or pick another.")
+    from cli.commands.audit import read_findings
+    from dashboard.components.metric_help import metric_sections
+    from dashboard.reports import fairness_report_html
+    from etl.reader import NoSnapshot, SnapshotReader
+
+    reader = SnapshotReader(settings)
+    try:
+        findings = read_findings(reader)
+    except NoSnapshot as exc:
+        raise UserError(str(exc)) from None
+    sections = metric_sections()
+    slugs = ("fairness-audits", "findings-tests-and-flags", "pay-equity", "review-fairness",
+             "label-bias", "workload", "small-groups")  # fmt: skip
+    used = {
+        "min_group_size": settings.min_group_size,
+        "reporting_currency": settings.reporting_currency,
+        "session_gap_minutes": settings.session_gap_minutes,
+    }
+    used |= {f"fairness.{k}": v for k, v in settings.fairness.model_dump().items()}  # fmt: skip
+    payload = {
+        "findings": findings,
+        "snapshot": reader.current_name(),
+        "settings": used,
+        "runs": reader.frame(RUNS_SQL).to_dicts(),
+        "files": reader.frame(FILES_SQL).to_dicts(),
+        "method": "\n\n".join(sections[s] for s in slugs if s in sections),
+    }
+    out.write_text(fairness_report_html(payload))
+    print(f"Wrote {out}")
     return 0

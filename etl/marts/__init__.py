@@ -14,7 +14,7 @@ from functools import partial
 
 import duckdb
 
-from etl.marts import earnings, quality
+from etl.marts import earnings, fairness, quality
 from etl.resources import MARTS_DIR as SQL_DIR
 from etl.settings import Settings
 from etl.warehouse import replace_table
@@ -56,6 +56,7 @@ MARTS: tuple[Mart, ...] = (
     sql_mart("mart_project_fields", "14_project_fields.sql"),
     Mart("earnings", earnings.GRAINS, earnings.build),
     Mart("quality", quality.GRAINS, quality.build),
+    Mart("fairness", fairness.GRAINS, fairness.build),  # reads the earnings ledger
 )
 
 

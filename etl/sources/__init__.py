@@ -29,6 +29,7 @@ from etl.sources import (
     sagemaker,
     toggl,
     toloka,
+    workers,
 )
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
 from etl.sources.plausible import reject_implausible_times
@@ -56,12 +57,13 @@ FORMATS: dict[str, ModuleType] = {
         milestones,
         asana,
         jira,
+        workers,  # survey answers: worker_id and answered_on
     )
 }
 IMPORTABLE = [name for name, module in FORMATS.items() if not getattr(module, "NO_WORKERS", False)]
 # The delimited formats: a rejected line of theirs is split by its file's header to be scrubbed.
 DELIMITERS = {"mturk": ",", "toloka": "\t", "appen": ",", "toggl": ",", "earnings": ",",
-              "projects": ",", "milestones": ","}  # fmt: skip
+              "projects": ",", "milestones": ",", "workers": ","}  # fmt: skip
 JSON_PARSE_LIMIT = 256 * 1024 * 1024  # bigger JSON documents are not re-read just to explain
 
 _COMPRESSED = {

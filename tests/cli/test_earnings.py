@@ -180,7 +180,7 @@ def test_earnings_report_is_one_offline_html_file(
 
 
 def test_other_reports_are_not_built_yet(published: Settings, tmp_path: Path, capsys) -> None:
-    args = ["--data-dir", str(published.data_dir), "report", "fairness"]
+    args = ["--data-dir", str(published.data_dir), "report", "project"]
     assert main([*args, "--out", str(tmp_path / "f.html")]) == 2
     assert "not built yet" in capsys.readouterr().err
 

@@ -22,7 +22,7 @@ SHOTS = {  # role -> pages shown for it (the admin sees every page)
     "admin": [page.path for page in PAGES],
     "manager": ["/", "/quality"],
     "freelancer": ["/earnings"],
-    "auditor": ["/earnings"],
+    "auditor": ["/earnings", "/fairness"],
 }
 
 

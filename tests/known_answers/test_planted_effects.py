@@ -4,15 +4,19 @@ an ordinary ingest of the simulated exports builds."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from cli.main import main
 from etl.load import ingest
+from etl.marts.fairness import audit_warehouse
 from etl.pseudonym import pseudonymise
 from etl.reader import SnapshotReader
 from etl.settings import load_settings
+from metrics.fairness.findings import FIELDS, Finding
 from metrics.pay import effective_wages, payment_delays
 from metrics.quality import gold_accuracy, rejection_rate
 from metrics.sessions import sessions
@@ -273,3 +277,112 @@ def test_dawid_skene_without_gold_finds_the_weak_annotators(world):
         quality = result.worker_quality().sort("accuracy")
         bottom = set(quality["coder"].head(len(weak)).to_list())
         assert bottom == weak, (platform, quality.head(len(weak) + 2))
+
+
+@pytest.fixture(scope="module")
+def findings(world) -> dict[tuple[str, str, str, str], Finding]:
+    """The fairness mart's findings on the world, by audit, attribute, group and measure."""
+    _, reader = world
+    rows = reader.frame("SELECT * FROM mart_fairness_findings").to_dicts()
+    return {(r["audit"], r["attribute"], r["group"], r["measure"]): Finding(**r) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def small_group_findings(world) -> dict[tuple[str, str, str, str], Finding]:
+    """The audits on the world with groups of two shown: at scale 0.5 the MTurk survey has two
+    non-binary and two unstated workers, so the published mart (groups of five) suppresses the
+    women's figures beside them, and Label Studio has nine annotators with a gender."""
+    _, reader = world
+    settings = load_settings(min_group_size=2)
+    with reader.cursor() as con:
+        found = audit_warehouse(con, settings)
+    return {(f.audit, f.attribute, f.group, f.measure): f for f in found}
+
+
+def test_fairness_mart_flags_the_planted_label_bias(world, findings):
+    truth, _ = world
+    bias = truth["planted"]["label_bias"]
+    scope = f"field={bias['platform']}:{export_project('toxicity', truth)}/toxic"
+    ratio = findings[("label_bias", bias["attribute"], bias["group"],
+                      f"false_positive_rate_ratio@{scope}")]  # fmt: skip
+    assert ratio.flag == "disparity" and ratio.p_adjusted < 0.01
+    rates = bias["realized_false_positive_rate"]
+    for group, realized in rates.items():
+        level = findings[("label_bias", bias["attribute"], group, f"false_positive_rate@{scope}")]
+        assert level.ci_low <= realized <= level.ci_high, group
+
+
+def test_fairness_mart_suppresses_small_groups_and_their_complement(findings):
+    small = findings[("pay_equity", "gender", "nonbinary", "median_wage")]
+    beside = findings[("pay_equity", "gender", "woman", "median_wage")]
+    assert small.flag == beside.flag == "suppressed" and small.estimate is None
+    assert "subtraction" in beside.reason
+
+
+def test_fairness_audit_finds_the_biased_reviewer(world, small_group_findings):
+    truth, _ = world
+    planted = truth["planted"]["biased_reviewer"]
+    measure = "rejection_rate_gold_correct_difference@reviewer="
+    flagged = {m.removeprefix(measure) for (a, _, g, m), f in small_group_findings.items()
+               if m.startswith(measure) and g == planted["against_group"]
+               and f.flag == "reviewer_bias"}  # fmt: skip
+    assert flagged == {pseudonym(planted)}
+
+
+def test_fairness_audit_shows_the_planted_pay_gap(world, small_group_findings):
+    gap = world[0]["planted"]["pay_gap"]
+    ratio = small_group_findings[("pay_equity", gap["attribute"], gap["group"], "median_ratio")]
+    assert ratio.reference == gap["reference_group"]
+    assert ratio.ci_low < gap["realized_paid_time_median_wage_ratio"] < 1 < ratio.ci_high
+    # the gap is the better-paid project's: with the project as a control, little is left
+    adjusted = small_group_findings[("pay_equity", gap["attribute"], gap["group"], "adjusted_gap")]
+    assert abs(adjusted.estimate) < 0.05
+
+
+def test_fairness_audit_counts_the_overworked_weeks(world, findings):
+    """Gender is recorded on MTurk and Label Studio: its workload audit covers their workers,
+    and the overworked weeks are the MTurk workers'."""
+    truth, reader = world
+    planted = truth["planted"]["overwork"]["workers"]
+    mturk = [w for w in planted if w["platform"] == "mturk"]
+    weeks = sum(len(w["weeks_over_48h"]) for w in mturk)
+    share = findings[("workload", "gender", "all", "share_weeks_over_48h")]
+    worker_weeks = reader.frame(
+        "SELECT count(DISTINCT (worker_id, date_trunc('week', timezone('UTC', started_at))))"
+        " FROM assignments WHERE platform IN ('mturk', 'labelstudio')"
+    ).item()
+    assert share.estimate * worker_weeks == pytest.approx(weeks, abs=0.5)
+
+
+def export_project(simulated_as: str, truth: dict) -> str:
+    return next(p["project_id"] for p in truth["projects"] if p["simulated_as"] == simulated_as)
+
+
+def test_audit_command_prints_the_mart_flagged_first(world, capsys):
+    _, reader = world
+    code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload
+    assert all(set(f) == set(FIELDS) for f in payload)
+    flags = [f["flag"] for f in payload]
+    flagged = [f not in (None, "suppressed") for f in flags]
+    assert flagged == sorted(flagged, reverse=True)  # flagged first
+    code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--attribute", "dialect"])
+    out = capsys.readouterr().out
+    assert code == 0 and "disparity" in out and "gender" not in out
+    code = main(["--data-dir", str(reader.settings.data_dir), "audit", "--attribute", "hair"])
+    assert code == 2 and "dialect" in capsys.readouterr().err
+
+
+def test_fairness_report_is_self_contained_and_names_its_inputs(world, tmp_path, capsys):
+    _, reader = world
+    out = tmp_path / "fairness.html"
+    code = main(["--data-dir", str(reader.settings.data_dir), "report", "fairness", "--out",
+                 str(out)])  # fmt: skip
+    assert code == 0
+    html = out.read_text()
+    assert not re.search(r"<script[^>]+src=", html)  # plotly.js inline: opens offline
+    assert "Flagged findings" in html and "disparity" in html
+    sha = reader.frame("SELECT sha256 FROM etl_files ORDER BY file_id LIMIT 1").item()
+    assert sha in html and "fairness.permutations" in html  # the files and settings behind it
+    assert "Holm" in html  # the methodology travels with it

@@ -1,0 +1,318 @@
+"""The fairness audits run on the built warehouse at publish: `mart_fairness_findings`, one row
+per finding of `metrics/fairness/` (the fields of `crowdmeter audit --json`; suppressed groups
+kept with flag "suppressed"), read by the `audit` command, the Fairness page and the report.
+
+Where the inputs come from:
+
+- worker attributes: `workers.attributes` (configured export columns, the `workers` survey
+  template); an attribute is audited over the workers of the platforms that record it (a
+  platform that never asked has no "not stated" workers, it has no answers at all);
+- pay equity: `mart_earnings_ledger` (built before) summed per worker, platform, project and
+  task type, priced work only; controls tenure (days from the worker's first day to the
+  cell's) and fragmented share (gaps inside sessions / all time worked);
+- review fairness: assignments approved or rejected by a named reviewer, gold-correct when
+  every first answer with a gold answer equals it;
+- label bias: first answers of submitted, approved and rejected assignments per project field
+  without regions; data-subject groups from `items.attributes`, annotator groups from workers'
+  (a field that is itself an attribute, the survey's answers, is left out);
+- workload: every assignment, with its project's task type where it names none.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable
+from dataclasses import replace
+from itertools import combinations
+
+import duckdb
+import polars as pl
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
+
+from etl.settings import FairnessSettings, Settings
+from etl.sources.workers import ANSWERED_ON
+from etl.warehouse import memory_for_python, replace_table
+from metrics.fairness.findings import (
+    NOT_STATED,
+    AuditSettings,
+    Finding,
+    findings_frame,
+    group_labels,
+    with_groups,
+)
+from metrics.fairness.labels import (
+    error_rates,
+    label_distribution,
+    label_rates,
+    majority_agreement,
+)
+from metrics.fairness.pay_equity import intersection, pay_equity
+from metrics.fairness.review import review_fairness
+from metrics.fairness.workload import workload
+
+TABLE = "mart_fairness_findings"
+GRAINS: dict[str, tuple[str, ...]] = {
+    TABLE: ("audit", "attribute", "group", "reference", "measure")
+}
+
+_HOURS = (
+    "approved_seconds + rejected_seconds + returned_seconds + gap_seconds"
+    " + tracking_adjustment_seconds + unpaid_logged_seconds"
+)
+INPUT_SQL = {
+    "attributes": "SELECT {key}, attributes::VARCHAR AS attributes FROM {table}"
+    " WHERE attributes IS NOT NULL",
+    "pay_cells": f"""
+        WITH cells AS (
+            SELECT worker_id, platform, project_id, task_type,
+                   sum(gross_earnings - fees) AS earnings, sum({_HOURS}) / 3600 AS hours,
+                   sum(gap_seconds) / NULLIF(sum({_HOURS}), 0) AS fragmented_share,
+                   min(day) AS first_day
+            FROM mart_earnings_ledger GROUP BY ALL
+            HAVING sum(priced_tasks) > 0 OR sum(gross_earnings) > 0)
+        SELECT * EXCLUDE (first_day),
+               (first_day - min(first_day) OVER (PARTITION BY worker_id))::DOUBLE AS tenure_days
+        FROM cells""",
+    "reviews": """
+        WITH graded AS (
+            SELECT n.assignment_uid,
+                   bool_and(n.value = coalesce(n.gold_value, i.gold_value)) AS gold_correct
+            FROM annotations n JOIN assignments a USING (assignment_uid)
+            LEFT JOIN items i USING (platform, project_id, item_id)
+            WHERE n.ordinal = 0 AND coalesce(n.gold_value, i.gold_value) IS NOT NULL
+            GROUP BY n.assignment_uid)
+        SELECT a.worker_id, a.platform, a.reviewer_id, a.status, g.gold_correct
+        FROM assignments a LEFT JOIN graded g USING (assignment_uid)
+        WHERE a.status IN ('approved', 'rejected') AND a.reviewer_id IS NOT NULL""",
+    "work": """
+        SELECT a.worker_id, a.platform, a.started_at, a.submitted_at, a.active_seconds,
+               coalesce(a.task_type, p.task_type) AS task_type
+        FROM assignments a LEFT JOIN projects p USING (platform, project_id)""",
+    "answers": """
+        SELECT a.platform || ':' || a.project_id || '/' || n.field AS scope, a.platform,
+               a.item_id, a.worker_id, n.value, coalesce(n.gold_value, i.gold_value) AS gold,
+               i.attributes::VARCHAR AS item_attributes
+        FROM annotations n JOIN assignments a USING (assignment_uid)
+        JOIN mart_project_fields f
+            ON f.platform = a.platform AND f.project_id = a.project_id AND f.field = n.field
+        LEFT JOIN items i
+            ON i.platform = a.platform AND i.project_id = a.project_id AND i.item_id = a.item_id
+        WHERE a.status IN ('submitted', 'approved', 'rejected') AND n.ordinal = 0
+            AND n.value IS NOT NULL AND NOT f.has_regions""",
+}
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Run every audit on the warehouse and write `mart_fairness_findings`."""
+    with memory_for_python(con, settings):
+        frame = findings_frame(audit_warehouse(con, settings))
+    replace_table(con, TABLE, "SELECT * FROM fairness_rows", fairness_rows=frame)
+
+
+def audit_settings(settings: Settings) -> AuditSettings:
+    """The audits' resampling settings from `[fairness]` and `min_group_size`."""
+    f = settings.fairness
+    return AuditSettings(
+        f.bootstrap_samples, f.permutations, f.seed, f.confidence, f.alpha, settings.min_group_size
+    )
+
+
+def audit_warehouse(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Finding]:
+    """Every finding of the four audits on the warehouse `con`, sorted."""
+
+    def query(name: str) -> pl.DataFrame:
+        return con.sql(INPUT_SQL[name]).pl()
+
+    people = attribute_table(con.sql(INPUT_SQL["attributes"].format(
+        key="worker_id, platform", table="workers")).pl())  # fmt: skip
+    found = pay_findings(query("pay_cells"), people, settings)
+    found += review_findings(query("reviews"), people, settings)
+    found += workload_findings(query("work"), people, settings)
+    found += label_findings(query("answers"), people, settings)
+    return sorted(
+        found, key=lambda f: (f.audit, f.attribute, f.measure, f.group, f.reference or "")
+    )
+
+
+def attribute_table(rows: pl.DataFrame, json_column: str = "attributes") -> pl.DataFrame:
+    """One row per row of `rows` with one column per key of its JSON `json_column` (text;
+    missing answers null), the JSON column dropped.
+
+    >>> rows = pl.DataFrame({"worker_id": ["a", "b"],
+    ...                      "attributes": ['{"g": "f"}', '{"g": null, "age": 3}']})
+    >>> attribute_table(rows).rows()
+    [('a', None, 'f'), ('b', '3', None)]
+    """
+    parsed = [json.loads(text) if text else {} for text in rows[json_column].to_list()]
+    keys = sorted({k for answers in parsed for k in answers})
+    columns = {
+        k: pl.Series(k, [_text(answers.get(k)) for answers in parsed], dtype=pl.String)
+        for k in keys
+    }
+    return rows.drop(json_column).with_columns(**columns)
+
+
+def attributes_of(people: pl.DataFrame, key: str = "worker_id") -> list[str]:
+    """The attribute columns of an attribute table (the survey's answer date is none)."""
+    return [c for c in people.columns if c not in (key, "platform", ANSWERED_ON)]
+
+
+def audited(frame: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.DataFrame:
+    """The rows of `frame` on the platforms where some worker answered `attribute`."""
+    platforms = people.filter(pl.col(attribute).is_not_null())["platform"].unique()
+    return frame.filter(pl.col("platform").is_in(platforms.implode()))
+
+
+def worker_groups(rows: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.DataFrame:
+    """The distinct workers of `rows` with their `group` of `attribute`."""
+    return with_groups(rows.select("worker_id").unique(), people, attribute)
+
+
+def reference_for(groups: pl.DataFrame, attribute: str, fairness: FairnessSettings) -> str | None:
+    """The reference among `groups` (one row per unit with its `group`): the configured one
+    where some unit has it, else the largest group that stated an answer (None when none did:
+    the audit then takes the largest).
+
+    >>> units = pl.DataFrame({"group": ["a", "b", "b", "not stated", "not stated", "not stated"]})
+    >>> reference_for(units, "g", FairnessSettings()), reference_for(
+    ...     units, "g", FairnessSettings(reference_groups={"g": "a"}))
+    ('b', 'a')
+    """
+    configured = fairness.reference_groups.get(attribute)
+    if configured is not None and configured in groups["group"].to_list():
+        return configured
+    sizes = groups.filter(pl.col("group") != NOT_STATED).group_by("group").len()
+    if sizes.is_empty():
+        return None
+    return sizes.sort(["len", "group"], descending=[True, False])["group"][0]
+
+
+def _reference(
+    rows: pl.DataFrame, people: pl.DataFrame, attribute: str, settings: Settings
+) -> tuple[bool, str | None]:
+    """(whether the workers of `rows` fall in two groups or more, their reference group)."""
+    groups = worker_groups(rows, people, attribute)
+    return groups["group"].n_unique() >= 2, reference_for(groups, attribute, settings.fairness)
+
+
+def pay_findings(cells: pl.DataFrame, people: pl.DataFrame, settings: Settings) -> list[Finding]:
+    """Pay equity per attribute, and per pair of attributes whose cells are all large enough."""
+    audit, fairness = audit_settings(settings), settings.fairness
+    found: list[Finding] = []
+    attributes = attributes_of(people)
+    for attribute in attributes:
+        mine = audited(cells, people, attribute)
+        runnable, ref = _reference(mine, people, attribute, settings)
+        if runnable:
+            found += _pay_equity(mine, people, attribute, ref, audit)
+    for first, second in combinations(attributes, 2):
+        both = audited(audited(people, people, first), people, second)
+        crossed = intersection(both, first, second, fairness.intersection_min_group_size)
+        if crossed is None:
+            continue
+        name = f"{first} x {second}"
+        mine = cells.filter(pl.col("worker_id").is_in(both["worker_id"].implode()))
+        runnable, ref = _reference(mine, crossed, name, settings)
+        if runnable:
+            found += _pay_equity(mine, crossed, name, ref, audit)
+    return found
+
+
+def _pay_equity(
+    cells: pl.DataFrame, people: pl.DataFrame, attribute: str, ref: str | None, audit: AuditSettings
+) -> list[Finding]:
+    # Projects nest in platforms and often fix the task type: the controls are collinear by
+    # construction, and the pseudo-inverse statsmodels then uses still identifies the groups'
+    # coefficients (the groups are not collinear with the controls), so its warning says nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularMatrixWarning)
+        return pay_equity(cells, people, attribute, ref, settings=audit)
+
+
+def review_findings(
+    reviews: pl.DataFrame, people: pl.DataFrame, settings: Settings
+) -> list[Finding]:
+    """Review fairness per attribute."""
+    audit, found = audit_settings(settings), []
+    for attribute in attributes_of(people):
+        mine = audited(reviews, people, attribute)
+        runnable, ref = _reference(mine, people, attribute, settings)
+        if runnable:
+            found += review_fairness(mine, people, attribute, ref, settings=audit)
+    return found
+
+
+def workload_findings(
+    work: pl.DataFrame, people: pl.DataFrame, settings: Settings
+) -> list[Finding]:
+    """Workload per attribute (workers' time zones are not in the warehouse: UTC clocks)."""
+    audit, found = audit_settings(settings), []
+    sensitive = settings.fairness.sensitive_task_types
+    for attribute in attributes_of(people):
+        mine = audited(work, people, attribute)
+        runnable, ref = _reference(mine, people, attribute, settings)
+        if runnable:
+            found += workload(mine, people, attribute, ref, sensitive_task_types=sensitive,
+                              settings=audit)  # fmt: skip
+    return found
+
+
+def label_findings(
+    answers: pl.DataFrame, people: pl.DataFrame, settings: Settings
+) -> list[Finding]:
+    """Label bias per project field: by data-subject group (label rates, and error rates
+    against gold on fields of two labels) and by annotator group (label distribution and
+    agreement with the majority)."""
+    audit, found = audit_settings(settings), []
+    worker_attributes = attributes_of(people)
+    subjects = attribute_table(answers, "item_attributes")
+    subject_attributes = [c for c in subjects.columns if c not in answers.columns]
+    for (scope,), rows in subjects.partition_by("scope", as_dict=True).items():
+        field = scope.rpartition("/")[2]
+        if field in worker_attributes or field in subject_attributes:
+            continue  # the survey's own answers
+        for attribute in subject_attributes:
+            if rows[attribute].null_count() == rows.height:
+                continue
+            items = rows.select("item_id", group_labels(rows[attribute]).alias("group"))
+            ref = reference_for(items.unique("item_id"), attribute, settings.fairness)
+            part = label_rates(rows, attribute, ref, settings=audit)
+            labels = set(rows["value"].drop_nulls()) | set(rows["gold"].drop_nulls())
+            if len(labels) == 2 and rows["gold"].null_count() < rows.height:
+                part += error_rates(rows, attribute, None, ref, settings=audit)
+            found += scoped(part, scope)
+        annotated = rows.join(people.drop("platform"), on="worker_id", how="left")
+        for attribute in worker_attributes:
+            mine = audited(annotated, people, attribute)
+            runnable, ref = _reference(mine, people, attribute, settings)
+            if mine.is_empty() or not runnable:
+                continue
+            part = label_distribution(mine, attribute, settings=audit)
+            part += majority_agreement(mine, attribute, ref, settings=audit)
+            found += scoped(part, scope)
+    return found
+
+
+def scoped(findings: Iterable[Finding], scope: str) -> list[Finding]:
+    """Findings of one project field: `field=<platform:project/field>` first in the measure's
+    scope and at the start of the reason, so that fields never share a row.
+
+    >>> f = Finding("label_bias", "d", "a", None, "label_rate@label=x", 1, 1, 1, None, None, 9,
+    ...             None, "why")
+    >>> (g := scoped([f], "t:p/tox")[0]).measure, g.reason
+    ('label_rate@field=t:p/tox,label=x', 't:p/tox: why')
+    """
+    out = []
+    for f in findings:
+        name, _, rest = f.measure.partition("@")
+        measure = f"{name}@field={scope}" + (f",{rest}" if rest else "")
+        out.append(replace(f, measure=measure, reason=f"{scope}: {f.reason}"))
+    return out
+
+
+def _text(value: object) -> str | None:
+    """An attribute answer as text (JSON numbers and booleans as written), None when missing."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,57 @@
+"""Crowdmeter's workers template: the answers of a voluntary survey of self-reported groups,
+for the fairness audits.
+
+Columns: `platform, worker_id, answered_on`, then one column per attribute, named as the audits
+will name it (docs/templates/workers_template.csv): `platform, worker_id, answered_on, gender,
+age_band`. Worker ids are pseudonymised like every other. A blank answer is stored as
+"not stated" (the worker was asked and chose not to say); `answered_on` (YYYY-MM-DD) is kept
+beside the answers. A re-import of the same worker replaces their answers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from etl.sources.base import ParseResult, SourceOptions
+from etl.sources.common import parse_day, platform_name
+from etl.sources.template import parse_template, required_value, template_columns
+from metrics.fairness.findings import NOT_STATED
+
+FORMAT = "workers"
+# The date the answers were given: kept in the attributes, never audited as one.
+ANSWERED_ON = "answered_on"
+KEYS = ("platform", "worker_id", ANSWERED_ON)
+REQUIRED = ("worker_id", ANSWERED_ON)
+ALIASES = {"worker": "worker_id", "answered": ANSWERED_ON}
+
+
+def sniff(head: bytes) -> bool:
+    return set(REQUIRED) <= template_columns(head, ALIASES)
+
+
+def parse(path: Path, options: SourceOptions) -> ParseResult:
+    def row_parser(record_no: int, row: dict[str, str | None]) -> dict[str, Any]:
+        return _worker(row, options)
+
+    platform = platform_name(options, FORMAT)
+    return parse_template(path, FORMAT, "workers", platform, REQUIRED, row_parser, ALIASES)
+
+
+def _worker(row: dict[str, str | None], options: SourceOptions) -> dict[str, Any]:
+    platform = row.get("platform") or options.platform
+    if not platform:
+        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    answered = parse_day(required_value(row, ANSWERED_ON, "the day the answers were given"),
+                         ANSWERED_ON)  # fmt: skip
+    answers = {name: value or NOT_STATED for name, value in row.items() if name not in KEYS}
+    if not answers:
+        raise ValueError("no attribute columns: add one column per survey question")
+    answers[ANSWERED_ON] = answered.isoformat()
+    return {
+        "worker_id": required_value(row, "worker_id"),
+        "platform": platform.lower(),
+        "country": None,
+        "attributes": json.dumps(answers, sort_keys=True, ensure_ascii=False),
+    }
