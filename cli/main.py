@@ -16,6 +16,7 @@ from cli.commands import (
     demo,
     earnings,
     ingest,
+    pull,
     quality,
     report,
     serve,
@@ -25,7 +26,19 @@ from cli.commands import (
 )
 from etl.errors import UserError
 
-COMMANDS = (agreement, demo, earnings, ingest, quality, report, serve, simulate, status, users)
+COMMANDS = (
+    agreement,
+    demo,
+    earnings,
+    ingest,
+    pull,
+    quality,
+    report,
+    serve,
+    simulate,
+    status,
+    users,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
