@@ -19,9 +19,11 @@ from cli.commands import (
     pull,
     quality,
     report,
+    scheduler,
     serve,
     simulate,
     status,
+    up,
     users,
 )
 from etl.errors import UserError
@@ -34,9 +36,11 @@ COMMANDS = (
     pull,
     quality,
     report,
+    scheduler,
     serve,
     simulate,
     status,
+    up,
     users,
 )
 
