@@ -84,6 +84,9 @@ class HttpPull(PullBase):
     token_file: Path | None = Field(None, description="file holding the token (mode 0600)")
     timeout_seconds: float = Field(60.0, gt=0, description="connect and read timeout")
     retries: int = Field(5, ge=0, description="retries of a failed request, with backoff")
+    backoff_seconds: float = Field(
+        1.0, gt=0, description="first wait before a retry; doubled each time, with jitter"
+    )
 
     @model_validator(mode="after")
     def _token_somewhere(self) -> HttpPull:

@@ -20,7 +20,7 @@ from pathlib import Path
 from etl.lineage import FileResult, file_sha256
 from etl.load import load_files, not_an_export
 from etl.publish import publish, publish_snapshot
-from etl.pull_settings import FolderPull, Pull
+from etl.pull_settings import FolderPull, Pull, TolokaPull
 from etl.pulls import folder
 from etl.pulls.state import PullOutcome, known_hashes, latest_run_id, record_outcome
 from etl.settings import Settings
@@ -47,9 +47,20 @@ def fetch(settings: Settings, pull: Pull, settle: Callable[[], None] | None = No
         found = folder.look(pull, settle)
         notes = [f"{p.name} is still being written: left for the next run" for p in found.busy]
         return Fetched(found.ready, pull.format, pull.platform, pull.project, notes)
-    from etl.pulls.platforms import download  # httpx: only HTTP sources need it
+    staging = settings.pulls_dir / pull.name
+    shutil.rmtree(staging, ignore_errors=True)  # a killed run's leftovers
+    staging.mkdir(parents=True)
+    try:
+        if isinstance(pull, TolokaPull):
+            from etl.pulls.toloka import fetch_pool  # httpx: only API sources need it
 
-    return download(settings, pull)
+            return Fetched([fetch_pool(pull, staging)], "toloka", staging=staging)
+        from etl.pulls.labelstudio import fetch_project
+
+        return Fetched([fetch_project(pull, staging)], "labelstudio", staging=staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def run_pull(
