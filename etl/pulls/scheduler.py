@@ -5,7 +5,7 @@ process, and each run takes the warehouse's writer lock, so they never overlap w
 ETL process either. A source's job coalesces missed runs into one, never has two instances,
 and still runs when it is late by less than its `misfire_grace_seconds`. Each source runs once
 at start, then on its schedule. The dashboard asks for a run now by writing a request file
-(`request_run`); the scheduler looks for them every `REQUEST_POLL_SECONDS`.
+(`etl.pulls.requests`); the scheduler looks for them every `REQUEST_POLL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from etl.pull_settings import Pull
+from etl.pulls.requests import take_requests
 from etl.pulls.run import run_pull
 from etl.settings import Settings
 
@@ -35,21 +35,6 @@ def trigger_of(pull: Pull) -> BaseTrigger:
     if pull.every_seconds is not None:
         return IntervalTrigger(seconds=pull.every_seconds, timezone=UTC)
     return CronTrigger.from_crontab(pull.cron, timezone=UTC)
-
-
-def requests_dir(settings: Settings) -> Path:
-    return settings.pulls_dir / "requests"
-
-
-def request_run(settings: Settings, name: str) -> Path:
-    """Ask the scheduler to run source `name` now (the dashboard's "Run now"): a file named
-    after it, which the scheduler removes when it takes the request."""
-    settings.pull(name)  # an unknown name raises KeyError naming the known ones
-    folder = requests_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.request"
-    path.write_text(datetime.now(UTC).isoformat() + "\n")
-    return path
 
 
 class PullScheduler:
@@ -117,10 +102,7 @@ class PullScheduler:
 
     def take_requests(self) -> None:
         """Queue a run of every source the dashboard asked for, once per request file."""
-        folder = requests_dir(self.settings)
-        for path in sorted(folder.glob("*.request")) if folder.is_dir() else []:
-            path.unlink(missing_ok=True)
-            name = path.name.removesuffix(".request")
+        for name in take_requests(self.settings):
             if name not in self.triggers:
                 log.warning("run requested for an unknown source", extra={"pull": name})
                 continue

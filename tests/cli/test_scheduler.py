@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.pulls.scheduler import request_run
+from etl.pulls.requests import request_run
 from etl.reader import NoSnapshot, SnapshotReader
 from etl.settings import load_settings
 
