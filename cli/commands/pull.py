@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.publish import FiguresNotRebuilt
     from etl.pulls.run import run_pull
     from etl.warehouse import WarehouseBusy
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for pull in pulls:
         try:
             outcomes[pull.name] = run_pull(settings, pull)
-        except WarehouseBusy as exc:
+        except (WarehouseBusy, FiguresNotRebuilt) as exc:
             raise UserError(str(exc)) from None
     if args.json:
         print_json({name: _as_dict(o) for name, o in outcomes.items()})
