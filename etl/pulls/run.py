@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from etl.lineage import FileResult, file_sha256
 from etl.load import load_files, not_an_export
 from etl.publish import publish, publish_snapshot
@@ -79,7 +81,7 @@ def run_pull(
         outcome = PullOutcome(started, datetime.now(UTC), "failed", error=_reason(exc))
         with open_warehouse(settings) as con:
             record_outcome(con, pull, outcome, next_run_at)
-            publish_snapshot(con, settings, latest_run_id(con))
+            _publish_state(con, settings)
         return outcome
     try:
         with open_warehouse(settings) as con:
@@ -98,11 +100,19 @@ def run_pull(
             if loadable:
                 publish(con, settings, outcome.run_id)
             else:
-                publish_snapshot(con, settings, latest_run_id(con))
+                _publish_state(con, settings)
     finally:
         if fetched.staging is not None:
             shutil.rmtree(fetched.staging, ignore_errors=True)
     return outcome
+
+
+def _publish_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Publish the warehouse as it is (no mart rebuild) for the pull's new state; not before
+    the first run, when readers are better told that nothing has been loaded yet."""
+    last_run = latest_run_id(con)
+    if last_run:
+        publish_snapshot(con, settings, last_run)
 
 
 def _exports(

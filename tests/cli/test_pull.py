@@ -52,13 +52,14 @@ def test_an_unknown_source_is_named(tmp_path: Path, capsys) -> None:
 def test_status_shows_each_source_and_a_failing_one_loudly(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CROWDMETER_PSEUDONYM_KEY", "test-key")
     config = _config(tmp_path)
+    shutil.copy(FIXTURES / "mturk_batch.csv", tmp_path / "drop" / "batch.csv")
     main(["--config", str(config), "pull"])
     capsys.readouterr()
     assert main(["--config", str(config), "status", "--json"]) == 0
     pulls = {p["name"]: p for p in json.loads(capsys.readouterr().out)["pulls"]}
-    assert (pulls["drop"]["last_result"], pulls["drop"]["schedule"]) == ("nothing new", "every 15m")
+    assert (pulls["drop"]["last_result"], pulls["drop"]["schedule"]) == ("loaded", "every 15m")
     assert pulls["gone"]["last_result"] == "failed" and pulls["gone"]["failures_in_a_row"] == 1
     main(["--config", str(config), "status"])
     shown = capsys.readouterr()
-    assert "drop" in shown.out and "nothing new" in shown.out
+    assert "drop" in shown.out and "loaded" in shown.out
     assert "pull gone FAILING: 1 run in a row" in shown.err and "does not exist" in shown.err

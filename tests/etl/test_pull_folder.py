@@ -76,25 +76,34 @@ def test_a_file_still_being_written_waits_for_the_next_run(settings: Settings, f
     first = run_pull(settings, drop_pull(folder), settle=copy_goes_on)
     assert (first.result, first.files_loaded) == ("nothing new", 0)
     assert first.notes == ["pool.tsv is still being written: left for the next run"]
-    assert assignment_count(settings) == 0
+    assert SnapshotReader(settings).current_name() is None  # nothing loaded, nothing published
 
     second = run_pull(settings, drop_pull(folder), settle=no_wait)
     assert (second.result, second.files_loaded) == ("loaded", 1)
     assert state(settings)["notes"] is None
 
 
-def test_a_failing_source_keeps_saying_so(settings: Settings, tmp_path: Path):
-    pull = drop_pull(tmp_path / "not-there")
+def test_a_failing_source_keeps_saying_so(settings: Settings, folder: Path, tmp_path: Path):
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    pull = drop_pull(folder)
+    assert run_pull(settings, pull, settle=no_wait).result == "loaded"
+    loaded_at = state(settings)["last_success_at"]
+    folder.rename(tmp_path / "moved")
     for expected in (1, 2):
         outcome = run_pull(settings, pull, settle=no_wait)
         assert outcome.result == "failed"
         recorded = state(settings)
         assert recorded["failures_in_a_row"] == expected
         assert "does not exist" in recorded["error"]
-        assert recorded["last_success_at"] is None
-    (tmp_path / "not-there").mkdir()
+        assert recorded["last_success_at"] == loaded_at
+    (tmp_path / "moved").rename(folder)
     assert run_pull(settings, pull, settle=no_wait).result == "nothing new"
     assert state(settings)["failures_in_a_row"] == 0
+
+
+def test_nothing_is_published_before_anything_was_loaded(settings: Settings, folder: Path):
+    assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "nothing new"
+    assert SnapshotReader(settings).current_name() is None
 
 
 def test_the_pattern_chooses_the_files(settings: Settings, folder: Path):

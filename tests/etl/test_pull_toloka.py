@@ -13,6 +13,7 @@ from etl.pulls import http
 from etl.pulls.run import run_pull
 from etl.reader import SnapshotReader
 from etl.settings import Settings
+from etl.warehouse import open_warehouse
 from tests.etl.fake_api import FakeApi, Request, json_body, serving
 
 POOL = "900"
@@ -80,17 +81,30 @@ def toloka(api: FakeApi, **extra) -> TolokaPull:
     )
 
 
+FIGURES_SQL = (
+    "SELECT (SELECT count(*) FROM assignments) AS assignments,"
+    " (SELECT count(DISTINCT worker_id) FROM assignments) AS workers,"
+    " (SELECT count(*) FROM assignments WHERE is_gold) AS gold,"
+    " (SELECT count(*) FROM etl_files) AS files,"
+    " (SELECT last_result FROM pull_state) AS result,"
+    " (SELECT error FROM pull_state) AS error"
+)
+
+
+def _as_dict(result) -> dict:
+    return dict(zip([c[0] for c in result.description], result.fetchone(), strict=True))
+
+
 def figures(settings: Settings) -> dict:
+    """What the published snapshot holds."""
     with SnapshotReader(settings).cursor() as cur:
-        rows = cur.execute(
-            "SELECT (SELECT count(*) FROM assignments) AS assignments,"
-            " (SELECT count(DISTINCT worker_id) FROM assignments) AS workers,"
-            " (SELECT count(*) FROM assignments WHERE is_gold) AS gold,"
-            " (SELECT count(*) FROM etl_files) AS files,"
-            " (SELECT last_result FROM pull_state) AS result,"
-            " (SELECT error FROM pull_state) AS error"
-        )
-        return dict(zip([c[0] for c in rows.description], rows.fetchone(), strict=True))
+        return _as_dict(cur.execute(FIGURES_SQL))
+
+
+def warehouse_figures(settings: Settings) -> dict:
+    """What the warehouse holds (a pull that never loaded anything publishes nothing)."""
+    with open_warehouse(settings) as con:
+        return _as_dict(con.execute(FIGURES_SQL))
 
 
 def test_a_pool_is_pulled_page_by_page_with_its_token(settings, token, waits):
@@ -139,7 +153,7 @@ def test_a_page_that_never_arrives_whole_loads_nothing(settings, token, waits, t
         outcome = run_pull(settings, toloka(api, retries=2))
     assert outcome.result == "failed"
     assert "failed after 3 attempts" in outcome.error
-    got = figures(settings)
+    got = warehouse_figures(settings)
     assert (got["assignments"], got["files"], got["result"]) == (0, 0, "failed")
     assert "failed after 3 attempts" in got["error"]
     assert not (settings.pulls_dir / "pool").exists()
@@ -150,7 +164,7 @@ def test_an_expired_token_fails_at_once_with_what_to_do(settings, token, waits):
         outcome = run_pull(settings, toloka(api))
         assert len(api.requests) == 1
     assert outcome.result == "failed" and "refused the token" in outcome.error
-    assert figures(settings)["assignments"] == 0
+    assert warehouse_figures(settings)["assignments"] == 0
 
 
 def test_a_missing_token_is_named(settings: Settings, monkeypatch, waits):
