@@ -5,7 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench fuzz clean chromedriver
+# Label Studio for the real-server pull test (tests/etl/test_pull_labelstudio_server.py), in
+# its own virtual environment: it is no dependency of Crowdmeter's.
+LS_VENV ?= .venv-labelstudio
+
+.PHONY: demo test bench fuzz clean chromedriver labelstudio
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +29,16 @@ chromedriver:
 	  echo "Installing Debian's chromium and chromium-driver"; \
 	  apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 
+$(LS_VENV)/bin/label-studio:
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --quiet --no-compile 'label-studio>=1.20,<2'
+
+labelstudio: $(LS_VENV)/bin/label-studio
+
 demo: $(VENV)/.installed
 	$(BIN)/crowdmeter demo
 
-test: $(VENV)/.installed-test chromedriver
+test: $(VENV)/.installed-test chromedriver labelstudio
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -41,4 +51,4 @@ fuzz: $(VENV)/.installed-test
 	$(BIN)/python -m bench.bench_hostile --mutants 5000
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(LS_VENV) data

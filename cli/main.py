@@ -17,17 +17,34 @@ from cli.commands import (
     demo,
     earnings,
     ingest,
+    pull,
     quality,
     report,
+    scheduler,
     serve,
     simulate,
     status,
+    up,
     users,
 )
 from etl.errors import UserError
 
-COMMANDS = (agreement, audit, demo, earnings, ingest, quality, report, serve, simulate, status,
-            users)  # fmt: skip
+COMMANDS = (
+    agreement,
+    audit,
+    demo,
+    earnings,
+    ingest,
+    pull,
+    quality,
+    report,
+    scheduler,
+    serve,
+    simulate,
+    status,
+    up,
+    users,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,6 +53,9 @@ ACTIONS = _actions(
     ),
     Action("pipeline", "the pipeline: runs, files, rejects", frozenset({"admin", "manager"})),
     Action(
+        "pull-sources", "the pull sources, their errors, and running one now", frozenset({"admin"})
+    ),
+    Action(
         "per-worker-rows",
         "per-worker rows (auditors see aggregated figures only)",
         frozenset({"admin", "manager", "freelancer"}),

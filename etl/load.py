@@ -59,9 +59,7 @@ class RunReport:
         }
 
 
-def expand_paths(
-    paths: Iterable[Path], fmt: str | None = None
-) -> list[tuple[Path, str | None]]:
+def expand_paths(paths: Iterable[Path], fmt: str | None = None) -> list[tuple[Path, str | None]]:
     """Files named, and the files below folders named (hidden ones skipped), in a stable order,
     each with None or the reason it is skipped. A file found in a folder that is no export
     (the simulator's config.toml and truth.json, a README) is skipped with the reason its format
@@ -72,7 +70,7 @@ def expand_paths(
         path = Path(path)
         if path.is_dir():
             found.extend(
-                (p, None if fmt else _not_an_export(p))
+                (p, None if fmt else not_an_export(p))
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
@@ -84,7 +82,8 @@ def expand_paths(
     return found
 
 
-def _not_an_export(path: Path) -> str | None:
+def not_an_export(path: Path) -> str | None:
+    """Why `path` is no export Crowdmeter reads (its format is not recognised), or None."""
     try:
         sources.detect_format(path)
     except UnreadableFile as exc:
@@ -106,27 +105,46 @@ def ingest(
 ) -> RunReport:
     """Load `paths` (files or folders) in one run and publish a snapshot after the last file."""
     files = expand_paths(paths, fmt)
-    key = pseudonym_key(settings)
     with open_warehouse(settings) as con:
-        remove_partial_files(settings)
-        remove_leftover_parts(settings)
-        load_reference_tables(con, settings)
-        run_id = lineage.start_run(con, trigger)
-        results = [
-            load_file(con, settings, run_id, path, fmt, platform, project, key, progress, again)
-            if skip is None
-            else FileResult(path=str(path), format=None, status="skipped", error=skip)
-            for path, skip in _progress(files, progress)
-        ]
-        configured_countries(con, settings, key)
-        status = lineage.run_status(results)
-        lineage.finish_run(con, run_id, status)
+        run_id, status, results = load_files(
+            con, settings, files, fmt, platform, project, trigger, progress, again
+        )
         try:
             snapshot = publish(con, settings, run_id, _announce if progress else None)
         except FiguresNotRebuilt as exc:  # the rows are published: say what each file did
             exc.report = RunReport(run_id=run_id, status=status, files=results, snapshot=None)
             raise
     return RunReport(run_id=run_id, status=status, files=results, snapshot=snapshot.name)
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    files: list[tuple[Path, str | None]],
+    fmt: str | None = None,
+    platform: str | None = None,
+    project: str | None = None,
+    trigger: str = "cli",
+    progress: bool = False,
+    again: bool = False,
+) -> tuple[int, str, list[FileResult]]:
+    """One run over `files` (each with None or the reason it is skipped), unpublished: its id,
+    its status and each file's result. The caller publishes."""
+    key = pseudonym_key(settings)
+    remove_partial_files(settings)
+    remove_leftover_parts(settings)
+    load_reference_tables(con, settings)
+    run_id = lineage.start_run(con, trigger)
+    results = [
+        load_file(con, settings, run_id, path, fmt, platform, project, key, progress, again)
+        if skip is None
+        else FileResult(path=str(path), format=None, status="skipped", error=skip)
+        for path, skip in _progress(files, progress)
+    ]
+    configured_countries(con, settings, key)
+    status = lineage.run_status(results)
+    lineage.finish_run(con, run_id, status)
+    return run_id, status, results
 
 
 def _announce(snapshot: Path) -> None:

@@ -22,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from etl.pull_settings import Pull
 from etl.resources import DEFAULT_CONFIG
 
 # The TOML file `load_settings` chose, read while it builds the model (an environment variable
@@ -264,6 +265,17 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: IngestLimits = Field(default_factory=IngestLimits)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
+    pulls: list[Pull] = Field(
+        default_factory=list, description="sources `crowdmeter pull` and the scheduler run"
+    )
+
+    @field_validator("pulls")
+    @classmethod
+    def _unique_pull_names(cls, value: list[Pull]) -> list[Pull]:
+        names = [p.name for p in value]
+        if twice := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"[[pulls]] names must be unique: {', '.join(twice)} repeated")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -293,6 +305,18 @@ class Settings(BaseSettings):
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
+
+    @property
+    def pulls_dir(self) -> Path:
+        """Staging files of HTTP pulls and the dashboard's run requests."""
+        return self.data_dir / "pulls"
+
+    def pull(self, name: str) -> Pull:
+        for pull in self.pulls:
+            if pull.name == name:
+                return pull
+        known = ", ".join(p.name for p in self.pulls) or "none in config.toml"
+        raise KeyError(f"No pull source named {name!r} ({known}).")
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC
 from typing import TYPE_CHECKING
 
@@ -76,11 +77,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def collect_status(reader: SnapshotReader, runs: int) -> dict:
     """The status figures as plain data (what `--json` prints)."""
+    from etl.pulls.status import HAS_PULLS_SQL, PULLS_SQL, source_statuses
     from etl.reader import FIGURES_SQL
 
+    recorded = rows(reader, PULLS_SQL) if rows(reader, HAS_PULLS_SQL)[0]["present"] else []
     return {
         "snapshot": reader.current_name(),
         "totals": rows(reader, TOTALS_SQL)[0],
+        "pulls": source_statuses(reader.settings, recorded),
         "sources": rows(reader, SOURCES_SQL),
         "runs": rows(reader, RUNS_SQL, [runs]),
         "failed_files": rows(reader, FAILED_SQL),
@@ -154,6 +158,8 @@ def _when(moment: object) -> str:
 
 
 def print_status(status: dict) -> None:
+    from etl.pulls.status import failing
+
     t = status["totals"]
     print(f"snapshot {status['snapshot']}")
     print(
@@ -170,6 +176,16 @@ def print_status(status: dict) -> None:
             f"  figures built after run {figures['built_after_run']},"
             f" at {_when(figures['built_at'])}{late}"
         )
+    if status["pulls"]:
+        print("pull sources:")
+    for p in status["pulls"]:
+        print(
+            f"  {p['name']:<14} {p['kind']:<11} {p['schedule']:<18} {p['last_result']}"
+            f" at {p['last_finished_at']}, {p['files_loaded'] or 0} files,"
+            f" {p['rows_loaded'] or 0:,} rows; next run {p['next_run_at']}"
+        )
+        if loud := failing(p):
+            print(f"  {loud}", file=sys.stderr)
     print("sources:")
     for s in status["sources"]:
         print(

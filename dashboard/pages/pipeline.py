@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
 import polars as pl
+from dash import Input, Output, State
+from dash.exceptions import PreventUpdate
 
-from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, section
+from dashboard.components.cards import fmt_count, kpi_card, kpi_grid, notice, section
 from dashboard.components.charts import chart_texts, empty_figure, graph, styled
 from dashboard.components.tables import data_table
-from dashboard.data import ScopedData
+from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page
 from dashboard.queries import pipeline as q
 from dashboard.url_state import Filters
+from etl.pulls.requests import request_run
+from etl.pulls.status import failing
 
 
 def layout(data: ScopedData, filters: Filters) -> Any:
@@ -30,6 +35,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
             gap=0,
             mb="md",
         ),
+        *_pull_sources(data, filters),
         kpi_grid(_cards(runs)),
         section(
             "Freshness by source",
@@ -46,6 +52,39 @@ def layout(data: ScopedData, filters: Filters) -> Any:
             "Rejected records",
             data_table("pipeline-rejects", q.pipeline_rejects(data, filters)),
             note=_rejects_note(data),
+        ),
+    ]
+
+
+def _pull_sources(data: ScopedData, filters: Filters) -> list:
+    """For admins: a red notice per failing source, then every source with its schedule, last
+    result and next run, and "Run now"."""
+    if not data.allowed("pull-sources") or not data.settings.pulls:
+        return []
+    sources = q.pull_sources(data, filters)
+    alarms = [failing(row) for row in sources.to_dicts()]
+    run_now = dmc.Group(
+        [
+            dmc.Select(
+                id="pipeline-run-source",
+                data=sources["name"].to_list(),
+                value=sources["name"][0],
+                w=220,
+                allowDeselect=False,
+            ),
+            dmc.Button("Run now", id="pipeline-run-now", variant="light"),
+            dmc.Text(id="pipeline-run-said", c="dimmed", size="sm"),
+        ],
+        mt="sm",
+    )
+    table = dmc.Stack([data_table("pipeline-pull-sources", sources, height=220), run_now])
+    return [
+        *(notice("A pull source is failing", alarm, color="red") for alarm in alarms if alarm),
+        section(
+            "Pull sources",
+            table,
+            note="Run by `crowdmeter scheduler` (or `crowdmeter up`) on their schedules; "
+            "Run now asks it for a run at once.",
         ),
     ]
 
@@ -96,6 +135,28 @@ def _short(reason: str, width: int = 48) -> str:
     return reason if len(reason) <= width else reason[: width - 1] + "…"
 
 
+def register(app: dash.Dash, source: DataSource) -> None:
+    @app.callback(
+        Output("pipeline-run-said", "children"),
+        Input("pipeline-run-now", "n_clicks"),
+        State("pipeline-run-source", "value"),
+        prevent_initial_call=True,
+    )
+    def run_now(clicks: int | None, name: str | None) -> str:
+        data = PAGE.data(source)
+        data.ensure("pull-sources")
+        if not clicks or not name:
+            raise PreventUpdate
+        try:
+            request_run(data.settings, name)
+        except KeyError as exc:
+            return exc.args[0]
+        return (
+            f"Asked the scheduler to run {name}; this page shows the run once it has ended "
+            "(reload). Nothing happens unless `crowdmeter scheduler` or `crowdmeter up` runs."
+        )
+
+
 PAGE = Page(
     path="/pipeline",
     title="Pipeline",
@@ -107,6 +168,8 @@ PAGE = Page(
         "pipeline-runs": q.pipeline_runs,
         "pipeline-files": q.pipeline_files,
         "pipeline-rejects": q.all_rejects,
+        "pipeline-pull-sources": q.pull_sources,
     },
-    description="runs, files, rejects",
+    register=register,
+    description="runs, files, rejects, pull sources",
 )

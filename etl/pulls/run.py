@@ -1,0 +1,142 @@
+"""One run of a pull source: fetch what is new, load it through the one writer, record the
+outcome in `pull_state`, publish.
+
+Fetching (listing a folder, downloading from an API) happens before the writer lock is taken,
+so a slow API never holds up other writers. Under the lock, files whose sha256 the warehouse
+already has are dropped, the rest load in one ETL run, the outcome is recorded, and the run
+publishes: data and figures when files were loaded, else the data alone (a copy, no mart
+rebuild), so that readers see the source's newest state either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from etl.lineage import FileResult, file_sha256
+from etl.load import load_files, not_an_export
+from etl.publish import publish, publish_snapshot
+from etl.pull_settings import FolderPull, Pull, TolokaPull
+from etl.pulls import folder
+from etl.pulls.state import PullOutcome, known_hashes, latest_run_id, record_outcome
+from etl.settings import Settings
+from etl.warehouse import open_warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Fetched:
+    """Files a source offers this run, and how to read them."""
+
+    paths: list[Path]
+    fmt: str | None = None
+    platform: str | None = None
+    project: str | None = None
+    notes: list[str] = field(default_factory=list)
+    staging: Path | None = None  # a folder of downloads, removed after the run
+
+
+def fetch(settings: Settings, pull: Pull, settle: Callable[[], None] | None = None) -> Fetched:
+    """What `pull` offers now: a drop folder's settled files, or an API's complete download."""
+    if isinstance(pull, FolderPull):
+        found = folder.look(pull, settle)
+        notes = [f"{p.name} is still being written: left for the next run" for p in found.busy]
+        return Fetched(found.ready, pull.format, pull.platform, pull.project, notes)
+    staging = settings.pulls_dir / pull.name
+    shutil.rmtree(staging, ignore_errors=True)  # a killed run's leftovers
+    staging.mkdir(parents=True)
+    try:
+        if isinstance(pull, TolokaPull):
+            from etl.pulls.toloka import fetch_pool  # httpx: only API sources need it
+
+            return Fetched([fetch_pool(pull, staging)], "toloka", staging=staging)
+        from etl.pulls.labelstudio import fetch_project
+
+        return Fetched([fetch_project(pull, staging)], "labelstudio", staging=staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def run_pull(
+    settings: Settings,
+    pull: Pull,
+    next_run_at: datetime | None = None,
+    settle: Callable[[], None] | None = None,
+) -> PullOutcome:
+    """Run `pull` once; `next_run_at` is recorded as its next run (None keeps the recorded one)."""
+    started = datetime.now(UTC)
+    try:
+        fetched = fetch(settings, pull, settle)
+        hashes = {path: file_sha256(path) for path in fetched.paths}
+    except Exception as exc:  # a source's failure is recorded and reported, never raised on
+        log.warning("pull %s failed: %s", pull.name, exc, extra={"pull": pull.name})
+        outcome = PullOutcome(started, datetime.now(UTC), "failed", error=_reason(exc))
+        with open_warehouse(settings) as con:
+            record_outcome(con, pull, outcome, next_run_at)
+            _publish_state(con, settings)
+        return outcome
+    try:
+        with open_warehouse(settings) as con:
+            known = known_hashes(con, list(hashes.values()))
+            new = [p for p in fetched.paths if hashes[p] not in known]
+            loadable, notes = _exports(new, fetched)
+            outcome = PullOutcome(started, started, "nothing new", notes=fetched.notes + notes)
+            if loadable:
+                trigger = f"pull:{pull.name}"
+                run_id, status, results = load_files(
+                    con, settings, loadable, fetched.fmt, fetched.platform, fetched.project, trigger
+                )
+                _count(outcome, run_id, status, results)
+            outcome.finished_at = datetime.now(UTC)
+            record_outcome(con, pull, outcome, next_run_at)
+            if loadable:
+                publish(con, settings, outcome.run_id)
+            else:
+                _publish_state(con, settings)
+    finally:
+        if fetched.staging is not None:
+            shutil.rmtree(fetched.staging, ignore_errors=True)
+    return outcome
+
+
+def _publish_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Publish the warehouse as it is (no mart rebuild) for the pull's new state; not before
+    the first run, when readers are better told that nothing has been loaded yet."""
+    last_run = latest_run_id(con)
+    if last_run:
+        publish_snapshot(con, settings, last_run)
+
+
+def _exports(
+    paths: list[Path], fetched: Fetched
+) -> tuple[list[tuple[Path, str | None]], list[str]]:
+    """The files to load, and a note for each one that is no export (skipped, with why)."""
+    loadable, notes = [], []
+    for path in paths:
+        reason = None if fetched.fmt else not_an_export(path)
+        if reason is None:
+            loadable.append((path, None))
+        else:
+            notes.append(f"{path.name} skipped: {reason}")
+    return loadable, notes
+
+
+def _count(outcome: PullOutcome, run_id: int, status: str, results: list[FileResult]) -> None:
+    failed = [r for r in results if r.status == "failed"]
+    outcome.run_id = run_id
+    outcome.result = "failed" if status == "failed" else "loaded"
+    outcome.files_loaded = len(results) - len(failed)
+    outcome.rows_loaded = sum(r.rows_inserted + r.rows_updated for r in results)
+    outcome.error = "; ".join(r.error or r.path for r in failed) or None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,113 @@
+"""Drop-folder pulls: new exports load once (by hash), files being written wait for the next
+run, files that are no exports are listed and skipped, a failing source says so every run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from etl.pull_settings import FolderPull
+from etl.pulls.run import run_pull
+from etl.reader import SnapshotReader
+from etl.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def drop_pull(folder: Path, **extra) -> FolderPull:
+    return FolderPull(name="drop", kind="folder", path=folder, every="15m", **extra)
+
+
+def no_wait() -> None:
+    """Two looks at the folder with nothing written between them."""
+
+
+def state(settings: Settings) -> dict:
+    with SnapshotReader(settings).cursor() as cur:
+        result = cur.execute("SELECT * FROM pull_state WHERE name = 'drop'")
+        names = [c[0] for c in result.description]
+        return dict(zip(names, result.fetchone(), strict=True))
+
+
+def assignment_count(settings: Settings) -> int:
+    with SnapshotReader(settings).cursor() as cur:
+        return cur.execute("SELECT count(*) FROM assignments").fetchone()[0]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    return drop
+
+
+def test_new_exports_load_once_and_no_exports_are_skipped(settings: Settings, folder: Path):
+    shutil.copy(FIXTURES / "toloka_pool.tsv", folder / "pool.tsv")
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    (folder / "README.md").write_text("# what this folder is for\n")
+    pull = drop_pull(folder)
+
+    first = run_pull(settings, pull, settle=no_wait)
+    assert (first.result, first.files_loaded) == ("loaded", 2)
+    assert first.rows_loaded > 0
+    assert any(n.startswith("README.md skipped:") for n in first.notes)
+    loaded = assignment_count(settings)
+    recorded = state(settings)
+    assert (recorded["last_result"], recorded["files_loaded"]) == ("loaded", 2)
+    assert "README.md skipped" in recorded["notes"]
+
+    shutil.copy(FIXTURES / "toloka_pool.tsv", folder / "pool-copied-again.tsv")
+    second = run_pull(settings, pull, settle=no_wait)
+    assert (second.result, second.run_id, second.files_loaded) == ("nothing new", None, 0)
+    assert assignment_count(settings) == loaded
+    assert state(settings)["last_result"] == "nothing new"
+
+
+def test_a_file_still_being_written_waits_for_the_next_run(settings: Settings, folder: Path):
+    target = folder / "pool.tsv"
+    content = (FIXTURES / "toloka_pool.tsv").read_bytes()
+    target.write_bytes(content[: len(content) // 2])
+
+    def copy_goes_on() -> None:
+        target.write_bytes(content)
+
+    first = run_pull(settings, drop_pull(folder), settle=copy_goes_on)
+    assert (first.result, first.files_loaded) == ("nothing new", 0)
+    assert first.notes == ["pool.tsv is still being written: left for the next run"]
+    assert SnapshotReader(settings).current_name() is None  # nothing loaded, nothing published
+
+    second = run_pull(settings, drop_pull(folder), settle=no_wait)
+    assert (second.result, second.files_loaded) == ("loaded", 1)
+    assert state(settings)["notes"] is None
+
+
+def test_a_failing_source_keeps_saying_so(settings: Settings, folder: Path, tmp_path: Path):
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    pull = drop_pull(folder)
+    assert run_pull(settings, pull, settle=no_wait).result == "loaded"
+    loaded_at = state(settings)["last_success_at"]
+    folder.rename(tmp_path / "moved")
+    for expected in (1, 2):
+        outcome = run_pull(settings, pull, settle=no_wait)
+        assert outcome.result == "failed"
+        recorded = state(settings)
+        assert recorded["failures_in_a_row"] == expected
+        assert "does not exist" in recorded["error"]
+        assert recorded["last_success_at"] == loaded_at
+    (tmp_path / "moved").rename(folder)
+    assert run_pull(settings, pull, settle=no_wait).result == "nothing new"
+    assert state(settings)["failures_in_a_row"] == 0
+
+
+def test_nothing_is_published_before_anything_was_loaded(settings: Settings, folder: Path):
+    assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "nothing new"
+    assert SnapshotReader(settings).current_name() is None
+
+
+def test_the_pattern_chooses_the_files(settings: Settings, folder: Path):
+    shutil.copy(FIXTURES / "toloka_pool.tsv", folder / "pool.tsv")
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    outcome = run_pull(settings, drop_pull(folder, pattern="*.tsv"), settle=no_wait)
+    assert (outcome.result, outcome.files_loaded, outcome.notes) == ("loaded", 1, [])
