@@ -287,12 +287,3 @@ def _one_coin_log_likelihood(
     log_p = np.zeros((ratings.n_units, q))
     np.add.at(log_p, ratings.unit, per_rating)
     return log_p, ratings.unit_ids.to_list(), ratings.categories
-
-
-def __getattr__(name: str) -> Any:
-    # the per-project summary moved to metrics.project_quality, which imports this module
-    if name == "project_quality":
-        from metrics.project_quality import project_quality
-
-        return project_quality
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ import pytest
 
 import metrics.quality
 from metrics.consensus import agreement_with_consensus, dawid_skene, majority_vote
+from metrics.project_quality import project_quality
 from metrics.quality import (
     class_error_rates,
     confusion_matrix,
@@ -19,7 +20,6 @@ from metrics.quality import (
     counts_to_confusion,
     gold_accuracy,
     label_uncertainty,
-    project_quality,
     rejection_rate,
     wilson_interval,
 )
