@@ -155,6 +155,54 @@ class PaySettings(BaseModel):
     seed: int = Field(20180421, description="random seed for the bootstrap")
 
 
+class TrackingSettings(BaseModel):
+    """Project tracking: the forecast, the fees a requester pays, the quality gate and alerts."""
+
+    window_days: int = Field(
+        42, ge=1, description="days of daily throughput (zero days included) the forecast resamples"
+    )
+    runs: int = Field(10_000, ge=100, description="Monte Carlo futures per forecast")
+    seed: int = Field(20260301, description="random seed of the forecast, so it is reproducible")
+    requester_fee_rate: dict[str, float] = Field(
+        default_factory=lambda: {"mturk": 0.2},
+        description="platform -> commission the requester pays on top of rewards and bonuses "
+        "(MTurk: 20%), counted in a project's spend",
+    )
+    agreement_coefficient: str = Field(
+        "fleiss_kappa",
+        description="the weekly agreement coefficient checked against a project's agreement "
+        "target (percent_agreement, fleiss_kappa or gwet_ac1)",
+    )
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"rule": "forecast_past_due"},
+            {"rule": "quality_under_target"},
+            {"rule": "budget_overrun", "tolerance": 0.0},
+            {"rule": "reject_spike", "days": 7, "factor": 2.0, "min_rejects": 5},
+            {"rule": "overwork", "max_hours": 48.0},
+        ],
+        description="alert rules (metrics.alerts.RULES) with their parameters",
+    )
+
+    @field_validator("alerts")
+    @classmethod
+    def _check_alerts(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from metrics.alerts import check_rules
+
+        return check_rules(value)
+
+    @field_validator("agreement_coefficient")
+    @classmethod
+    def _check_coefficient(cls, value: str) -> str:
+        weekly = ("percent_agreement", "fleiss_kappa", "gwet_ac1")
+        if value not in weekly:
+            raise ValueError(
+                f"[tracking] agreement_coefficient {value!r} is not computed weekly; use one "
+                f"of {', '.join(weekly)}"
+            )
+        return value
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address the dashboard listens on")
     port: int = Field(8050, ge=1, le=65535, description="port the dashboard listens on")
@@ -239,6 +287,7 @@ class Settings(BaseSettings):
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     pay: PaySettings = Field(default_factory=PaySettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: IngestLimits = Field(default_factory=IngestLimits)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
