@@ -13,8 +13,10 @@ from pathlib import Path
 
 from cli.commands import (
     agreement,
+    alerts,
     demo,
     earnings,
+    forecast,
     ingest,
     quality,
     report,
@@ -25,7 +27,10 @@ from cli.commands import (
 )
 from etl.errors import UserError
 
-COMMANDS = (agreement, demo, earnings, ingest, quality, report, serve, simulate, status, users)
+COMMANDS = (
+    agreement, alerts, demo, earnings, forecast, ingest, quality, report, serve, simulate, status,
+    users,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

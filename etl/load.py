@@ -59,9 +59,7 @@ class RunReport:
         }
 
 
-def expand_paths(
-    paths: Iterable[Path], fmt: str | None = None
-) -> list[tuple[Path, str | None]]:
+def expand_paths(paths: Iterable[Path], fmt: str | None = None) -> list[tuple[Path, str | None]]:
     """Files named, and the files below folders named (hidden ones skipped), in a stable order,
     each with None or the reason it is skipped. A file found in a folder that is no export
     (the simulator's config.toml and truth.json, a README) is skipped with the reason its format

@@ -181,15 +181,9 @@ class TrackingSettings(BaseModel):
             {"rule": "reject_spike", "days": 7, "factor": 2.0, "min_rejects": 5},
             {"rule": "overwork", "max_hours": 48.0},
         ],
-        description="alert rules (metrics.alerts.RULES) with their parameters",
+        description="alert rules (metrics.alerts.RULES) with their parameters; checked when "
+        "they run (etl.tracking), so that reading the settings needs no Polars",
     )
-
-    @field_validator("alerts")
-    @classmethod
-    def _check_alerts(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from metrics.alerts import check_rules
-
-        return check_rules(value)
 
     @field_validator("agreement_coefficient")
     @classmethod

@@ -15,7 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from etl.errors import UserError
 from etl.settings import Settings
+from metrics.alerts import check_rules
 from metrics.project_tracking import ProjectPlan, ProjectStatus, track_project
 
 Query = Callable[[str, dict[str, Any] | None], pl.DataFrame]
@@ -87,6 +89,10 @@ def track_projects(
 ) -> list[ProjectStatus]:
     """Every planned project's figures (of `keys` only, when given) as known on `as_of`
     (default `latest_as_of`): what was known on the days before it."""
+    try:
+        check_rules(settings.tracking.alerts)
+    except ValueError as exc:
+        raise UserError(f"[tracking] alerts in config.toml: {exc}") from None
     plans = read_plans(query, keys)
     as_of = as_of or latest_as_of(query)
     if not plans or as_of is None:

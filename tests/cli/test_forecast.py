@@ -1,0 +1,99 @@
+"""`crowdmeter forecast` and `crowdmeter alerts` on the demo-like warehouse: the simulator's
+planted slipping milestone comes out below half, the alerts name it with their evidence and
+exit 1, and `--user` keeps a manager to their own projects."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from dashboard.users import UserStore
+from etl.settings import load_settings
+from tests.etl.demo_warehouse import build_demo_warehouse
+
+SLIPPING = "appen:1866420"  # truth.json: planted.slipping_project, milestone "Main batch"
+MANAGED = ["appen:1866420", "labelstudio:58506"]  # truth.json: demo_manager_projects
+# Day 60 of the simulation, after the workforce left (days 40-55), two weeks before the due day
+DAY_60 = date(2025, 4, 2).toordinal() + 60
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tracking")
+    build_demo_warehouse(folder)
+    data_dir = folder / "data"
+    settings = load_settings(folder / "exports" / "config.toml", data_dir=data_dir)
+    store = UserStore(settings)
+    store.add("mia", "manager", "manager-password",
+              projects=[tuple(key.split(":")) for key in MANAGED])  # fmt: skip
+    store.add("fred", "freelancer", "freelancer-password", workers=[("mturk", "A1")])
+    return folder
+
+
+def run_json(demo: Path, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, object]:
+    code = main(["--config", str(demo / "exports" / "config.toml"),
+                 "--data-dir", str(demo / "data"), *args, "--json"])  # fmt: skip
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else None
+
+
+def by_project(rows: list[dict]) -> dict[str, dict]:
+    return {row["project"]: row for row in rows}
+
+
+def test_the_planted_slipping_milestone_is_below_half(demo: Path, capsys) -> None:
+    as_of = date.fromordinal(DAY_60).isoformat()
+    code, rows = run_json(demo, capsys, "forecast", "--as-of", as_of)
+    assert code == 0
+    found = by_project(rows)
+    main_batch = {
+        project: {m["milestone"]: m["probability"] for m in row["milestones"]}["Main batch"]
+        for project, row in found.items()
+    }
+    assert main_batch[SLIPPING] < 0.5
+    # the projects on track at the simulator's pace (its other projects lose many items to
+    # rejection, or leave most work unreviewed, so fewer items are accepted than it planned)
+    for project in (
+        "mturk:4930000",
+        "mturk:4930017",
+        "toloka:42774131",
+        "prodigy:abstract-screening",
+    ):
+        assert main_batch[project] > 0.5, (project, main_batch)
+    row = found[SLIPPING]
+    assert row["as_of"] == as_of and 0 < row["done"] < row["scope"]
+    assert row["p50"] <= row["p85"] <= row["p95"]
+    assert [m["milestone"] for m in row["milestones"]] == ["Pilot", "Main batch", "Final delivery"]
+
+
+def test_alerts_fire_with_evidence_and_exit_1(demo: Path, capsys) -> None:
+    code, findings = run_json(demo, capsys, "alerts", SLIPPING)
+    assert code == 1
+    late = [f for f in findings if f["rule"] == "forecast_past_due"]
+    assert {f["project"] for f in findings} == {SLIPPING}
+    assert any("Main batch" in f["message"] for f in late)
+    assert all({"due", "p85", "done", "scope"} <= set(f["evidence"]) for f in late)
+
+
+def test_a_manager_sees_only_their_projects(demo: Path, capsys) -> None:
+    code, rows = run_json(demo, capsys, "forecast", "--user", "mia")
+    assert code == 0 and sorted(by_project(rows)) == MANAGED
+    code, findings = run_json(demo, capsys, "alerts", "--user", "mia")
+    assert code == 1 and {f["project"] for f in findings} <= set(MANAGED)
+    assert (
+        main(["--data-dir", str(demo / "data"), "forecast", "mturk:4930000", "--user", "mia"]) == 2
+    )
+    assert "may not see project" in capsys.readouterr().err
+    assert main(["--data-dir", str(demo / "data"), "alerts", "--user", "fred"]) == 2
+    assert "may not see project tracking" in capsys.readouterr().err
+
+
+def test_an_admin_sees_every_planned_project(demo: Path, capsys) -> None:
+    _, everyone = run_json(demo, capsys, "forecast")
+    assert len(everyone) == 7  # the planned projects; the unplanned batch has no target
+    assert main(["--data-dir", str(demo / "data"), "forecast", "mturk:nope"]) == 2
+    assert "Planned projects" in capsys.readouterr().err
