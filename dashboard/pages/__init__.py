@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.pages import earnings, overview, pipeline, quality
+from dashboard.pages import earnings, overview, pipeline, projects, quality
 from dashboard.pages.base import Page
 
-PAGES: list[Page] = [overview.PAGE, quality.PAGE, earnings.PAGE, pipeline.PAGE]
+PAGES: list[Page] = [overview.PAGE, quality.PAGE, earnings.PAGE, projects.PAGE, pipeline.PAGE]
