@@ -15,7 +15,6 @@ from dashboard.components.cards import (
     fmt_share,
     kpi_card,
     kpi_grid,
-    notice,
     section,
 )
 from dashboard.components.charts import graph
@@ -48,7 +47,7 @@ def layout(data: ScopedData, filters: Filters) -> Any:
     planned = q.planned_projects(data, filters)
     project = q.focused_project(data, filters)
     if project is None:
-        return [head, notice("No planned project here", _no_plan_text(data))]
+        return [head, section("No planned project here", dmc.Text(_no_plan_text(data)))]
     picker = dmc.Select(
         id="project-select",
         label="Project",
