@@ -64,11 +64,11 @@ def _add_fan(fig: go.Figure, status: ProjectStatus) -> None:
         fill="toself", fillcolor=FAN, line={"width": 0}, mode="lines",
         name="forecast P50 to " + ends[-1][0], hoverinfo="skip",
     )  # fmt: skip
+    # the three paths, named in their hover: labels at their ends would overlap a week apart
     for (name, day), width in zip(ends, (1, 2, 1), strict=False):
         fig.add_scatter(
-            x=[start, day], y=[forecast.done, forecast.scope], mode="lines+text",
+            x=[start, day], y=[forecast.done, forecast.scope], mode="lines", name=name,
             line={"color": PALETTE[0], "dash": "dot", "width": width}, showlegend=False,
-            text=["", f"{name} {day:%b %-d}"], textposition="top center", name=name,
             hovertemplate=f"{name}: scope reached by %{{x|%Y-%m-%d}}<extra></extra>",
         )  # fmt: skip
 

@@ -97,9 +97,9 @@ def layout(data: ScopedData, filters: Filters) -> Any:
             "Annotators",
             _annotators(data, filters),
             help_key=help_id("below_bar"),
-            note="Tasks per active hour and median seconds per task use the platform's own "
-            "active time (– where it records none); accuracy on gold; agreement with the "
-            "others' majority. Flagged annotators first.",
+            note="Tasks per active hour, median seconds per task and hours use the platform's "
+            "own active time, else the task's share of the worker's session; accuracy on gold; "
+            "agreement with the others' majority. Flagged annotators first.",
         ),
         section("Alerts", _alerts(status), help_key=help_id("alert")),
     ]
@@ -179,6 +179,12 @@ def _budget(status: ProjectStatus, currency: str) -> Any:
     if status.spend is None:
         return dmc.Text("No spend recorded.", c="dimmed")
     ev = status.earned_value
+    if not status.spend["total"]:
+        return dmc.Text(
+            "This project's exports record no rewards or bonuses (a vendor or in-house tool), "
+            "so there is no spend, CPI or estimate at completion to show.",
+            c="dimmed",
+        )
     money = [
         ("Spend to date", fmt_money(status.spend["total"], currency),
          f"rewards {status.spend['rewards']:,.2f}, bonuses {status.spend['bonuses']:,.2f}, "

@@ -15,15 +15,14 @@ Tables:
   `mart_quality_annotators`) and `agreement` (`[tracking] agreement_coefficient` of
   `mart_quality_agreement_weekly`, over fields weighted by units), with the `n` behind each;
 - `mart_project_annotators`: project x worker (`metrics.workforce.annotator_table` as of the
-  project's last day, with gold accuracy and agreement with the others' majority);
+  project's last day, with gold accuracy and agreement with the others' majority), a task's
+  active time being the platform's own, else its share of the worker's session;
 - `mart_project_weekly_hours`: project x worker x week: active hours and tasks;
 - `mart_project_workforce_weekly`: project x week: active annotators, joined, left, returned,
   churn.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import duckdb
 import polars as pl
@@ -33,6 +32,9 @@ from etl.pay import REFERENCE_SQL
 from etl.settings import Settings
 from etl.warehouse import memory_for_python, replace_table
 from metrics.currency import to_reporting_currency
+from metrics.pay import conform_input
+from metrics.sessions import COMPLETED as COMPLETED_STATUSES
+from metrics.sessions import task_active_seconds
 from metrics.workforce import Bars, annotator_table, weekly_active, weekly_hours
 
 PROJECT = ("platform", "project_id")
@@ -101,11 +103,11 @@ SELECT platform, project_id, 'agreement' AS metric, week,
        sum(n_units) FILTER (WHERE value IS NOT NULL)::BIGINT AS n
 FROM mart_quality_agreement_weekly WHERE coefficient = ? GROUP BY ALL
 """
-TASKS_SQL = f"""
-SELECT a.worker_id, coalesce(a.submitted_at, a.started_at) AS submitted_at, a.active_seconds
-FROM assignments a
-WHERE a.platform = ? AND a.project_id = ? AND a.status IN {COMPLETED}
-  AND coalesce(a.submitted_at, a.started_at) IS NOT NULL
+# A platform's assignments at a time: work sessions run across a worker's projects there.
+TASKS_SQL = """
+SELECT a.worker_id, a.platform, a.project_id, a.task_type, a.started_at, a.submitted_at,
+       a.active_seconds, a.status, a.reward, a.bonus, a.currency, a.reviewed_at, a.paid_at
+FROM assignments a WHERE a.platform = ?
 """
 ANNOTATOR_QUALITY_SQL = """
 SELECT worker_id,
@@ -131,7 +133,7 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         ]
     ).filter(pl.col("value").is_not_null())
     replace_table(con, "mart_project_quality_weekly", "SELECT * FROM mart_rows", mart_rows=quality)
-    for name, frame in workforce(con).items():
+    for name, frame in workforce(con, settings).items():
         replace_table(con, f"mart_project_{name}", "SELECT * FROM mart_rows", mart_rows=frame)
 
 
@@ -167,39 +169,43 @@ def project_daily(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.Data
     )
 
 
-def workforce(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """Per project: the annotator table, weekly hours and weekly active annotators."""
+def workforce(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, pl.DataFrame]:
+    """Per project: the annotator table, weekly hours and weekly active annotators, over the
+    completed tasks with their active time (the platform's, else their share of the worker's
+    session on that platform: docs/METRICS.md, "Throughput")."""
     targets = {(p, i): t for p, i, t in con.sql(TARGETS_SQL).fetchall() if t is not None}
-    projects = con.sql(
-        f"SELECT DISTINCT platform, project_id FROM assignments WHERE status IN {COMPLETED} "
-        "ORDER BY ALL"
-    ).fetchall()
+    platforms = [
+        p for (p,) in con.sql("SELECT DISTINCT platform FROM assignments ORDER BY 1").fetchall()
+    ]
     parts: dict[str, list[pl.DataFrame]] = {"annotators": [], "weekly_hours": [],
                                             "workforce_weekly": []}  # fmt: skip
-    for platform, project_id in projects:
-        key: list[Any] = [platform, project_id]
-        tasks = con.sql(TASKS_SQL, params=key).pl()
-        if tasks.is_empty():
-            continue
-        quality = con.sql(ANNOTATOR_QUALITY_SQL, params=key).pl()
-        last_day = tasks["submitted_at"].max().date()
-        bars = Bars(accuracy=targets.get((platform, project_id)))
-        table = annotator_table(tasks, last_day, quality, bars).with_columns(
-            reasons=pl.col("reasons").list.join("; ")
-        )
-        tagged = {
-            "annotators": table,
-            "weekly_hours": weekly_hours(tasks),
-            "workforce_weekly": weekly_active(tasks),
-        }
-        for name, frame in tagged.items():
-            parts[name].append(
-                frame.select(
-                    pl.lit(platform).alias("platform"),
-                    pl.lit(project_id).alias("project_id"),
-                    *frame.columns,
-                )  # fmt: skip
+    for platform in platforms:
+        timed = task_active_seconds(
+            conform_input("assignments", con.sql(TASKS_SQL, params=[platform]).pl()),
+            settings.session_gap_minutes,
+        ).filter(pl.col("status").is_in(COMPLETED_STATUSES))
+        for (project_id,), rows in timed.group_by(["project_id"]):
+            tasks = rows.select("worker_id", submitted_at="work_end", active_seconds="task_seconds")
+            key = [platform, project_id]
+            quality = con.sql(ANNOTATOR_QUALITY_SQL, params=key).pl()
+            bars = Bars(accuracy=targets.get((platform, project_id)))
+            last_day = tasks["submitted_at"].max().date()
+            table = annotator_table(tasks, last_day, quality, bars).with_columns(
+                reasons=pl.col("reasons").list.join("; ")
             )
+            tagged = {
+                "annotators": table,
+                "weekly_hours": weekly_hours(tasks),
+                "workforce_weekly": weekly_active(tasks),
+            }
+            for name, frame in tagged.items():
+                parts[name].append(
+                    frame.select(
+                        pl.lit(platform).alias("platform"),
+                        pl.lit(project_id).alias("project_id"),
+                        *frame.columns,
+                    )  # fmt: skip
+                )
     return {name: _stacked(frames, name) for name, frames in parts.items()}
 
 

@@ -75,8 +75,10 @@ def test_alerts_fire_with_evidence_and_exit_1(demo: Path, capsys) -> None:
     assert code == 1
     late = [f for f in findings if f["rule"] == "forecast_past_due"]
     assert {f["project"] for f in findings} == {SLIPPING}
-    assert any("Main batch" in f["message"] for f in late)
-    assert all({"due", "p85", "done", "scope"} <= set(f["evidence"]) for f in late)
+    (main_batch,) = [f for f in late if "Main batch" in f["message"]]
+    assert {"due", "p85", "done", "scope", "probability"} <= set(main_batch["evidence"])
+    assert main_batch["evidence"]["probability"] < 0.5
+    assert all({"due", "done", "scope"} <= set(f["evidence"]) for f in late)
 
 
 def test_a_manager_sees_only_their_projects(demo: Path, capsys) -> None:
