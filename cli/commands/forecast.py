@@ -16,6 +16,7 @@ from cli.output import print_json
 from etl.errors import UserError
 
 if TYPE_CHECKING:
+    from dashboard.users import User
     from etl.settings import Settings
     from metrics.project_tracking import ProjectStatus
 
@@ -84,7 +85,15 @@ def _login_projects(settings: Settings, login: str | None) -> list[str] | None:
     """The projects `login` may see (None: all), as the dashboard's access rules say."""
     if login is None:
         return None
-    from dashboard.access import allowed, scope_of
+    from dashboard.access import scope_of
+
+    user = tracking_login(settings, login)
+    return None if scope_of(user) == "all" else user.project_keys
+
+
+def tracking_login(settings: Settings, login: str) -> User:
+    """The dashboard login `login`, when it may see project tracking."""
+    from dashboard.access import allowed
     from dashboard.users import UserStore
 
     user = UserStore(settings).get(login)
@@ -92,7 +101,7 @@ def _login_projects(settings: Settings, login: str | None) -> list[str] | None:
         raise UserError(f"No login {login!r}. `crowdmeter users list` shows them.")
     if not allowed(user, "project-tracking"):
         raise UserError(f"Login {login!r} ({user.role}) may not see project tracking.")
-    return None if scope_of(user) == "all" else user.project_keys
+    return user
 
 
 def forecast_rows(statuses: list[ProjectStatus]) -> list[dict[str, Any]]:

@@ -99,3 +99,20 @@ def test_an_admin_sees_every_planned_project(demo: Path, capsys) -> None:
     assert len(everyone) == 7  # the planned projects; the unplanned batch has no target
     assert main(["--data-dir", str(demo / "data"), "forecast", "mturk:nope"]) == 2
     assert "Planned projects" in capsys.readouterr().err
+
+
+def test_the_project_report_is_one_offline_file_with_the_forecast(demo: Path, capsys, tmp_path):
+    _, (row,) = run_json(demo, capsys, "forecast", "mturk:4930000", "--as-of", "2025-06-02")
+    out = tmp_path / "client.html"
+    args = ["--data-dir", str(demo / "data"), "report", "project", "mturk:4930000",
+            "--as-of", "2025-06-02", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "Plotly.newPlot" in html
+    assert "<script src=" not in html  # plotly.js is inline: the file opens offline
+    for day in (row["p50"], row["p85"], row["p95"]):
+        assert day in html
+    assert f"{row['done']:,} of {row['scope']:,}" in html and "Main batch" in html
+    assert main([*args[:4], "labelstudio:58506", *args[5:7], "--user", "mia", *args[7:]]) == 0
+    assert main([*args[:4], "mturk:4930000", "--user", "mia", *args[5:]]) == 2
+    assert "No planned project mturk:4930000 you may see" in capsys.readouterr().err
