@@ -23,10 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "list what fired with its evidence. Exits 1 when an alert fires, 0 when none does."
         ),
     )
-    parser.add_argument(
-        "project", nargs="?", metavar="PROJECT", help="PLATFORM:PROJECT_ID (default: all)"
-    )
-    add_tracking_options(parser)
+    add_tracking_options(parser, "PLATFORM:PROJECT_ID (default: all)")
     parser.add_argument("--json", action="store_true", help="print the alerts as JSON")
     parser.set_defaults(func=run)
 

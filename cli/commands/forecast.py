@@ -31,16 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
             "milestone's probability (docs/METRICS.md, 'Monte Carlo forecast')."
         ),
     )
-    parser.add_argument(
-        "project", nargs="?", metavar="PROJECT", help="PLATFORM:PROJECT_ID (default: all)"
-    )
-    add_tracking_options(parser)
+    add_tracking_options(parser, "PLATFORM:PROJECT_ID (default: all)")
     parser.add_argument("--json", action="store_true", help="print the forecasts as JSON")
     parser.set_defaults(func=run)
 
 
-def add_tracking_options(parser: argparse.ArgumentParser) -> None:
-    """--as-of and --user, shared with `alerts`."""
+def add_tracking_options(parser: argparse.ArgumentParser, project_help: str) -> None:
+    """PROJECT, --as-of and --user, shared with `alerts` and `report project`."""
+    parser.add_argument("project", nargs="?", metavar="PROJECT", help=project_help)
     parser.add_argument(
         "--as-of",
         type=date.fromisoformat,

@@ -33,12 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write a report as one HTML file with its charts inline: it opens offline.",
     )
     parser.add_argument("kind", choices=KINDS, help="which report")
-    parser.add_argument(
-        "project", nargs="?", metavar="PROJECT", help="project: PLATFORM:PROJECT_ID"
-    )
     parser.add_argument("--out", type=Path, required=True, help="HTML file to write")
     add_worker_option(parser)
-    add_tracking_options(parser)
+    add_tracking_options(parser, "the project report's project: PLATFORM:PROJECT_ID")
     parser.add_argument(
         "--skip-below", type=float, metavar="WAGE", help="threshold of the skip list per hour"
     )
