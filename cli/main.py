@@ -13,9 +13,11 @@ from pathlib import Path
 
 from cli.commands import (
     agreement,
+    alerts,
     audit,
     demo,
     earnings,
+    forecast,
     ingest,
     pull,
     quality,
@@ -31,9 +33,11 @@ from etl.errors import UserError
 
 COMMANDS = (
     agreement,
+    alerts,
     audit,
     demo,
     earnings,
+    forecast,
     ingest,
     pull,
     quality,

@@ -278,3 +278,126 @@ def _findings_table(rows: list[dict[str, Any]], with_audit: bool = False) -> Tab
 
 def _rows_table(rows: list[dict[str, Any]]) -> Table:
     return _table(list(rows[0]) if rows else [], [list(r.values()) for r in rows])
+
+
+PROJECT_METHOD = [
+    ("Items", "An item counts once, on the day its first label was accepted (approved, or "
+     "submitted where the project has no review). Scope: the plan's target items."),
+    ("Forecast", "10,000 futures each draw the days to come from their own bootstrap replicate "
+     "of the daily throughput (zero days included) of the window before the forecast day. P50, "
+     "P85 and P95: the days by which 50, 85 and 95% of the futures reach the scope; a "
+     "milestone's probability: the share that reach its target by the end of its due day."),
+    ("Budget", "Spend: rewards, bonuses and the platform's fees of paid work. EV = budget x "
+     "done / scope, PV = budget x the planned share of the work by the day; CPI = EV / spend, "
+     "SPI = EV / PV, estimate at completion = budget / CPI."),
+    ("Quality gate", "The mean of the last 4 weeks with a value, weighted by the answers behind "
+     "each, against the project's target; the trend is the least-squares slope per week."),
+    ("Annotators", "Tasks per active hour (the platform's active time, else the task's share of "
+     "the worker's session), median seconds per task, gold accuracy and agreement with the "
+     "others' majority; slowing: recent speed over 20% under their own earlier speed."),
+]  # fmt: skip
+ANNOTATOR_HEAD = ["worker", "tasks", "hours", "tasks per hour", "median s per task",
+                  "accuracy", "agreement", "flags"]  # fmt: skip
+
+
+def project_report_html(payload: dict[str, Any]) -> str:
+    """One project's tracking report (`payload`: `status`, a `ProjectStatus`; `name`,
+    `annotators` and `workforce` frames, `currency`, `snapshot`), plotly.js inline."""
+    from dashboard.components.tracking_charts import burnup_figure, workforce_figure
+
+    status, cur = payload["status"], payload["currency"]
+    f = status.forecast
+    charts = {"burnup": burnup_figure(status), "workforce": workforce_figure(payload["workforce"])}
+    figures = {
+        name: Markup(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+        for i, (name, fig) in enumerate(charts.items())
+    }
+    return render(
+        "project_report.html",
+        project=status.project,
+        name=payload["name"],
+        as_of=str(f.as_of),
+        snapshot=str(payload["snapshot"]),
+        written=f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        currency=cur,
+        cards=[
+            ("items done", f"{f.done:,} of {f.scope:,}"),
+            ("P50 completion", _text(f.p50)),
+            ("P85 completion", _text(f.p85)),
+            ("P95 completion", _text(f.p95)),
+        ],
+        figures=figures,
+        forecast_note=f"From the {f.window_days} days before {f.as_of} "
+        f"({_num(f.mean_daily, 1)} items a day), {f.runs:,} futures. {f.reason or ''}",
+        milestones=_table(
+            ["milestone", "due", "target", "probability", "P85", "met"],
+            [
+                [
+                    m.milestone,
+                    m.due,
+                    f"{m.target:,}",
+                    _pct(m.probability),
+                    m.p85,
+                    "yes" if m.met else "no",
+                ]
+                for m in f.milestones
+            ],
+        ),  # fmt: skip
+        budget=_project_budget(status),
+        gates=_table(
+            ["metric", "target", "level", "status", "trend", "slope per week", "weeks"],
+            [
+                [
+                    g.metric,
+                    _num(g.target),
+                    _num(g.level, 3),
+                    g.status,
+                    g.trend,
+                    _num(g.slope_per_week, 3),
+                    g.weeks,
+                ]
+                for g in status.gates
+            ],
+        ),  # fmt: skip
+        annotators=_table(
+            ANNOTATOR_HEAD,
+            [
+                [
+                    r["worker_id"],
+                    r["tasks"],
+                    _num(r["hours"], 1),
+                    _num(r["tasks_per_hour"], 1),
+                    _num(r["median_seconds"], 0),
+                    _pct(r.get("accuracy")),
+                    _pct(r.get("agreement")),
+                    r["reasons"],
+                ]
+                for r in payload["annotators"].iter_rows(named=True)
+            ],
+        ),  # fmt: skip
+        alerts=[
+            (finding.message, ", ".join(f"{k} {_evidence(v)}" for k, v in d["evidence"].items()))
+            for finding in status.findings
+            for d in [finding.as_dict()]
+        ],
+        method=PROJECT_METHOD,
+    )
+
+
+def _project_budget(status: Any) -> Table:
+    spend, ev = status.spend, status.earned_value
+    if not spend or not spend["total"]:
+        return _table([], [])
+    rows = [["spend to date", _num(spend["total"])], ["rewards", _num(spend["rewards"])],
+            ["bonuses", _num(spend["bonuses"])], ["platform fees", _num(spend["fees"])],
+            ["spend rate a day (14 days)", _num(status.spend_per_day)]]  # fmt: skip
+    if ev is not None:
+        rows += [["budget (BAC)", _num(ev.budget)], ["planned value", _num(ev.planned_value)],
+                 ["earned value", _num(ev.earned_value)], ["CPI", _num(ev.cpi)],
+                 ["SPI", _num(ev.spi)], ["estimate at completion", _num(ev.eac)],
+                 ["cost per item", _num(ev.cost_per_unit, 4)]]  # fmt: skip
+    return _table(["figure", "value"], rows)
+
+
+def _evidence(value: Any) -> str:
+    return f"{value:,.3g}" if isinstance(value, float) else _text(value)

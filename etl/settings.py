@@ -177,6 +177,48 @@ class FairnessSettings(BaseModel):
     seed: int = Field(20231013, description="random seed of resamples and shuffles")
 
 
+class TrackingSettings(BaseModel):
+    """Project tracking: the forecast, the fees a requester pays, the quality gate and alerts."""
+
+    window_days: int = Field(
+        42, ge=1, description="days of daily throughput (zero days included) the forecast resamples"
+    )
+    runs: int = Field(10_000, ge=100, description="Monte Carlo futures per forecast")
+    seed: int = Field(20260301, description="random seed of the forecast, so it is reproducible")
+    requester_fee_rate: dict[str, float] = Field(
+        default_factory=lambda: {"mturk": 0.2},
+        description="platform -> commission the requester pays on top of rewards and bonuses "
+        "(MTurk: 20%), counted in a project's spend",
+    )
+    agreement_coefficient: str = Field(
+        "fleiss_kappa",
+        description="the weekly agreement coefficient checked against a project's agreement "
+        "target (percent_agreement, fleiss_kappa or gwet_ac1)",
+    )
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"rule": "forecast_past_due"},
+            {"rule": "quality_under_target"},
+            {"rule": "budget_overrun", "tolerance": 0.0},
+            {"rule": "reject_spike", "days": 7, "factor": 2.0, "min_rejects": 5},
+            {"rule": "overwork", "max_hours": 48.0},
+        ],
+        description="alert rules (metrics.alerts.RULES) with their parameters; checked when "
+        "they run (etl.tracking), so that reading the settings needs no Polars",
+    )
+
+    @field_validator("agreement_coefficient")
+    @classmethod
+    def _check_coefficient(cls, value: str) -> str:
+        weekly = ("percent_agreement", "fleiss_kappa", "gwet_ac1")
+        if value not in weekly:
+            raise ValueError(
+                f"[tracking] agreement_coefficient {value!r} is not computed weekly; use one "
+                f"of {', '.join(weekly)}"
+            )
+        return value
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address the dashboard listens on")
     port: int = Field(8050, ge=1, le=65535, description="port the dashboard listens on")
@@ -262,6 +304,7 @@ class Settings(BaseSettings):
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     pay: PaySettings = Field(default_factory=PaySettings)
     fairness: FairnessSettings = Field(default_factory=FairnessSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: IngestLimits = Field(default_factory=IngestLimits)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)

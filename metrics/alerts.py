@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from metrics.budget import EarnedValue
-from metrics.forecast import Forecast
+from metrics.forecast import Forecast, MilestoneForecast
 from metrics.quality_gate import QualityGate
 
 # Each rule with its parameters' defaults.
@@ -97,12 +97,25 @@ def forecast_past_due(rule: Mapping[str, Any], facts: ProjectFacts) -> list[Find
     if facts.due_on and forecast.remaining and _late(forecast.p85, facts.due_on):
         found.append(_past_due(facts, "the project", facts.due_on, forecast.p85, forecast, {}))
     for m in forecast.milestones:
-        if not m.met and _late(m.p85, m.due):
+        if not m.met and forecast.done >= m.target:
+            # reached, but after its due day: no date ahead to forecast
+            found.append(_reached_late(facts, m, forecast))
+        elif not m.met and _late(m.p85, m.due):
             evidence = {"target": m.target, "probability": m.probability}
             found.append(
                 _past_due(facts, f"milestone {m.milestone!r}", m.due, m.p85, forecast, evidence)
             )
     return found
+
+
+def _reached_late(facts: ProjectFacts, m: MilestoneForecast, forecast: Forecast) -> Finding:
+    return Finding(
+        "forecast_past_due",
+        facts.project,
+        f"milestone {m.milestone!r} was due {m.due.isoformat()} and was reached only after it",
+        {"due": m.due, "target": m.target, "as_of": forecast.as_of, "done": forecast.done,
+         "scope": forecast.scope, "probability": m.probability},
+    )  # fmt: skip
 
 
 def _late(forecast_date: date | None, due: date) -> bool:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from dashboard.pages import earnings, fairness, overview, pipeline, quality
+from dashboard.pages import earnings, fairness, overview, pipeline, projects, quality
 from dashboard.pages.base import Page
 
-PAGES: list[Page] = [overview.PAGE, quality.PAGE, earnings.PAGE, pipeline.PAGE]
-PAGES.append(fairness.PAGE)
+PAGES: list[Page] = [
+    overview.PAGE,
+    quality.PAGE,
+    earnings.PAGE,
+    projects.PAGE,
+    fairness.PAGE,
+    pipeline.PAGE,
+]

@@ -1,5 +1,6 @@
 """The marts: the derived tables the dashboard and the read-only commands read, rebuilt after
-every run, in the order of `MARTS` (the quality marts read `mart_project_fields`).
+every run, in the order of `MARTS` (the quality marts read `mart_project_fields`, the
+project-tracking marts the quality marts).
 
 Each mart states the grain of every table it writes: the columns one row is unique on (a test
 checks it on a built warehouse). A SQL mart is a query in `sql/marts/` whose header names its
@@ -14,7 +15,7 @@ from functools import partial
 
 import duckdb
 
-from etl.marts import earnings, fairness, quality
+from etl.marts import earnings, fairness, projects, quality
 from etl.resources import MARTS_DIR as SQL_DIR
 from etl.settings import Settings
 from etl.warehouse import replace_table
@@ -57,6 +58,7 @@ MARTS: tuple[Mart, ...] = (
     Mart("earnings", earnings.GRAINS, earnings.build),
     Mart("quality", quality.GRAINS, quality.build),
     Mart("fairness", fairness.GRAINS, fairness.build),  # reads the earnings ledger
+    Mart("projects", projects.GRAINS, projects.build),  # reads the quality marts
 )
 
 

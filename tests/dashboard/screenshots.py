@@ -20,7 +20,7 @@ from tests.dashboard.browser import chromium, console_errors, log_in, open_page,
 WIDTH = 1440
 SHOTS = {  # role -> pages shown for it (the admin sees every page)
     "admin": [page.path for page in PAGES],
-    "manager": ["/", "/quality"],
+    "manager": ["/", "/quality", "/project"],
     "freelancer": ["/earnings"],
     "auditor": ["/earnings", "/fairness"],
 }

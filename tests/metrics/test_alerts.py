@@ -39,6 +39,16 @@ def test_forecast_past_due_for_the_project_and_each_late_milestone() -> None:
     assert [f.rule for f in on_time] == ["forecast_past_due"]  # the milestone only
 
 
+def test_a_milestone_reached_after_its_due_day_is_named_so() -> None:
+    # 30 units by March 3 were due on March 2 (20 done then); 100 are done by March 10
+    forecast = monte_carlo_forecast(DAILY, 150, date(2026, 3, 11),
+                                    [Milestone("early", date(2026, 3, 2), 30)])  # fmt: skip
+    facts = ProjectFacts(project="mturk:P1", forecast=forecast)
+    (finding,) = evaluate_alerts([{"rule": "forecast_past_due"}], facts)
+    assert finding.message == "milestone 'early' was due 2026-03-02 and was reached only after it"
+    assert finding.evidence["probability"] == 0.0 and finding.evidence["done"] == 100
+
+
 def test_a_forecast_without_history_trips_nothing() -> None:
     empty = pl.DataFrame(schema={"day": pl.Date, "units": pl.Int64})
     forecast = monte_carlo_forecast(empty, 10, date(2026, 3, 1))

@@ -1,0 +1,92 @@
+"""Project-tracking charts, shared by the Project page and the project report: the burn-up with
+its scope line, milestones and forecast fan, and the weekly workforce."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.components.charts import PALETTE, chart_text, chart_texts, empty_figure, styled
+from metrics.project_tracking import ProjectStatus
+
+FAN = "rgba(34, 139, 230, 0.12)"
+
+
+def burnup_figure(status: ProjectStatus) -> go.Figure:
+    """Items done to date, the scope line, each milestone's target at its due day, and the
+    forecast fan from the forecast day to the P50, P85 and P95 completion dates."""
+    line = status.burnup
+    if line.is_empty():
+        return empty_figure("No accepted work before the forecast day")
+    fig = go.Figure()
+    days = line["day"].to_list()
+    fig.add_scatter(x=days, y=line["done"].to_list(), name="done", mode="lines",
+                    line={"color": PALETTE[0], "width": 3},
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:,} items done")  # fmt: skip
+    forecast = status.forecast
+    _add_fan(fig, status)
+    scope_end = max([d for d in (forecast.p95, days[-1]) if d is not None])
+    scope_days = [*days, scope_end]
+    scopes = [*line["scope"].to_list(), forecast.scope]
+    fig.add_scatter(x=scope_days, y=scopes, name="scope", mode="lines", line_shape="hv",
+                    line={"color": PALETTE[3], "dash": "dash"},
+                    hovertemplate="%{x|%Y-%m-%d}: scope %{y:,} items")  # fmt: skip
+    milestones = forecast.milestones
+    if milestones:
+        fig.add_scatter(
+            x=[m.due for m in milestones],
+            y=[m.target for m in milestones],
+            name="milestones",
+            mode="markers+text",
+            text=chart_texts(m.milestone for m in milestones),
+            textposition="top left",
+            marker={"symbol": "diamond", "size": 11, "color": PALETTE[4]},
+            customdata=[_chance(m.probability) for m in milestones],
+            hovertemplate="%{text}: %{y:,} items by %{x|%Y-%m-%d}, probability %{customdata}"
+            "<extra></extra>",
+        )
+    return styled(fig, "day (UTC)", "items", height=380)
+
+
+def _add_fan(fig: go.Figure, status: ProjectStatus) -> None:
+    forecast = status.forecast
+    if not forecast.remaining or forecast.p50 is None:
+        return
+    start = forecast.as_of - timedelta(days=1)
+    ends = [(name, day) for name, day in (("P50", forecast.p50), ("P85", forecast.p85),
+                                          ("P95", forecast.p95)) if day is not None]  # fmt: skip
+    last = ends[-1][1]
+    fig.add_scatter(
+        x=[start, forecast.p50, last, start],
+        y=[forecast.done, forecast.scope, forecast.scope, forecast.done],
+        fill="toself", fillcolor=FAN, line={"width": 0}, mode="lines",
+        name="forecast P50 to " + ends[-1][0], hoverinfo="skip",
+    )  # fmt: skip
+    # the three paths, named in their hover: labels at their ends would overlap a week apart
+    for (name, day), width in zip(ends, (1, 2, 1), strict=False):
+        fig.add_scatter(
+            x=[start, day], y=[forecast.done, forecast.scope], mode="lines", name=name,
+            line={"color": PALETTE[0], "dash": "dot", "width": width}, showlegend=False,
+            hovertemplate=f"{name}: scope reached by %{{x|%Y-%m-%d}}<extra></extra>",
+        )  # fmt: skip
+
+
+def _chance(probability: float | None) -> str:
+    return "–" if probability is None else f"{probability:.0%}"
+
+
+def workforce_figure(weekly: pl.DataFrame) -> go.Figure:
+    """Active annotators per week, with those who joined and those who left."""
+    if weekly.is_empty():
+        return empty_figure("No completed work yet")
+    weeks = weekly["week"].to_list()
+    fig = go.Figure()
+    fig.add_bar(x=weeks, y=weekly["active"].to_list(), name="active",
+                marker_color=PALETTE[0], hovertemplate="%{x|%Y-%m-%d}: %{y} active")  # fmt: skip
+    fig.add_scatter(x=weeks, y=weekly["joined"].to_list(), name="joined", mode="lines+markers",
+                    line={"color": PALETTE[1]})  # fmt: skip
+    fig.add_scatter(x=weeks, y=weekly["left"].to_list(), name="left", mode="lines+markers",
+                    line={"color": PALETTE[3]})  # fmt: skip
+    return styled(fig, "week starting (UTC)", chart_text("annotators"), height=280)

@@ -1,0 +1,135 @@
+"""Project tracking from a published snapshot: each project's plan (the `projects` and
+`milestones` tables) and the project-tracking marts (`etl.marts.projects`) handed to
+`metrics.project_tracking.track_project`. The one way the `forecast` and `alerts` commands, the
+Project page and the project report get a project's figures, so they show the same numbers.
+
+`query(sql, params)` runs one bound query on the snapshot (`SnapshotReader.frame`, or a page's
+`ScopedData.frame`); `keys` ("PLATFORM:PROJECT_ID") limit the projects read (a manager's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from etl.errors import UserError
+from etl.settings import Settings
+from metrics.alerts import check_rules
+from metrics.project_tracking import ProjectPlan, ProjectStatus, track_project
+
+Query = Callable[[str, dict[str, Any] | None], pl.DataFrame]
+
+KEY = "platform || ':' || project_id"
+IN_KEYS = f"($keys::VARCHAR[] IS NULL OR list_contains($keys::VARCHAR[], {KEY}))"
+PLANS_SQL = f"""
+SELECT {KEY} AS project, name, starts_on, due_on, target_items, labels_per_item,
+       budget::DOUBLE AS budget, gold_accuracy_target, agreement_target
+FROM projects WHERE target_items IS NOT NULL AND {IN_KEYS} ORDER BY project
+"""
+MILESTONES_SQL = f"""
+SELECT {KEY} AS project, name, due_on, target_items
+FROM milestones WHERE {IN_KEYS} ORDER BY project, due_on, name
+"""
+DAILY_SQL = f"""
+SELECT {KEY} AS project, day, units, reviewed, rejected, rewards, bonuses, fees
+FROM mart_project_daily WHERE {IN_KEYS}
+"""
+QUALITY_SQL = f"""
+SELECT {KEY} AS project, metric, week, value, n
+FROM mart_project_quality_weekly WHERE {IN_KEYS}
+"""
+HOURS_SQL = f"""
+SELECT {KEY} AS project, worker_id, week, hours
+FROM mart_project_weekly_hours WHERE {IN_KEYS}
+"""
+LAST_DAY_SQL = "SELECT max(day) AS last_day FROM mart_project_daily WHERE units > 0"
+
+
+def read_plans(query: Query, keys: Sequence[str] | None = None) -> list[ProjectPlan]:
+    """The plans of the projects that have a target (of `keys` only, when given)."""
+    params = {"keys": None if keys is None else list(keys)}
+    milestones = query(MILESTONES_SQL, params)
+    plans = []
+    for row in query(PLANS_SQL, params).iter_rows(named=True):
+        mine = milestones.filter(pl.col("project") == row["project"])
+        plans.append(
+            ProjectPlan(
+                project=row["project"],
+                target_items=row["target_items"],
+                # the marts count accepted items (docs/METRICS.md, "Burn-up"): scope in items
+                labels_per_item=1,
+                budget=row["budget"],
+                starts_on=row["starts_on"],
+                due_on=row["due_on"],
+                milestones=list(mine.select("name", "due_on", "target_items").iter_rows()),
+                quality_targets={
+                    "gold_accuracy": row["gold_accuracy_target"],
+                    "agreement": row["agreement_target"],
+                },
+            )
+        )
+    return plans
+
+
+def latest_as_of(query: Query) -> date | None:
+    """The default forecast date: the day after the newest accepted work in the snapshot (a
+    forecast made today of data that ended weeks ago would read only zero days)."""
+    last = query(LAST_DAY_SQL, None)["last_day"][0]
+    return last + timedelta(days=1) if last is not None else None
+
+
+def track_projects(
+    query: Query,
+    settings: Settings,
+    keys: Sequence[str] | None = None,
+    as_of: date | None = None,
+) -> list[ProjectStatus]:
+    """Every planned project's figures (of `keys` only, when given) as known on `as_of`
+    (default `latest_as_of`): what was known on the days before it."""
+    try:
+        check_rules(settings.tracking.alerts)
+    except ValueError as exc:
+        raise UserError(f"[tracking] alerts in config.toml: {exc}") from None
+    plans = read_plans(query, keys)
+    as_of = as_of or latest_as_of(query)
+    if not plans or as_of is None:
+        return []
+    params = {"keys": [plan.project for plan in plans]}
+    frames = {
+        "daily": query(DAILY_SQL, params),
+        "quality": query(QUALITY_SQL, params),
+        "hours": query(HOURS_SQL, params),
+    }
+    return [project_status(plan, frames, settings, as_of) for plan in plans]
+
+
+def project_status(
+    plan: ProjectPlan, frames: dict[str, pl.DataFrame], settings: Settings, as_of: date
+) -> ProjectStatus:
+    """One project's figures from the rows `track_projects` read (the days before `as_of`)."""
+    mine = {
+        name: frame.filter(pl.col("project") == plan.project).drop("project")
+        for name, frame in frames.items()
+    }
+    daily = mine["daily"].filter(pl.col("day") < as_of).sort("day")
+    quality = mine["quality"].filter(pl.col("week") < as_of)
+    tracking = settings.tracking
+    return track_project(
+        plan,
+        daily.select("day", "units"),
+        as_of,
+        spend=daily.select("day", "rewards", "bonuses", "fees"),
+        quality={
+            metric: quality.filter(pl.col("metric") == metric).select("week", "value", "n")
+            for metric in ("gold_accuracy", "agreement")
+        },
+        reviews=daily.select("day", "reviewed", "rejected"),
+        weekly_hours=mine["hours"].filter(pl.col("week") < as_of),
+        rules=tracking.alerts,
+        window_days=tracking.window_days,
+        runs=tracking.runs,
+        seed=tracking.seed,
+    )

@@ -1,0 +1,94 @@
+"""The Project page on the demo-like warehouse through forged callbacks: a manager sees their
+planned projects only (a URL naming another project shows none of it, its downloads refuse), a
+freelancer is refused, and the page shows the very numbers `crowdmeter forecast` prints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.main import main
+from dashboard.app import create_app
+from dashboard.users import UserStore
+from etl.settings import Settings, load_settings
+from tests.dashboard.conftest import DashClient
+from tests.dashboard.test_authorization import download_rows
+from tests.etl.demo_warehouse import build_demo_warehouse
+
+MANAGED = ["appen:1866420", "labelstudio:58506"]  # truth.json: demo_manager_projects
+OTHER = "mturk:4930000"
+LOGINS = {"ada": "admin-password", "mia": "manager-password", "fred": "freelancer-password"}
+
+
+@pytest.fixture(scope="module")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("project-page")
+    build_demo_warehouse(folder)
+    settings = load_settings(folder / "exports" / "config.toml", data_dir=folder / "data")
+    store = UserStore(settings)
+    store.add("ada", "admin", LOGINS["ada"])
+    store.add("mia", "manager", LOGINS["mia"],
+              projects=[tuple(key.split(":")) for key in MANAGED])  # fmt: skip
+    store.add("fred", "freelancer", LOGINS["fred"], workers=[("mturk", "A1")])
+    return settings
+
+
+@pytest.fixture(scope="module")
+def app(demo_settings: Settings):
+    return create_app(demo_settings)
+
+
+def client(app, name: str) -> DashClient:
+    return DashClient(app.server.test_client(), app.callback_map).login(name, LOGINS[name])
+
+
+def test_a_manager_sees_only_their_projects(app) -> None:
+    page = client(app, "mia").page("/project")
+    for key in MANAGED:
+        assert key in page
+    assert OTHER not in page and "mturk:" not in page
+    # the first project is the default; the focus in the URL picks another of theirs
+    assert "Burn-up and forecast" in page and "project-burnup" in page
+    assert "labelstudio:58506" in client(app, "mia").page("/project", "?focus=labelstudio%3A58506")
+
+
+def test_a_forged_focus_on_another_project_shows_none_of_it(app) -> None:
+    mia = client(app, "mia")
+    page = mia.page("/project", f"?focus={OTHER}")
+    assert OTHER not in page  # the focus falls back to the manager's first project
+    assert "appen:1866420" in page
+    forged = mia.page("/project", f"?project={OTHER}")  # a filter on a project not theirs
+    assert "No planned project here" in forged and OTHER not in forged
+
+    # downloads of a forged focus: the manager's own first project, never the forged one
+    def targets(who: str, focus: str) -> list[str]:
+        reply = client(app, who).download("project-milestones", "/project", f"?focus={focus}")
+        return [r["target"] for r in download_rows(reply)]
+
+    assert targets("mia", OTHER) == targets("mia", MANAGED[0]) != targets("ada", OTHER)
+    annotators = download_rows(mia.download("project-annotators", "/project", f"?focus={OTHER}"))
+    mine = download_rows(mia.download("project-annotators", "/project", ""))
+    assert annotators == mine
+
+
+def test_a_freelancer_is_refused(app) -> None:
+    fred = client(app, "fred")
+    assert "Not available for your role" in fred.page("/project")
+    assert fred.download("project-milestones", "/project").status_code == 403
+
+
+def test_the_page_shows_the_numbers_the_forecast_command_prints(app, demo_settings, capsys):
+    code = main(["--config", str(demo_settings.data_dir.parent / "exports" / "config.toml"),
+                 "--data-dir", str(demo_settings.data_dir), "forecast", OTHER, "--json",
+                 "--as-of", "2025-06-01"])  # fmt: skip
+    assert code == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    page = client(app, "ada").page("/project", f"?to=2025-05-31&focus={OTHER}")
+    for day in (row["p50"], row["p85"], row["p95"]):
+        assert day in page
+    assert f"{row['done']:,} of {row['scope']:,}" in page
+    rows = download_rows(client(app, "ada").download(
+        "project-milestones", "/project", f"?to=2025-05-31&focus={OTHER}"))  # fmt: skip
+    assert [float(r["probability"]) for r in rows] == [m["probability"] for m in row["milestones"]]
+    assert [r["due"] for r in rows] == [m["due"] for m in row["milestones"]]
