@@ -179,10 +179,12 @@ def test_earnings_report_is_one_offline_html_file(
     assert f"{MTURK_EFFECTIVE:.2f}" in html
 
 
-def test_other_reports_are_not_built_yet(published: Settings, tmp_path: Path, capsys) -> None:
+def test_a_project_report_without_a_project_says_what_to_do(
+    published: Settings, tmp_path: Path, capsys
+) -> None:
     args = ["--data-dir", str(published.data_dir), "report", "project"]
     assert main([*args, "--out", str(tmp_path / "f.html")]) == 2
-    assert "not built yet" in capsys.readouterr().err
+    assert "Name the project" in capsys.readouterr().err
 
 
 def test_a_real_toggl_export_without_mappings_is_listed_as_unattributed(
