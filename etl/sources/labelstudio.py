@@ -1,4 +1,5 @@
-"""Label Studio JSON export (full, one record per task) and JSON_MIN (one per annotation).
+"""Label Studio JSON export (full, one record per task), JSON_MIN (one per annotation), and
+the CSV/TSV exports (JSON_MIN flattened, one row per annotation, when they carry annotators).
 
 Each annotation is one assignment. `was_cancelled` means skipped; the latest review decides
 approved or rejected; `lead_time` (seconds, idle tab time included) is the active time and
@@ -13,9 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from etl.sources import csvfiles
 from etl.sources.base import ParseResult, SourceOptions, UnreadableFile
 from etl.sources.common import file_stem, number_or_none, platform_name
-from etl.sources.records import RecordError, RowCollector, load_json_document
+from etl.sources.records import RecordError, RowCollector, decode_json, load_json_document
 from etl.sources.times import parse_instant, zone
 
 FORMAT = "labelstudio"
@@ -43,13 +45,32 @@ MIN_META = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time
 def sniff(head: bytes) -> bool:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] not in (b"[", b"{"):
-        return False
+        return _delimited_header(text) is not None
     full = b'"annotations"' in head and (b'"completed_by"' in head or b'"result"' in head)
     minimal = b'"annotator"' in head and b'"annotation_id"' in head
     return full or minimal
 
 
+# The CSV and TSV exports are JSON_MIN flattened (the converter's order: data, id, answers,
+# then these); an answer that is a list or an object is written as JSON text.
+CSV_META = {"annotator", "annotation_id"}
+
+
+def _delimited_header(head: bytes) -> str | None:
+    """The separator of a Label Studio CSV/TSV export's first line, if it is one."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    for separator in ("\t", ","):
+        names = {name.strip().strip('"') for name in first.split(separator)}
+        if names >= CSV_META and names & {"created_at", "lead_time"}:
+            return separator
+    return None
+
+
 def parse(path: Path, options: SourceOptions) -> ParseResult:
+    with path.open("rb") as fh:
+        head = fh.read(64 * 1024).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] not in (b"[", b"{"):
+        return _parse_delimited(path, head, options)
     document = load_json_document(path, FORMAT)
     records = document if isinstance(document, list) else [document]
     if not all(isinstance(r, dict) for r in records):
@@ -67,6 +88,39 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
             else:
                 _task(collector, record, default_project, options)
     return collector.result(rows_read=len(records))
+
+
+def _parse_delimited(path: Path, head: bytes, options: SourceOptions) -> ParseResult:
+    """A CSV or TSV export: one row per annotation, read as the JSON_MIN record it flattens."""
+    separator = _delimited_header(head)
+    if separator is None:
+        raise UnreadableFile(
+            f"{path.name} is a Label Studio CSV/TSV without annotator columns (annotator, "
+            "annotation_id, created_at, lead_time): it holds the labels but not who gave them, "
+            "so no worker figure can come from it. Export the project as JSON (or JSON_MIN)"
+        )
+    _, rows = csvfiles.csv_rows(path, FORMAT, separator, sorted(CSV_META), limits=options.limits)
+    collector = RowCollector(platform_name(options, FORMAT), FORMAT)
+    default_project = options.project or file_stem(path)
+    rows_read = 0
+    for record_no, row, raw, problem in rows:
+        rows_read += 1
+        with collector.record(record_no, raw):
+            if problem:
+                raise RecordError(problem)
+            record = {key: _cell(value) for key, value in row.items()}
+            _min_record(collector, record, default_project, options, flattened=True)
+    return collector.result(rows_read=rows_read)
+
+
+def _cell(value: str | None) -> Any:
+    """A CSV cell as JSON_MIN holds it: lists and objects decoded from their JSON text."""
+    if value is None or value[:1] not in ("[", "{"):
+        return value
+    try:
+        return decode_json(value)
+    except ValueError:
+        return value
 
 
 def _task(
@@ -250,7 +304,11 @@ def _kind_of(value: dict) -> str:
 
 
 def _min_record(
-    collector: RowCollector, record: dict, default_project: str, options: SourceOptions
+    collector: RowCollector,
+    record: dict,
+    default_project: str,
+    options: SourceOptions,
+    flattened: bool = False,
 ) -> None:
     tz = zone(options.source.timezone)
     if record.get("annotation_id") is None:
@@ -275,7 +333,7 @@ def _min_record(
             "is_gold": False,
         }
     )
-    for name, value in _min_answers(record).items():
+    for name, value in _min_answers(record, flattened).items():
         items = value if isinstance(value, list) else [value]
         for element in items:
             if isinstance(element, dict):
@@ -284,13 +342,18 @@ def _min_record(
                 collector.answer(uid, name, element, value_num=number_or_none(element))
 
 
-def _min_answers(record: dict) -> dict[str, Any]:
-    """The answer keys of a JSON_MIN record: after `id`, before the annotation metadata."""
+def _min_answers(record: dict, flattened: bool = False) -> dict[str, Any]:
+    """The answer keys of a JSON_MIN record: after `id`, before the annotation metadata. In a
+    flattened (CSV/TSV) export the columns are every record's keys in order of first use, so
+    an answer first given in a later row stands after the metadata: there every key after
+    `id` but the metadata is an answer."""
     keys = list(record)
     start = keys.index("id") + 1 if "id" in keys else 0
     answers = {}
     for key in keys[start:]:
         if key in MIN_META:
+            if flattened:
+                continue
             break
         answers[key] = record[key]
     if "id" not in keys:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from datetime import UTC, datetime
@@ -188,3 +190,39 @@ def test_doccano_spans_categories_and_approver(tmp_path: Path) -> None:
     rejected = parse_file(bad, "doccano")
     reasons = dict(rejected.rejects.select("record_no", "reason").iter_rows())
     assert "neither a span" in reasons[1] and "no id" in reasons[2]
+
+
+def _as_delimited(records: list[dict], separator: str) -> str:
+    """JSON_MIN records written as Label Studio's CSV/TSV export writes them: one column per
+    key in the records' order, lists and objects as JSON text."""
+    out = io.StringIO()
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    writer = csv.writer(out, delimiter=separator)
+    writer.writerow(keys)
+    for r in records:
+        cells = [r.get(k) for k in keys]
+        writer.writerow(
+            ["" if v is None else json.dumps(v) if isinstance(v, list | dict) else v for v in cells]
+        )
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("separator", "suffix"), [(",", ".csv"), ("\t", ".tsv")])
+def test_labelstudio_csv_and_tsv_read_as_the_json_min_they_flatten(tmp_path, separator, suffix):
+    records = json.loads((FIXTURES / "labelstudio_min.json").read_text())
+    path = tmp_path / f"project-1-at-2024{suffix}"
+    path.write_text(_as_delimited(records, separator))
+    options = SourceOptions(project="p")
+    flat = parse_file(path, options=options)
+    assert flat.format == "labelstudio" and flat.rejects.is_empty()
+    whole = parse_file(FIXTURES / "labelstudio_min.json", options=options)
+    for table in ("assignments", "annotations"):
+        key = "assignment_uid"
+        assert flat.frames[table].sort(key).equals(whole.frames[table].sort(key)), table
+
+
+def test_a_labelstudio_csv_without_annotators_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("text,sentiment\nGreat product,Positive\n")
+    with pytest.raises(UnreadableFile, match="without annotator columns"):
+        parse_file(path, "labelstudio")
