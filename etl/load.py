@@ -102,12 +102,13 @@ def ingest(
     trigger: str = "cli",
     progress: bool = False,
     again: bool = False,
+    mapping: dict[str, str] | None = None,
 ) -> RunReport:
     """Load `paths` (files or folders) in one run and publish a snapshot after the last file."""
     files = expand_paths(paths, fmt)
     with open_warehouse(settings) as con:
         run_id, status, results = load_files(
-            con, settings, files, fmt, platform, project, trigger, progress, again
+            con, settings, files, fmt, platform, project, trigger, progress, again, mapping
         )
         try:
             snapshot = publish(con, settings, run_id, _announce if progress else None)
@@ -127,6 +128,7 @@ def load_files(
     trigger: str = "cli",
     progress: bool = False,
     again: bool = False,
+    mapping: dict[str, str] | None = None,
 ) -> tuple[int, str, list[FileResult]]:
     """One run over `files` (each with None or the reason it is skipped), unpublished: its id,
     its status and each file's result. The caller publishes."""
@@ -136,7 +138,9 @@ def load_files(
     load_reference_tables(con, settings)
     run_id = lineage.start_run(con, trigger)
     results = [
-        load_file(con, settings, run_id, path, fmt, platform, project, key, progress, again)
+        load_file(
+            con, settings, run_id, path, fmt, platform, project, key, progress, again, mapping
+        )
         if skip is None
         else FileResult(path=str(path), format=None, status="skipped", error=skip)
         for path, skip in _progress(files, progress)
@@ -165,6 +169,7 @@ def load_file(
     key: bytes,
     progress: bool = False,
     again: bool = False,
+    mapping: dict[str, str] | None = None,
 ) -> FileResult:
     """Parse and merge one file in one transaction; a failure loads nothing from it. A file
     whose bytes were loaded before is recorded unchanged and not read, unless `again`.
@@ -193,6 +198,7 @@ def load_file(
             show_progress=progress,
             part_bytes=settings.etl_part_bytes,
             limits=settings.limits,
+            mapping=mapping,
         )
         parts = sources.parse_batches(path, fmt, options)
         first = next(parts)

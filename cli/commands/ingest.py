@@ -38,6 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--platform", help="platform name to record (default: the format's)")
     parser.add_argument("--project", help="project id to record (default: from the file)")
     parser.add_argument(
+        "--map",
+        dest="mapping",
+        metavar="ROLE=COLUMN,...",
+        help="read any long-format table (CSV, TSV, Parquet, JSON lines; one row per rating) "
+        "with this column mapping: unit=,worker=,label= and optionally gold=, started=, "
+        "submitted=, field=NAME (docs/IMPORTING.md, longform)",
+    )
+    parser.add_argument(
         "--again",
         action="store_true",
         help="read files already loaded again (after changing their settings); by default a "
@@ -52,6 +60,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from etl.publish import FiguresNotRebuilt
     from etl.warehouse import WarehouseBusy
 
+    mapping = _mapping(args.mapping) if args.mapping else None
+    if mapping is not None:
+        args.fmt = "longform"
     try:
         report = ingest(
             settings,
@@ -61,6 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             project=args.project,
             progress=not args.json and sys.stderr.isatty(),
             again=args.again,
+            mapping=mapping,
         )
     except WarehouseBusy as exc:
         raise UserError(str(exc)) from None
@@ -109,3 +121,14 @@ def print_summary(report) -> None:
             )
     published = f"published snapshot {report.snapshot}" if report.snapshot else "rows published"
     print(f"run {report.run_id}: {report.status}; {published}")
+
+
+def _mapping(text: str) -> dict[str, str]:
+    """`unit=orig_id,worker=w` as {'unit': 'orig_id', 'worker': 'w'}."""
+    pairs = [part.partition("=") for part in text.split(",") if part.strip()]
+    bad = [key for key, sep, value in pairs if not sep or not key.strip() or not value.strip()]
+    if bad:
+        raise UserError(
+            f"--map takes ROLE=COLUMN pairs separated by commas; {bad[0]!r} is not one."
+        )
+    return {key.strip(): value.strip() for key, _, value in pairs}

@@ -22,6 +22,7 @@ from etl.sources import (
     jira,
     labelbox,
     labelstudio,
+    longform,
     milestones,
     mturk,
     prodigy,
@@ -58,6 +59,7 @@ FORMATS: dict[str, ModuleType] = {
         asana,
         jira,
         workers,  # survey answers: worker_id and answered_on
+        longform,
     )
 }
 IMPORTABLE = [name for name, module in FORMATS.items() if not getattr(module, "NO_WORKERS", False)]
@@ -119,6 +121,8 @@ def _format_and_head(path: Path, fmt: str | None) -> tuple[str, bytes]:
             f"--format {fmt!r} is not a format Crowdmeter knows; use one of: "
             f"{', '.join(IMPORTABLE)}"
         )
+    if fmt == longform.FORMAT:  # a mapped table, Parquet included: no text head to check
+        return fmt, b""
     head = _head(path)  # an empty or binary file fails the same way whatever the format
     return fmt or _detect(path, head), head
 

@@ -147,6 +147,7 @@ class SourceOptions:
     show_progress: bool = False
     part_bytes: int | None = None  # formats that read big files in parts: bytes per part
     limits: IngestLimits = field(default_factory=IngestLimits)
+    mapping: dict[str, str] | None = None  # --map for the longform importer: role -> column
 
 
 @dataclass

@@ -3,8 +3,11 @@ reason and the run succeeds; the same file named explicitly fails loudly."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+
+import pytest
 
 from cli.main import main
 
@@ -83,3 +86,42 @@ def test_status_of_a_file_that_does_not_exist_says_so(tmp_path: Path, capsys) ->
     assert "No file 99" in capsys.readouterr().err
     assert main(["--data-dir", data, "status", "--rejects", "1"]) == 0
     assert "has no rejected records" in capsys.readouterr().out
+
+
+RTE = (  # Snow et al.'s RTE layout: one row per (unit, worker) rating, with the unit's gold
+    "!amt_annotation_ids\t!amt_worker_ids\torig_id\tresponse\tgold\n"
+    "a1\tw1\t1\t1\t1\na2\tw2\t1\t1\t1\na3\tw3\t1\t0\t1\n"
+    "a4\tw1\t2\t0\t0\na5\tw2\t2\t0\t0\na6\tw3\t2\t0\t0\n"
+)
+RTE_MAP = "unit=orig_id,worker=!amt_worker_ids,label=response,gold=gold,field=entailment"
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".parquet"])
+def test_a_long_format_table_loads_with_a_column_mapping(tmp_path: Path, capsys, suffix) -> None:
+    import polars as pl
+
+    path = tmp_path / f"rte{suffix}"
+    frame = pl.read_csv(io.StringIO(RTE), separator="\t", infer_schema=False)
+    frame.write_parquet(path) if suffix == ".parquet" else path.write_text(RTE)
+    data = ["--data-dir", str(tmp_path / "d")]
+    argv = [*data, "ingest", str(path), "--map", RTE_MAP, "--platform", "rte", "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["files"][0]["rows_inserted"] > 0 and report["files"][0]["format"] == "longform"
+    assert main([*data, "quality", "--json", "--bootstrap", "0"]) == 0
+    (project,) = json.loads(capsys.readouterr().out)["projects"]
+    assert project["platform"] == "rte" and project["n_assignments"] == 6
+    assert project["gold"]["n_gold"] == 6 and project["gold"]["accuracy"] == pytest.approx(5 / 6)
+    assert [f["field"] for f in project["fields"]] == ["entailment"]
+
+
+def test_a_mapping_that_lacks_a_role_or_names_no_column_says_so(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "rte.tsv"
+    path.write_text(RTE)
+    data = ["--data-dir", str(tmp_path / "d")]
+    assert main([*data, "ingest", str(path), "--map", "unit=orig_id,label=response"]) == 1
+    assert "lacks worker" in capsys.readouterr().err
+    assert main([*data, "ingest", str(path), "--map", "unit=x,worker=y,label=response"]) == 1
+    assert "has no column unit=x, worker=y" in capsys.readouterr().err
+    assert main([*data, "ingest", str(path), "--map", "unit"]) == 2
+    assert "ROLE=COLUMN" in capsys.readouterr().err
