@@ -223,6 +223,7 @@ def wages_across_workers(ledger: pl.DataFrame, by: Sequence[str]) -> pl.DataFram
         *by,
         "workers",
         "hours_worked",
+        "unpriced_hours",
         "net_earnings",
         pooled_effective_wage="effective_wage",
         pooled_paid_time_wage="paid_time_wage",

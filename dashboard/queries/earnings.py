@@ -136,6 +136,7 @@ def platform_comparison(data: ScopedData, filters: Filters) -> pl.DataFrame:
         "platform",
         "workers",
         "hours_worked",
+        "unpriced_hours",  # on a platform that records no pay: in no wage, shown, not lost
         "net_earnings",
         "median_effective_wage",
         "mean_effective_wage",

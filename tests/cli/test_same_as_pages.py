@@ -54,3 +54,13 @@ def test_effective_wage_overall_and_by_platform(demo_settings, capsys) -> None:
     for key in ("effective_wage", "paid_time_wage", "gross_paid_time_wage"):
         assert total[key] == pytest.approx(overall[key], rel=1e-9), key
     assert total["workers"] == overall["workers"]
+
+
+def test_platforms_without_pay_data_show_their_hours_apart_and_no_wage(demo_settings) -> None:
+    table = earnings.platform_comparison(viewer_data(demo_settings, ADMIN), Filters())
+    rows = {r["platform"]: r for r in table.iter_rows(named=True)}
+    for tool in ("labelstudio", "prodigy"):  # in-house tools: no reward is recorded
+        row = rows[tool]
+        assert row["hours_worked"] == 0 and row["unpriced_hours"] > 0, tool
+        assert row["pooled_effective_wage"] is None, tool
+    assert rows["mturk"]["unpriced_hours"] == 0 and rows["mturk"]["pooled_effective_wage"] > 0
