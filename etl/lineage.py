@@ -133,28 +133,31 @@ def record_known_file(
     con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
 ) -> None:
     """A file whose bytes were loaded before: recorded unchanged, nothing merged."""
-    with transaction(con):
-        file_id = con.execute("SELECT nextval('etl_file_ids')").fetchall()[0][0]
-        r.file_id, r.status = int(file_id), "unchanged"
-        con.execute(
-            "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status,"
-            " loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'unchanged', ?)",
-            [file_id, run_id, r.platform, str(path), sha, r.format, datetime.now(UTC)],
-        )
+    r.status = "unchanged"
+    _record_unmerged(con, run_id, path, sha, r)
 
 
 def record_failed_file(
     con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
 ) -> None:
     """A file that loaded nothing, with the reason (`r.error`); sets `r.file_id`."""
+    r.status = "failed"
+    _record_unmerged(con, run_id, path, sha, r)
+
+
+def _record_unmerged(
+    con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
+) -> None:
+    """The `etl_files` row of a file nothing was merged from, with `r`'s status and error."""
     with transaction(con):
         file_id = con.execute("SELECT nextval('etl_file_ids')").fetchall()[0][0]
         r.file_id = int(file_id)
         con.execute(
             "INSERT INTO etl_files (file_id, run_id, source, path, sha256, format, status, error,"
-            " loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'failed', ?, ?)",
-            [file_id, run_id, r.platform, str(path), sha, r.format, r.error, datetime.now(UTC)],
-        )
+            " loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, run_id, r.platform, str(path), sha, r.format, r.status, r.error,
+             datetime.now(UTC)],
+        )  # fmt: skip
 
 
 def insert_rejects(con: duckdb.DuckDBPyConnection, file_id: int, rejects: pl.DataFrame) -> None:

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.commands.serve import add_address_options
 from etl.errors import UserError
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="simulate, ingest and serve a demo dashboard",
         description="Simulate a realistic annotation workforce, load it and serve the dashboard.",
     )
-    parser.add_argument("--host", help="address to listen on (default: settings, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on (default: settings, 8050)")
+    add_address_options(parser)
     parser.add_argument("--seed", type=int, default=7, help="simulation seed")
     parser.add_argument("--scale", type=float, default=1.0, help="simulation size (1 = default)")
     parser.add_argument("--fresh", action="store_true", help="rebuild even if the demo exists")

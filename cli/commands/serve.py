@@ -17,10 +17,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="serve the dashboard",
         description="Serve the dashboard with gunicorn; each worker reads the newest snapshot.",
     )
-    parser.add_argument("--host", help="address to listen on (default: settings, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on (default: settings, 8050)")
+    add_address_options(parser)
     parser.add_argument("--workers", type=int, help="worker processes (default: settings, 3)")
     parser.set_defaults(func=run)
+
+
+def add_address_options(parser: argparse.ArgumentParser) -> None:
+    """--host and --port of the dashboard, shared with `demo`."""
+    parser.add_argument("--host", help="address to listen on (default: settings, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: settings, 8050)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
