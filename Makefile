@@ -6,7 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 # Label Studio for the real-server pull test (tests/etl/test_pull_labelstudio_server.py), in
-# its own virtual environment: it is no dependency of Crowdmeter's.
+# its own virtual environment: it is no dependency of Crowdmeter's. sentry-sdk 3 (2026-12)
+# refuses the options Label Studio 1.23 starts it with, so the server would not start.
 LS_VENV ?= .venv-labelstudio
 
 .PHONY: demo test bench fuzz clean chromedriver labelstudio
@@ -31,7 +32,7 @@ chromedriver:
 
 $(LS_VENV)/bin/label-studio:
 	$(PYTHON) -m venv $(LS_VENV)
-	$(LS_VENV)/bin/pip install --quiet --no-compile 'label-studio>=1.20,<2'
+	$(LS_VENV)/bin/pip install --quiet --no-compile 'label-studio>=1.20,<2' 'sentry-sdk<3'
 
 labelstudio: $(LS_VENV)/bin/label-studio
 
