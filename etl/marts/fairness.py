@@ -32,7 +32,7 @@ import polars as pl
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from etl.settings import FairnessSettings, Settings
-from etl.sources.workers import ANSWERED_ON
+from etl.sources.workers import ANSWERED_ON, TIME_ZONE
 from etl.warehouse import memory_for_python, replace_table
 from metrics.fairness.findings import (
     NOT_STATED,
@@ -135,6 +135,15 @@ AUDIT_INPUTS = {
 }
 
 
+# The pay cells are sums, whose last bits depend on the order DuckDB's threads add in: their
+# fingerprint takes them to a millionth, so that the same ledger gives the same fingerprint.
+FINGERPRINT_SQL = {
+    "pay_cells": "SELECT * REPLACE (earnings::DECIMAL(38, 6) AS earnings,"
+    " hours::DECIMAL(38, 6) AS hours, fragmented_share::DECIMAL(38, 6) AS fragmented_share)"
+    " FROM ({query})",
+}
+
+
 def fingerprints(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
     """Per audit, a digest of what its findings depend on: per platform the count and an
     order-free hash (xor of row hashes) of its input query's rows and of the workers'
@@ -147,7 +156,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
         key="worker_id, platform", table="workers"))  # fmt: skip
     out = {}
     for audit, query in AUDIT_INPUTS.items():
-        text = json.dumps([settings_text, attributes, _digest(con, INPUT_SQL[query])])
+        rows = FINGERPRINT_SQL.get(query, "{query}").format(query=INPUT_SQL[query])
+        text = json.dumps([settings_text, attributes, _digest(con, rows)])
         out[audit] = hashlib.sha256(text.encode()).hexdigest()
     return out
 
@@ -227,8 +237,9 @@ def attribute_table(rows: pl.DataFrame, json_column: str = "attributes") -> pl.D
 
 
 def attributes_of(people: pl.DataFrame, key: str = "worker_id") -> list[str]:
-    """The attribute columns of an attribute table (the survey's answer date is none)."""
-    return [c for c in people.columns if c not in (key, "platform", ANSWERED_ON)]
+    """The attribute columns of an attribute table (the survey's answer date and the
+    workers' time zones are none)."""
+    return [c for c in people.columns if c not in (key, "platform", ANSWERED_ON, TIME_ZONE)]
 
 
 def audited(frame: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.DataFrame:
@@ -319,16 +330,25 @@ def review_findings(
 def workload_findings(
     work: pl.DataFrame, people: pl.DataFrame, settings: Settings
 ) -> list[Finding]:
-    """Workload per attribute (workers' time zones are not in the warehouse: UTC clocks)."""
+    """Workload per attribute, on each worker's clock where the workers template gave their
+    time zone (UTC otherwise)."""
     audit, found = audit_settings(settings), []
     sensitive = settings.fairness.sensitive_task_types
+    zones = worker_time_zones(people)
     for attribute in attributes_of(people):
         mine = audited(work, people, attribute)
         runnable, ref = _reference(mine, people, attribute, settings)
         if runnable:
-            found += workload(mine, people, attribute, ref, sensitive_task_types=sensitive,
-                              settings=audit)  # fmt: skip
+            found += workload(mine, people, attribute, ref, time_zones=zones,
+                              sensitive_task_types=sensitive, settings=audit)  # fmt: skip
     return found
+
+
+def worker_time_zones(people: pl.DataFrame) -> pl.DataFrame:
+    """`worker_id` and `time_zone` of the workers whose time zone is known."""
+    if TIME_ZONE not in people.columns:
+        return pl.DataFrame(schema={"worker_id": pl.String, "time_zone": pl.String})
+    return people.filter(pl.col(TIME_ZONE).is_not_null()).select("worker_id", TIME_ZONE)
 
 
 def label_findings(
