@@ -76,7 +76,8 @@ def answers(
     accuracy = np.clip(workers.accuracy[who] + offset, 0.3, 0.995)
     weak = workers.role[who] == "weak"
     accuracy[weak] = workers.accuracy[who][weak]
-    if project.project_id == "toxicity":  # planted label bias: dialect texts called toxic
+    # planted label bias: dialect texts called toxic
+    if project.project_id == "toxicity" and workers.effects:
         biased = (items.attribute[local] == 1) & (truth == project.classes.index("not_toxic"))
         accuracy[biased] -= LABEL_BIAS_EXTRA_FALSE_POSITIVE
     correct = rng.random(len(who)) < accuracy

@@ -15,10 +15,14 @@ DAYS = 90
 
 # --- planted effects -----------------------------------------------------------------------
 # Pay gap (MTurk): a qualification gates the better-paid HIT type, and it was granted to men
-# far more often than to women, so women earn less per hour for the same work.
+# far more often than to women, so women earn less per hour for the same work. The shares and
+# rewards make the gap large enough for the published audit to find at p_adjusted < 0.01 among
+# the ~40 men and women of the known-answer test's scale (0.5).
 PAY_GAP_ATTRIBUTE = "gender"
 PAY_GAP_GROUPS = ("man", "woman")  # reference group first
-QUALIFIED_SHARE = {"man": 0.75, "woman": 0.2, "nonbinary": 0.5, None: 0.5}
+QUALIFIED_SHARE = {"man": 0.8, "woman": 0.1, "nonbinary": 0.5, None: 0.5}
+# Without planted effects (`simulate --no-effects`) every group qualifies at this rate.
+NEUTRAL_QUALIFIED_SHARE = 0.5
 # Biased reviewer (Label Studio): rejects women's *correct* work far more often.
 REVIEW_REJECT_CORRECT = 0.03
 BIASED_REVIEW_REJECT_CORRECT = 0.30
@@ -121,10 +125,13 @@ PROJECTS: tuple[Project, ...] = (
 PROJECT_INDEX = {(p.platform, p.project_id): i for i, p in enumerate(PROJECTS)}
 SLIPPING_PROJECT = ("appen", "sentiment")
 # MTurk HIT types of the emotion project: the qualified one pays more.
-MTURK_HIT_TYPES = {"standard": 0.05, "qualified": 0.08}
+MTURK_HIT_TYPES = {"standard": 0.05, "qualified": 0.1}
 
 # Workers per platform at scale 1, and where they come from (ISO 3166-1 alpha-2, UTC offset).
-WORKERS_AT_SCALE_1 = {"mturk": 100, "toloka": 90, "appen": 60, "labelstudio": 20, "prodigy": 5}
+# Label Studio has enough annotators that at scale 0.5 each gender the biased reviewer is
+# audited on has five or more (the published audit's smallest group) and a permutation test
+# over annotators can reach p < 0.01.
+WORKERS_AT_SCALE_1 = {"mturk": 100, "toloka": 90, "appen": 60, "labelstudio": 60, "prodigy": 5}
 REVIEWERS_AT_SCALE_1 = 3
 FREELANCERS_AT_SCALE_1 = 12
 COUNTRIES = {
@@ -144,7 +151,10 @@ ISO3 = {
     "DE": "DEU", "CH": "CHE",
 }  # fmt: skip
 GENDERS = ("woman", "man", "nonbinary", None)
-GENDER_SHARE = (0.42, 0.47, 0.03, 0.08)  # None: left blank
+# None: left blank. The question is voluntary: about one in six leave it blank, so the "not
+# stated" group is usually large enough to be shown (and to be the complement that hides a
+# small group, rather than a group of stated answers).
+GENDER_SHARE = (0.38, 0.42, 0.03, 0.17)
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55+", None)
 AGE_SHARE = (0.18, 0.34, 0.22, 0.12, 0.06, 0.08)
 
@@ -172,6 +182,8 @@ class Workers:
     person: np.ndarray  # freelancer number, -1 for others
     qualified: np.ndarray  # MTurk: holds the qualification of the better-paid HIT type
     projects: np.ndarray  # (n, len(PROJECTS)) bool: projects the worker takes tasks from
+    # False for `simulate --no-effects`: no pay gap, biased reviewer, label bias or overwork
+    effects: bool = True
 
     def __len__(self) -> int:
         return len(self.raw_id)
@@ -211,8 +223,11 @@ def scaled(count: int, scale: float, minimum: int = 1) -> int:
     return max(minimum, round(count * scale))
 
 
-def build_population(seed: int, scale: float, end_date: date) -> Population:
-    """Draw the workforce of one run; the same seed and scale give the same people."""
+def build_population(seed: int, scale: float, end_date: date, effects: bool = True) -> Population:
+    """Draw the workforce of one run; the same seed and scale give the same people. With
+    `effects` False they are the same people with no fairness effect planted: qualifications
+    granted at one rate to every group, no biased reviewer, no overworked workers (the label
+    bias is left out where answers are drawn, `simulate.labelling.answers`)."""
     rng = np.random.default_rng([seed, 1])
     counts = {p: scaled(n, scale, 3) for p, n in WORKERS_AT_SCALE_1.items()}
     counts["labelstudio"] += scaled(REVIEWERS_AT_SCALE_1, scale, 3)
@@ -243,10 +258,14 @@ def build_population(seed: int, scale: float, end_date: date) -> Population:
         person=np.full(n, -1),
         qualified=np.zeros(n, dtype=bool),
         projects=np.zeros((n, len(PROJECTS)), dtype=bool),
+        effects=effects,
     )
     _assign_projects(workers, rng)
     _plant_roles(workers, rng, scale)
     freelancers = _recruit_freelancers(workers, rng, scale)
+    if not effects:  # the same draws above, so the same people; only the effects go
+        workers.role[workers.role == "overworked"] = "regular"
+        workers.role[workers.role == "biased_reviewer"] = "reviewer"
     first_day = end_date - timedelta(days=DAYS - 1)
     return Population(workers, freelancers, first_day, end_date, scale)
 
@@ -276,7 +295,10 @@ def _assign_projects(workers: Workers, rng: np.random.Generator) -> None:
     workers.projects[toloka[pick < 0.45], rel] = False  # toxicity only
     workers.projects[toloka[(pick >= 0.45) & (pick < 0.7)], tox] = False  # relevance only
     mturk = workers.on("mturk")
-    share = np.array([QUALIFIED_SHARE[g] for g in workers.gender[mturk]])
+    share = np.array([
+        QUALIFIED_SHARE[g] if workers.effects else NEUTRAL_QUALIFIED_SHARE
+        for g in workers.gender[mturk]
+    ])  # fmt: skip
     workers.qualified[mturk] = rng.random(len(mturk)) < share
 
 

@@ -28,6 +28,9 @@ class Truth:
     end_date: str
     first_day: str
     assignments: int
+    # False for `simulate --no-effects`: the fairness effects (pay gap, biased reviewer, label
+    # bias, overwork) are then null in `planted`, since none was planted
+    effects: bool = True
     files: list[dict[str, Any]] = field(default_factory=list)
     platforms: list[dict[str, Any]] = field(default_factory=list)
     projects: list[dict[str, Any]] = field(default_factory=list)

@@ -29,21 +29,29 @@ from simulate.writers.plans import export_project_id, write_plans
 from simulate.writers.toggl import write_toggl
 
 FORMAT_OF_FOLDER = {"plans": "projects/milestones"}
+PLANTED_EFFECT_PERMUTATIONS = 2000
 
 
 def simulate(
-    out_dir: Path, seed: int = 7, scale: float = 1.0, end_date: date = DEFAULT_END_DATE
+    out_dir: Path,
+    seed: int = 7,
+    scale: float = 1.0,
+    end_date: date = DEFAULT_END_DATE,
+    effects: bool = True,
 ) -> Truth:
     """Write the exports, config.toml and truth.json of one simulated workforce into `out_dir`.
 
-    The same seed, scale and end date always give the same bytes.
+    The same seed, scale, end date and `effects` always give the same bytes. With `effects`
+    False the workforce is the same with no fairness effect planted (no pay gap, biased
+    reviewer, label bias or overworked workers; truth.json has `effects: false` and null for
+    each): the data of a false-flag check.
     """
     if scale <= 0:
         raise ValueError(f"scale must be above 0, got {scale}")
     out_dir = Path(out_dir)
     _remove_earlier_output(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    population = build_population(seed, scale, end_date)
+    population = build_population(seed, scale, end_date, effects)
     ledger = run_days(population, out_dir, seed)
     records = freelance_records(population, ledger.freelance_sessions, seed)
     write_toggl(out_dir, population, records.time_entries, Timeline(population.first_day))
@@ -55,6 +63,7 @@ def simulate(
         sources=_source_settings(),
         toggl=_toggl_settings(population),
         workers=_worker_settings(population),
+        fairness=_fairness_settings(),
     )
     truth = Truth(
         seed=seed,
@@ -74,15 +83,16 @@ def simulate(
             for p in PLATFORMS
         ],  # fmt: skip
         projects=_projects(ledger),
+        effects=effects,
         planted={
-            "pay_gap": t.pay_gap(population, ledger, seed),
-            "biased_reviewer": t.biased_reviewer(population, ledger),
+            "pay_gap": t.pay_gap(population, ledger, seed) if effects else None,
+            "biased_reviewer": t.biased_reviewer(population, ledger) if effects else None,
             "weak_annotators": t.weak_annotators(population, ledger),
             "regular_gold_accuracy_floor": t.regular_gold_accuracy_floor(population, ledger, 30),
-            "label_bias": t.label_bias(ledger),
+            "label_bias": t.label_bias(ledger) if effects else None,
             "slipping_project": slip,
             "late_platform": t.late_platform(records),
-            "overwork": t.overwork(population, ledger),
+            "overwork": t.overwork(population, ledger) if effects else None,
         },
         demo_freelancer=t.demo_freelancer(population, ledger, records),
         demo_manager_projects=[
@@ -165,6 +175,13 @@ def _source_settings() -> dict[str, dict]:
             "gold_columns": gold.get(p.platform, {}),
         }
     return sources
+
+
+def _fairness_settings() -> dict[str, int]:
+    """Enough permutations for the planted effects to reach p_adjusted < 0.01 after Holm's
+    correction: the review audit's largest family (four scopes of three groups) needs
+    `permutations >= 12 / 0.01` (docs/METRICS.md, "Findings, tests and flags")."""
+    return {"permutations": PLANTED_EFFECT_PERMUTATIONS}
 
 
 def _worker_settings(population: Population) -> dict[str, dict]:

@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_END_DATE,
         help=f"last simulated day, YYYY-MM-DD (default: {DEFAULT_END_DATE.isoformat()})",
     )
+    parser.add_argument(
+        "--no-effects",
+        action="store_true",
+        help="the same workforce with no fairness effect planted (no pay gap, biased reviewer, "
+        "label bias or overworked workers; truth.json says so): data for false-flag checks",
+    )
     parser.add_argument("--json", action="store_true", help="print a summary as JSON")
     parser.set_defaults(func=run)
 
@@ -61,13 +67,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "so no files of yours are overwritten."
         )
     started = time.monotonic()
-    truth = simulate(out, seed=args.seed, scale=args.scale, end_date=args.end_date)
+    truth = simulate(
+        out, seed=args.seed, scale=args.scale, end_date=args.end_date, effects=not args.no_effects
+    )
     summary = {
         "out_dir": str(out),
         "seed": truth.seed,
         "scale": truth.scale,
         "first_day": truth.first_day,
         "end_date": truth.end_date,
+        "effects": truth.effects,
         "assignments": truth.assignments,
         "files": len(truth.files),
         "seconds": round(time.monotonic() - started, 1),
@@ -80,7 +89,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"{truth.first_day} to {truth.end_date}) to {out} in {summary['seconds']}s.\n"
             f"Ingest them with: crowdmeter --config {out / 'config.toml'} ingest "
             f"{' '.join(sorted({str(out / f['path'].split('/')[0]) for f in truth.files}))}\n"
-            f"Planted effects are listed in {out / 'truth.json'}; {out / 'dirty'} holds a "
+            + (
+                "Planted effects are listed in "
+                if truth.effects
+                else "No fairness effect was planted; the others are listed in "
+            )
+            + f"{out / 'truth.json'}; {out / 'dirty'} holds a "
             "deliberately broken file whose rejects truth.json lists."
         )
     return 0

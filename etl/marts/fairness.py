@@ -20,6 +20,7 @@ Where the inputs come from:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections.abc import Iterable
@@ -31,10 +32,11 @@ import polars as pl
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from etl.settings import FairnessSettings, Settings
-from etl.sources.workers import ANSWERED_ON
+from etl.sources.workers import ANSWERED_ON, TIME_ZONE
 from etl.warehouse import memory_for_python, replace_table
 from metrics.fairness.findings import (
     NOT_STATED,
+    SCHEMA,
     AuditSettings,
     Finding,
     findings_frame,
@@ -52,8 +54,11 @@ from metrics.fairness.review import review_fairness
 from metrics.fairness.workload import workload
 
 TABLE = "mart_fairness_findings"
+# each audit's input fingerprint when its findings were last computed (see `build`)
+INPUTS = "mart_fairness_inputs"
 GRAINS: dict[str, tuple[str, ...]] = {
-    TABLE: ("audit", "attribute", "group", "reference", "measure")
+    TABLE: ("audit", "attribute", "group", "reference", "measure"),
+    INPUTS: ("audit",),
 }
 
 _HOURS = (
@@ -104,10 +109,74 @@ INPUT_SQL = {
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Run every audit on the warehouse and write `mart_fairness_findings`."""
+    """Run the audits on the warehouse and write `mart_fairness_findings`, recomputing only
+    the audits whose inputs changed: each audit's fingerprint (`fingerprints`: its input rows
+    per platform, the attributes and the settings) is kept in `mart_fairness_inputs`, and an
+    audit whose fingerprint is the one kept keeps its previous findings."""
+    now = fingerprints(con, settings)
+    before, kept = _previous(con)
+    reuse = {audit for audit, fp in now.items() if before.get(audit) == fp}
     with memory_for_python(con, settings):
-        frame = findings_frame(audit_warehouse(con, settings))
+        fresh = findings_frame(audit_warehouse(con, settings, skip=reuse))
+    frame = pl.concat([kept.filter(pl.col("audit").is_in(list(reuse))), fresh]).sort(
+        "audit", "attribute", "measure", "group", "reference", nulls_last=False
+    )
     replace_table(con, TABLE, "SELECT * FROM fairness_rows", fairness_rows=frame)
+    inputs = pl.DataFrame({"audit": list(now), "fingerprint": list(now.values())})
+    replace_table(con, INPUTS, "SELECT * FROM fairness_inputs", fairness_inputs=inputs)
+
+
+# the input queries of each audit, beside the attributes every audit reads
+AUDIT_INPUTS = {
+    "pay_equity": "pay_cells",
+    "review_fairness": "reviews",
+    "workload": "work",
+    "label_bias": "answers",
+}
+
+
+# The pay cells are sums, whose last bits depend on the order DuckDB's threads add in: their
+# fingerprint takes them to a millionth, so that the same ledger gives the same fingerprint.
+FINGERPRINT_SQL = {
+    "pay_cells": "SELECT * REPLACE (earnings::DECIMAL(38, 6) AS earnings,"
+    " hours::DECIMAL(38, 6) AS hours, fragmented_share::DECIMAL(38, 6) AS fragmented_share)"
+    " FROM ({query})",
+}
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
+    """Per audit, a digest of what its findings depend on: per platform the count and an
+    order-free hash (xor of row hashes) of its input query's rows and of the workers'
+    attributes, and the settings. Equal digests, equal findings (the audits are deterministic
+    given their rows and seed, whatever the rows' order)."""
+    settings_text = json.dumps(
+        [settings.fairness.model_dump(mode="json"), settings.min_group_size], sort_keys=True
+    )
+    attributes = _digest(con, INPUT_SQL["attributes"].format(
+        key="worker_id, platform", table="workers"))  # fmt: skip
+    out = {}
+    for audit, query in AUDIT_INPUTS.items():
+        rows = FINGERPRINT_SQL.get(query, "{query}").format(query=INPUT_SQL[query])
+        text = json.dumps([settings_text, attributes, _digest(con, rows)])
+        out[audit] = hashlib.sha256(text.encode()).hexdigest()
+    return out
+
+
+def _digest(con: duckdb.DuckDBPyConnection, query: str) -> list[list]:
+    rows = con.sql(
+        f"SELECT platform, count(*) AS n, bit_xor(hash(t)) AS h FROM ({query}) t"
+        " GROUP BY platform ORDER BY platform"
+    ).fetchall()
+    return [[str(p), int(n), str(h)] for p, n, h in rows]
+
+
+def _previous(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], pl.DataFrame]:
+    """(fingerprint per audit, findings) of the previous build; nothing before the first."""
+    tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not {TABLE, INPUTS} <= tables:
+        return {}, findings_frame([])
+    kept = dict(con.sql(f"SELECT audit, fingerprint FROM {INPUTS}").fetchall())
+    return kept, con.sql(f"SELECT * FROM {TABLE}").pl().cast(dict(SCHEMA))
 
 
 def audit_settings(settings: Settings) -> AuditSettings:
@@ -118,18 +187,28 @@ def audit_settings(settings: Settings) -> AuditSettings:
     )
 
 
-def audit_warehouse(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Finding]:
-    """Every finding of the four audits on the warehouse `con`, sorted."""
+def audit_warehouse(
+    con: duckdb.DuckDBPyConnection, settings: Settings, skip: Iterable[str] = ()
+) -> list[Finding]:
+    """Every finding of the four audits on the warehouse `con` (but the audits named in
+    `skip`), sorted."""
+    skip = set(skip)
 
     def query(name: str) -> pl.DataFrame:
         return con.sql(INPUT_SQL[name]).pl()
 
     people = attribute_table(con.sql(INPUT_SQL["attributes"].format(
         key="worker_id, platform", table="workers")).pl())  # fmt: skip
-    found = pay_findings(query("pay_cells"), people, settings)
-    found += review_findings(query("reviews"), people, settings)
-    found += workload_findings(query("work"), people, settings)
-    found += label_findings(query("answers"), people, settings)
+    audits = {
+        "pay_equity": pay_findings,
+        "review_fairness": review_findings,
+        "workload": workload_findings,
+        "label_bias": label_findings,
+    }
+    found: list[Finding] = []
+    for audit, run in audits.items():
+        if audit not in skip:
+            found += run(query(AUDIT_INPUTS[audit]), people, settings)
     return sorted(
         found, key=lambda f: (f.audit, f.attribute, f.measure, f.group, f.reference or "")
     )
@@ -144,18 +223,23 @@ def attribute_table(rows: pl.DataFrame, json_column: str = "attributes") -> pl.D
     >>> attribute_table(rows).rows()
     [('a', None, 'f'), ('b', '3', None)]
     """
-    parsed = [json.loads(text) if text else {} for text in rows[json_column].to_list()]
+    # each distinct text parsed once (answers share their item's few attribute texts)
+    texts = rows[json_column].unique(maintain_order=True)
+    parsed = [json.loads(text) if text else {} for text in texts.to_list()]
     keys = sorted({k for answers in parsed for k in answers})
     columns = {
         k: pl.Series(k, [_text(answers.get(k)) for answers in parsed], dtype=pl.String)
         for k in keys
     }
-    return rows.drop(json_column).with_columns(**columns)
+    table = pl.DataFrame([texts, *columns.values()]) if keys else texts.to_frame()
+    joined = rows.join(table, on=json_column, how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop(json_column).select(*[c for c in rows.columns if c != json_column], *keys)
 
 
 def attributes_of(people: pl.DataFrame, key: str = "worker_id") -> list[str]:
-    """The attribute columns of an attribute table (the survey's answer date is none)."""
-    return [c for c in people.columns if c not in (key, "platform", ANSWERED_ON)]
+    """The attribute columns of an attribute table (the survey's answer date and the
+    workers' time zones are none)."""
+    return [c for c in people.columns if c not in (key, "platform", ANSWERED_ON, TIME_ZONE)]
 
 
 def audited(frame: pl.DataFrame, people: pl.DataFrame, attribute: str) -> pl.DataFrame:
@@ -246,16 +330,25 @@ def review_findings(
 def workload_findings(
     work: pl.DataFrame, people: pl.DataFrame, settings: Settings
 ) -> list[Finding]:
-    """Workload per attribute (workers' time zones are not in the warehouse: UTC clocks)."""
+    """Workload per attribute, on each worker's clock where the workers template gave their
+    time zone (UTC otherwise)."""
     audit, found = audit_settings(settings), []
     sensitive = settings.fairness.sensitive_task_types
+    zones = worker_time_zones(people)
     for attribute in attributes_of(people):
         mine = audited(work, people, attribute)
         runnable, ref = _reference(mine, people, attribute, settings)
         if runnable:
-            found += workload(mine, people, attribute, ref, sensitive_task_types=sensitive,
-                              settings=audit)  # fmt: skip
+            found += workload(mine, people, attribute, ref, time_zones=zones,
+                              sensitive_task_types=sensitive, settings=audit)  # fmt: skip
     return found
+
+
+def worker_time_zones(people: pl.DataFrame) -> pl.DataFrame:
+    """`worker_id` and `time_zone` of the workers whose time zone is known."""
+    if TIME_ZONE not in people.columns:
+        return pl.DataFrame(schema={"worker_id": pl.String, "time_zone": pl.String})
+    return people.filter(pl.col(TIME_ZONE).is_not_null()).select("worker_id", TIME_ZONE)
 
 
 def label_findings(

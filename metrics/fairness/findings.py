@@ -231,3 +231,18 @@ def interval_text(f: Finding) -> str:
     if f.p_adjusted is not None:
         text += f", p_adj {rounded(f.p_adjusted, 2)}"
     return f"({text})"
+
+
+def flag_counts(findings: pl.DataFrame) -> tuple[int, int]:
+    """(tests, flagged) among published findings (a frame of `FIELDS`): a test is a finding
+    with an adjusted p-value or a flag other than "suppressed"; flagged, one with such a flag.
+    With no effect in the data, flagged / tests is what docs/METRICS.md bounds by `alpha`.
+
+    >>> rows = [Finding("w", "g", "a", "b", "m", 1.0, 0, 2, 0.01, p, 9, f, "")
+    ...         for p, f in [(0.02, "gap"), (0.5, None), (None, "suppressed"), (None, None)]]
+    >>> flag_counts(findings_frame(rows))
+    (2, 1)
+    """
+    flagged = pl.col("flag").is_not_null() & (pl.col("flag") != "suppressed")
+    tests = findings.filter(pl.col("p_adjusted").is_not_null() | flagged)
+    return tests.height, tests.filter(flagged).height

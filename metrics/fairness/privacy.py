@@ -4,10 +4,11 @@ A group with fewer than `min_group_size` units behind it keeps its rows with the
 (`estimate`, interval, p-values and `n` null, flag "suppressed"). Suppressing one group alone would
 not hide it: its count and sum are the total minus the other groups'. So, within one attribute of
 one audit (and one scope of a measure, such as one reviewer), while fewer than two groups are
-suppressed, or the suppressed ones together have fewer than `min_group_size` units, the next
-smallest group is suppressed too (complementary suppression, as statistical offices do for tables
-with margins). When the reference group is suppressed, every comparison with it is too (a ratio
-times the group's level would give the reference's level back).
+suppressed, or the suppressed ones together have fewer than `min_group_size` units, one more
+group is suppressed too (complementary suppression, as statistical offices do for tables with
+margins): "not stated" first, else the smallest, the reference group last. When the reference
+group is suppressed, every comparison with it is too (a ratio times the group's level would
+give the reference's level back).
 
 >>> rows = [Finding("workload", "age", g, None, "night_share", 0.2, 0.1, 0.3, None, None, n,
 ...                 None, "") for g, n in [("a", 3), ("b", 6), ("c", 9)]]
@@ -23,6 +24,7 @@ from dataclasses import replace
 
 from metrics.fairness.findings import (
     ALL_GROUPS,
+    NOT_STATED,
     AuditSettings,
     Finding,
     holm_within,
@@ -32,19 +34,31 @@ from metrics.fairness.findings import (
 SUPPRESSED = "suppressed"
 
 
-def suppressed_groups(sizes: dict[str, int], min_group_size: int) -> set[str]:
-    """The groups to suppress among `sizes` (units per group): the small ones, and then the
-    next smallest until at least two are suppressed with `min_group_size` units between them.
+def suppressed_groups(
+    sizes: dict[str, int], min_group_size: int, reference: str | None = None
+) -> set[str]:
+    """The groups to suppress among `sizes` (units per group): the small ones, and then, until
+    at least two are suppressed with `min_group_size` units between them, a complement: first
+    "not stated" (it holds no stated answer, so hiding it costs the audit least), then the
+    smallest other group; the `reference` only when no other group is left (every comparison
+    is with it, so hiding it hides them all).
 
     >>> sorted(suppressed_groups({"a": 2, "b": 2, "c": 40, "d": 9}, 5))
     ['a', 'b', 'd']
+    >>> sorted(suppressed_groups({"a": 2, "b": 2, "c": 40, "d": 9, NOT_STATED: 12}, 5))
+    ['a', 'b', 'not stated']
+    >>> sorted(suppressed_groups({"a": 2, "c": 40, "d": 50}, 5, reference="c"))
+    ['a', 'd']
     >>> suppressed_groups({"a": 7, "b": 9}, 5)
     set()
     """
     chosen = {g for g, n in sizes.items() if n < min_group_size}
-    rest = sorted((n, g) for g, n in sizes.items() if g not in chosen)
+    rest = sorted(
+        ((g == reference, g != NOT_STATED, n, g) for g, n in sizes.items() if g not in chosen),
+        reverse=True,
+    )
     while chosen and rest and (len(chosen) < 2 or sum(sizes[g] for g in chosen) < min_group_size):
-        chosen.add(rest.pop(0)[1])
+        chosen.add(rest.pop()[3])
     return chosen
 
 
@@ -54,11 +68,16 @@ def suppress_small_groups(findings: Sequence[Finding], min_group_size: int) -> l
     describing everyone (group `ALL_GROUPS`) are totals, never suppressed: that is why the
     complement is."""
     sizes: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    references: dict[tuple[str, str, str], str] = {}
     for f in findings:
         if f.group != ALL_GROUPS:
-            family = sizes[(f.audit, f.attribute, measure_scope(f.measure))]
-            family[f.group] = max(family.get(f.group, 0), f.n or 0)
-    hidden = {key: suppressed_groups(s, min_group_size) for key, s in sizes.items()}
+            key = (f.audit, f.attribute, measure_scope(f.measure))
+            sizes[key][f.group] = max(sizes[key].get(f.group, 0), f.n or 0)
+            if f.reference is not None:
+                references[key] = f.reference
+    hidden = {
+        key: suppressed_groups(s, min_group_size, references.get(key)) for key, s in sizes.items()
+    }
     out = []
     for f in findings:
         key = (f.audit, f.attribute, measure_scope(f.measure))

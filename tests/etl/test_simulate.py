@@ -168,3 +168,42 @@ def test_a_scale_too_small_for_the_planted_effects_is_refused(tmp_path, capsys):
     assert main(["simulate", str(tmp_path / "out"), "--scale", "0.05"]) == 2
     assert "at least 0.1" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+FAIRNESS_EFFECTS = ("pay_gap", "biased_reviewer", "label_bias", "overwork")
+
+
+def test_no_effects_is_the_same_workforce_with_no_fairness_effect(small_run, tmp_path):
+    truth = simulate(tmp_path / "none", seed=11, scale=SMALL, effects=False).as_dict()
+    assert truth["effects"] is False
+    assert all(truth["planted"][name] is None for name in FAIRNESS_EFFECTS)
+    assert truth["planted"]["weak_annotators"]  # the other effects stay
+    survey = next(p for p in (small_run / "mturk").iterdir() if p.name.startswith("about-you"))
+    # the same people answered the same survey
+    assert (tmp_path / "none" / "mturk" / survey.name).read_bytes() == survey.read_bytes()
+    assert json.loads((small_run / "truth.json").read_text())["effects"] is True
+
+
+def test_no_effects_population_plants_nothing():
+    from simulate.model import NEUTRAL_QUALIFIED_SHARE, QUALIFIED_SHARE, build_population
+
+    planted = build_population(11, 1.0, date(2025, 6, 30)).workers
+    neutral = build_population(11, 1.0, date(2025, 6, 30), effects=False).workers
+    for name in ("raw_id", "gender", "country", "speed", "accuracy", "join_day"):
+        assert (getattr(planted, name) == getattr(neutral, name)).all(), name
+    assert {"overworked", "biased_reviewer"} <= set(planted.role)
+    assert not {"overworked", "biased_reviewer"} & set(neutral.role)
+    mturk = neutral.platform == "mturk"
+    # one rate for everyone: the planted gap's men and women are far apart, these are not
+    rates = {g: neutral.qualified[mturk & (neutral.gender == g)].mean() for g in ("man", "woman")}
+    assert QUALIFIED_SHARE["man"] - QUALIFIED_SHARE["woman"] > 0.5
+    assert all(abs(r - NEUTRAL_QUALIFIED_SHARE) < 0.2 for r in rates.values()), rates
+
+
+def test_simulate_command_takes_no_effects(tmp_path, capsys):
+    from cli.main import main
+
+    code = main(["simulate", str(tmp_path / "out"), "--seed", "3", "--scale", "0.1",
+                 "--no-effects", "--json"])  # fmt: skip
+    assert code == 0 and json.loads(capsys.readouterr().out)["effects"] is False
+    assert json.loads((tmp_path / "out" / "truth.json").read_text())["planted"]["pay_gap"] is None

@@ -63,3 +63,57 @@ def test_bad_rows_say_why(tmp_path: Path, row: str, reason: str) -> None:
     path.write_text(f"platform,worker_id,answered_on,gender\n{row}\n")
     rejects = parse_file(path).rejects
     assert rejects.height == 1 and reason in rejects["reason"][0]
+
+
+def test_time_zones_are_checked_kept_and_not_audited(tmp_path: Path) -> None:
+    survey = tmp_path / "workers.csv"
+    survey.write_text(
+        "platform,worker_id,answered_on,gender,time_zone\n"
+        "mturk,A1,2025-03-01,woman,Africa/Nairobi\n"
+        "mturk,A2,2025-03-01,man,\n"
+        "mturk,A3,2025-03-01,man,GMT+25\n"
+    )
+    result = parse_file(survey)
+    assert result.frames["workers"].height == 2
+    (reason,) = result.rejects["reason"].to_list()
+    assert "GMT+25" in reason and "IANA" in reason
+    settings = Settings(data_dir=tmp_path / "data", pseudonym_key=KEY)
+    assert ingest(settings, [survey]).status == "succeeded"
+    found = stored_attributes(settings)
+    assert found[("mturk", pseudonymise("mturk", "A1", KEY.encode()))]["time_zone"] == (
+        "Africa/Nairobi"
+    )
+    assert "time_zone" not in found[("mturk", pseudonymise("mturk", "A2", KEY.encode()))]
+    rows = [{"worker_id": w, "platform": p, "attributes": json.dumps(a)}
+            for (p, w), a in found.items()]  # fmt: skip
+    import polars as pl
+
+    assert attributes_of(attribute_table(pl.DataFrame(rows))) == ["gender"]
+
+
+def test_night_work_is_on_the_workers_clock_where_known() -> None:
+    """Ten workers work 12:00-14:00 UTC each day; the five of group a live in Tokyo (21:00-23:00
+    there: half of it night), group b's time zone is unknown (UTC: no night)."""
+    from datetime import UTC, datetime, timedelta
+
+    import polars as pl
+
+    from etl.marts.fairness import workload_findings
+
+    workers = [f"w{i}" for i in range(10)]
+    start = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    work = pl.DataFrame([
+        {"worker_id": w, "platform": "p", "started_at": start + timedelta(days=d),
+         "submitted_at": start + timedelta(days=d, hours=2), "active_seconds": 7200.0,
+         "task_type": "t"}
+        for w in workers for d in range(5)
+    ])  # fmt: skip
+    people = pl.DataFrame({
+        "worker_id": workers, "platform": ["p"] * 10, "group": ["a"] * 5 + ["b"] * 5,
+        "time_zone": ["Asia/Tokyo"] * 5 + [None] * 5,
+    })  # fmt: skip
+    settings = Settings(fairness={"bootstrap_samples": 20, "permutations": 20})
+    found = {(f.group, f.measure): f for f in workload_findings(work, people, settings)}
+    assert found[("a", "night_share")].estimate == pytest.approx(0.5)
+    assert found[("b", "night_share")].estimate == 0
+    assert not any(f.attribute == "time_zone" for f in found.values())

@@ -12,7 +12,6 @@ import pytest
 
 from cli.main import main
 from etl.load import ingest
-from etl.marts.fairness import audit_warehouse
 from etl.pseudonym import pseudonymise
 from etl.reader import SnapshotReader
 from etl.settings import load_settings
@@ -268,7 +267,7 @@ def test_dawid_skene_without_gold_finds_the_weak_annotators(world):
     answers = reader.frame(
         """SELECT a.platform, a.item_id AS unit, a.worker_id AS coder, n.value
            FROM assignments a JOIN annotations n USING (assignment_uid)
-           WHERE a.platform IN ('toloka', 'appen') AND n.field IN ('toxic', 'sentiment')"""
+           WHERE a.platform IN ('toloka', 'appen') AND n.field IN ('relevance', 'sentiment')"""
     )
     for platform in ("toloka", "appen"):
         weak = {pseudonym(w) for w in truth["planted"]["weak_annotators"]
@@ -287,18 +286,6 @@ def findings(world) -> dict[tuple[str, str, str, str], Finding]:
     return {(r["audit"], r["attribute"], r["group"], r["measure"]): Finding(**r) for r in rows}
 
 
-@pytest.fixture(scope="module")
-def small_group_findings(world) -> dict[tuple[str, str, str, str], Finding]:
-    """The audits on the world with groups of two shown: at scale 0.5 the MTurk survey has two
-    non-binary and two unstated workers, so the published mart (groups of five) suppresses the
-    women's figures beside them, and Label Studio has nine annotators with a gender."""
-    _, reader = world
-    settings = load_settings(min_group_size=2)
-    with reader.cursor() as con:
-        found = audit_warehouse(con, settings)
-    return {(f.audit, f.attribute, f.group, f.measure): f for f in found}
-
-
 def test_fairness_mart_flags_the_planted_label_bias(world, findings):
     truth, _ = world
     bias = truth["planted"]["label_bias"]
@@ -313,30 +300,63 @@ def test_fairness_mart_flags_the_planted_label_bias(world, findings):
 
 
 def test_fairness_mart_suppresses_small_groups_and_their_complement(findings):
-    small = findings[("pay_equity", "gender", "nonbinary", "median_wage")]
-    beside = findings[("pay_equity", "gender", "woman", "median_wage")]
+    """Label Studio has one or two non-binary annotators: hidden, with "not stated" as the
+    complement rather than a group of stated answers, which stay visible."""
+    scope = "rejection_rate_gold_correct"
+    small = findings[("review_fairness", "gender", "nonbinary", scope)]
+    beside = findings[("review_fairness", "gender", "not stated", scope)]
     assert small.flag == beside.flag == "suppressed" and small.estimate is None
     assert "subtraction" in beside.reason
+    for group in ("woman", "man"):
+        assert findings[("review_fairness", "gender", group, scope)].estimate is not None
 
 
-def test_fairness_audit_finds_the_biased_reviewer(world, small_group_findings):
+def test_every_planted_effect_is_flagged_on_the_published_table(world, findings):
+    """Pay gap, biased reviewer and label bias each flagged at p_adjusted < 0.01 in
+    `mart_fairness_findings` as publish wrote it (min_group_size 5, the simulator's config)."""
+    truth, _ = world
+    planted = truth["planted"]
+    gap = planted["pay_gap"]
+    pay = findings[("pay_equity", gap["attribute"], gap["group"], "median_ratio")]
+    reviewer = planted["biased_reviewer"]
+    scope = f"@reviewer={pseudonym(reviewer)}"
+    review = [f for (a, attr, _, m), f in findings.items()
+              if a == "review_fairness" and attr == reviewer["attribute"]
+              and m == f"rejection_rate_gold_correct_difference{scope}"
+              and f.flag is not None and f.flag != "suppressed"]  # fmt: skip
+    bias = planted["label_bias"]
+    field = f"field={bias['platform']}:{export_project('toxicity', truth)}/toxic"
+    label = findings[("label_bias", bias["attribute"], bias["group"],
+                      f"false_positive_rate_ratio@{field}")]  # fmt: skip
+    assert len(review) == 1
+    for finding, flag in ((pay, "four_fifths"), (review[0], "reviewer_bias"), (label, "disparity")):
+        assert finding.flag == flag and finding.p_adjusted < 0.01, finding
+
+
+def test_fairness_audit_finds_the_biased_reviewer(world, findings):
+    """Only the planted reviewer is flagged, and the targeted group's correct work is the one
+    rejected more (whichever group is the reference)."""
     truth, _ = world
     planted = truth["planted"]["biased_reviewer"]
     measure = "rejection_rate_gold_correct_difference@reviewer="
-    flagged = {m.removeprefix(measure) for (a, _, g, m), f in small_group_findings.items()
-               if m.startswith(measure) and g == planted["against_group"]
-               and f.flag == "reviewer_bias"}  # fmt: skip
-    assert flagged == {pseudonym(planted)}
+    flagged = {(m.removeprefix(measure), f.reference, g, f.estimate)
+               for (a, _, g, m), f in findings.items()
+               if m.startswith(measure) and f.flag == "reviewer_bias"}  # fmt: skip
+    assert {r for r, *_ in flagged} == {pseudonym(planted)}
+    target = planted["against_group"]
+    for _, reference, group, estimate in flagged:
+        assert target in (reference, group)
+        assert (estimate > 0) == (group == target)
 
 
-def test_fairness_audit_shows_the_planted_pay_gap(world, small_group_findings):
+def test_fairness_audit_shows_the_planted_pay_gap(world, findings):
     gap = world[0]["planted"]["pay_gap"]
-    ratio = small_group_findings[("pay_equity", gap["attribute"], gap["group"], "median_ratio")]
+    ratio = findings[("pay_equity", gap["attribute"], gap["group"], "median_ratio")]
     assert ratio.reference == gap["reference_group"]
-    assert ratio.ci_low < gap["realized_paid_time_median_wage_ratio"] < 1 < ratio.ci_high
+    assert ratio.ci_low < gap["realized_paid_time_median_wage_ratio"] < ratio.ci_high < 0.8
     # the gap is the better-paid project's: with the project as a control, little is left
-    adjusted = small_group_findings[("pay_equity", gap["attribute"], gap["group"], "adjusted_gap")]
-    assert abs(adjusted.estimate) < 0.05
+    adjusted = findings[("pay_equity", gap["attribute"], gap["group"], "adjusted_gap")]
+    assert abs(adjusted.estimate) < 0.05 and adjusted.flag is None
 
 
 def test_fairness_audit_counts_the_overworked_weeks(world, findings):
