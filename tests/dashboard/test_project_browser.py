@@ -4,9 +4,12 @@ tables render without console errors."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from selenium.webdriver.common.by import By
 
+from cli.main import main
 from tests.dashboard.browser import (
     WAIT,
     chromium,
@@ -37,7 +40,20 @@ def browser(tmp_path_factory):
         yield browser
 
 
-def test_a_manager_picks_among_their_projects_and_the_figures_render(browser, site) -> None:
+def _forecast(settings, project: str, capsys) -> dict:
+    """The forecast command's row for one project: what the page must show for it."""
+    code = main(["--config", str(settings.data_dir.parent / "exports" / "config.toml"),
+                 "--data-dir", str(settings.data_dir), "forecast", project, "--json"])  # fmt: skip
+    assert code == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    return row
+
+
+def test_a_manager_picks_among_their_projects_and_the_figures_render(
+    browser, site, demo_settings, capsys  # noqa: F811
+) -> None:
+    chosen = _forecast(demo_settings, MANAGED[1], capsys)
+    assert chosen["scope"] != _forecast(demo_settings, MANAGED[0], capsys)["scope"]
     log_in(browser, site, "mia", LOGINS["mia"])
     console_errors(browser)
     open_page(browser, site + "/project", "Project")
@@ -48,7 +64,7 @@ def test_a_manager_picks_among_their_projects_and_the_figures_render(browser, si
     assert listed == MANAGED
     browser.find_elements(".mantine-Select-option")[1].click()
     browser._wait_for(lambda driver: "focus=labelstudio" in driver.current_url, WAIT, "no focus")
-    browser.wait_for_contains_text("#page", "of 1,760")  # labelstudio's scope, not appen's
+    browser.wait_for_contains_text("#page", f"of {chosen['scope']:,}")  # labelstudio's, not appen's
     settle(browser)
     graphs_drawn(browser)
     names = browser.driver.execute_script(TRACE_NAMES)
