@@ -26,7 +26,7 @@ from etl.lineage import FileResult
 from etl.merge import fill_in_worker_countries, merge_file, merge_relations, merge_rows
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise, pseudonymise_frames
-from etl.publish import FiguresNotRebuilt, publish, remove_partial_files
+from etl.publish import FiguresNotRebuilt, FiguresPartlyRebuilt, publish, remove_partial_files
 from etl.reference import load_reference_tables
 from etl.scrub import scrubbed_rejects
 from etl.settings import Settings
@@ -113,7 +113,8 @@ def ingest(
         try:
             snapshot = publish(con, settings, run_id, _announce if progress else None)
         except FiguresNotRebuilt as exc:  # the rows are published: say what each file did
-            exc.report = RunReport(run_id=run_id, status=status, files=results, snapshot=None)
+            published = exc.snapshot.name if isinstance(exc, FiguresPartlyRebuilt) else None
+            exc.report = RunReport(run_id, status, results, published)
             raise
     return RunReport(run_id=run_id, status=status, files=results, snapshot=snapshot.name)
 
