@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.load import ingest
+from etl.load import LoadOptions, ingest
 from etl.reader import SnapshotReader
 
 HEADER_A = "_unit_id,_created_at,_id,_started_at,_tainted,_worker_id,label"
@@ -62,7 +62,8 @@ def test_the_newer_record_wins_in_either_order_and_stays(settings, files, first,
     ingest(settings, [files[first]])
     ingest(settings, [files[last]])
     assert stored(settings) == expected
-    again = ingest(settings, [files[first]], again=True).files[0]  # read the first one anew
+    # read the first one anew
+    again = ingest(settings, [files[first]], LoadOptions(again=True)).files[0]
     assert (again.rows_inserted, again.rows_updated) == (0, 0)
     assert stored(settings) == expected
 
