@@ -85,7 +85,7 @@ def install_auth(server: flask.Flask, settings: Settings, store: UserStore) -> N
         CROWDMETER_SESSION_HOURS=settings.server.session_hours,
     )
     server.before_request(_guard)
-    login = throttled(server, _login, _too_many_attempts)
+    login = throttled(server, _login, _too_many_attempts, settings.data_dir)
     server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import dash
 import duckdb
-from dash import ALL, Input, Output, State, ctx, dcc
+from dash import ALL, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -44,7 +44,7 @@ from dashboard.pages.base import Page
 from dashboard.queries.shell import ensure_no_small_complement, figures_behind, filter_options
 from dashboard.url_state import Filters
 from dashboard.users import User
-from etl.reader import NoSnapshot
+from etl.reader import NoSnapshot, figures_lag
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
     except NotAllowed as exc:
         return notice("Not available for your role", str(exc), color="gray")
     except duckdb.CatalogException as exc:
-        if behind is not None:
+        if behind is not None and figures_lag(behind):
             return figures_behind_notice(behind, first=True)
         log.warning("page %s needs a table the snapshot lacks: %s", page.path, exc)
         return notice(
@@ -86,8 +86,11 @@ def render_page(page: Page, data: ScopedData, filters: Filters) -> Any:
         )
     if behind is None:
         return layout
+    notices = [figures_behind_notice(behind)] if figures_lag(behind) else []
+    if behind["lagging"]:
+        notices.append(platforms_lag_notice(behind["lagging"], data))
     # Dash renders a flat list of components only: a nested list reaches React as raw objects
-    return [figures_behind_notice(behind), *(layout if isinstance(layout, list) else [layout])]
+    return [*notices, *(layout if isinstance(layout, list) else [layout])]
 
 
 def figures_behind_notice(behind: dict[str, Any], first: bool = False) -> Any:
@@ -105,6 +108,30 @@ def figures_behind_notice(behind: dict[str, Any], first: bool = False) -> Any:
         f"run {behind['figures_run']} ({built:%Y-%m-%d %H:%M} UTC). Reload in a minute or two "
         "for figures that include it; if this notice stays, the rebuild failed and the "
         "ingest's output says why.",
+        color="yellow",
+    )
+
+
+def platforms_lag_notice(lagging: list[dict[str, Any]], data: ScopedData) -> Any:
+    """Say which platforms' figures the last rebuild kept at an older build, and (to viewers
+    of the pipeline) why: as plain text, never markup (the reason may quote the data)."""
+    why = access.allowed(data.viewer, "pipeline")
+
+    def line(row: dict[str, Any]) -> str:
+        since = row["since_run"]
+        kept = f"built after run {since}" if since is not None else "not built yet"
+        return f"{row['platform']}: {kept}" + (
+            f"; rebuilding them failed: {row['reason']}" if why else ""
+        )
+
+    return notice(
+        "Some platforms' figures lag",
+        [
+            "Rebuilding the figures failed on these platforms' data, so theirs (and the "
+            "figures across platforms) are still those of an earlier build; the other "
+            "platforms' figures are current. `crowdmeter status` says why.",
+            html.Ul([html.Li(line(row)) for row in lagging]),
+        ],
         color="yellow",
     )
 

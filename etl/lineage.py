@@ -178,12 +178,39 @@ def insert_staged_rejects(con: duckdb.DuckDBPyConnection, file_id: int, relation
     return int(inserted)
 
 
+# Per platform whose figures a build kept: the run its kept figures were built after (the last
+# build's, or what the last build itself kept them from).
+SINCE_SQL = """
+WITH last AS (SELECT max(run_id) AS run_id FROM mart_builds)
+SELECT s.platform, CASE WHEN l.platform IS NULL THEN last.run_id ELSE l.since_run END
+FROM lagging_now AS s CROSS JOIN last
+LEFT JOIN mart_lagging AS l ON l.run_id = last.run_id AND l.platform = s.platform
+"""
+
+
 def record_mart_build(
-    con: duckdb.DuckDBPyConnection, run_id: int, started: datetime, finished: datetime
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    started: datetime,
+    finished: datetime,
+    lagging: dict[str, str] | None = None,
 ) -> None:
-    """A rebuild of the marts from the warehouse as it was after run `run_id`."""
-    with transaction(con):
+    """A rebuild of the marts from the warehouse as it was after run `run_id`, with the
+    platforms whose figures it kept at their last good build (`lagging`: platform, reason)."""
+    lagging = lagging or {}
+    now = pl.DataFrame(
+        {"platform": list(lagging), "reason": list(lagging.values())},
+        schema={"platform": pl.String, "reason": pl.String},
+    )
+    with staged(con, lagging_now=now), transaction(con):
+        since = dict(con.sql(SINCE_SQL).fetchall()) if lagging else {}
         con.execute(
             "INSERT INTO mart_builds (run_id, started_at, finished_at) VALUES (?, ?, ?)",
             [run_id, started, finished],
         )
+        for platform, why in lagging.items():
+            con.execute(
+                "INSERT INTO mart_lagging (run_id, platform, since_run, reason)"
+                " VALUES (?, ?, ?, ?)",
+                [run_id, platform, since[platform], why],
+            )

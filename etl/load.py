@@ -26,7 +26,7 @@ from etl.lineage import FileResult
 from etl.merge import fill_in_worker_countries, merge_file, merge_relations, merge_rows
 from etl.platforms import register_platforms
 from etl.pseudonym import pseudonym_key, pseudonymise, pseudonymise_frames
-from etl.publish import FiguresNotRebuilt, publish, remove_partial_files
+from etl.publish import FiguresNotRebuilt, FiguresPartlyRebuilt, publish, remove_partial_files
 from etl.reference import load_reference_tables
 from etl.scrub import scrubbed_rejects
 from etl.settings import Settings
@@ -93,27 +93,31 @@ def not_an_export(path: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a run reads its files, the same for each of them."""
+
+    fmt: str | None = None  # every file's format (default: detected per file)
+    platform: str | None = None  # the platform name to record (default: the format's)
+    project: str | None = None  # the project id to record (default: from the file)
+    trigger: str = "cli"  # what started the run: cli, demo, pull:<name>
+    progress: bool = False  # progress bars on stderr
+    again: bool = False  # read files whose bytes were loaded before
+    mapping: dict[str, str] | None = None  # the long-format importer's column mapping
+
+
 def ingest(
-    settings: Settings,
-    paths: Iterable[Path],
-    fmt: str | None = None,
-    platform: str | None = None,
-    project: str | None = None,
-    trigger: str = "cli",
-    progress: bool = False,
-    again: bool = False,
-    mapping: dict[str, str] | None = None,
+    settings: Settings, paths: Iterable[Path], options: LoadOptions = LoadOptions()
 ) -> RunReport:
     """Load `paths` (files or folders) in one run and publish a snapshot after the last file."""
-    files = expand_paths(paths, fmt)
+    files = expand_paths(paths, options.fmt)
     with open_warehouse(settings) as con:
-        run_id, status, results = load_files(
-            con, settings, files, fmt, platform, project, trigger, progress, again, mapping
-        )
+        run_id, status, results = load_files(con, settings, files, options)
         try:
-            snapshot = publish(con, settings, run_id, _announce if progress else None)
+            snapshot = publish(con, settings, run_id, _announce if options.progress else None)
         except FiguresNotRebuilt as exc:  # the rows are published: say what each file did
-            exc.report = RunReport(run_id=run_id, status=status, files=results, snapshot=None)
+            published = exc.snapshot.name if isinstance(exc, FiguresPartlyRebuilt) else None
+            exc.report = RunReport(run_id, status, results, published)
             raise
     return RunReport(run_id=run_id, status=status, files=results, snapshot=snapshot.name)
 
@@ -122,13 +126,7 @@ def load_files(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     files: list[tuple[Path, str | None]],
-    fmt: str | None = None,
-    platform: str | None = None,
-    project: str | None = None,
-    trigger: str = "cli",
-    progress: bool = False,
-    again: bool = False,
-    mapping: dict[str, str] | None = None,
+    options: LoadOptions = LoadOptions(),
 ) -> tuple[int, str, list[FileResult]]:
     """One run over `files` (each with None or the reason it is skipped), unpublished: its id,
     its status and each file's result. The caller publishes."""
@@ -136,14 +134,12 @@ def load_files(
     remove_partial_files(settings)
     remove_leftover_parts(settings)
     load_reference_tables(con, settings)
-    run_id = lineage.start_run(con, trigger)
+    run_id = lineage.start_run(con, options.trigger)
     results = [
-        load_file(
-            con, settings, run_id, path, fmt, platform, project, key, progress, again, mapping
-        )
+        load_file(con, settings, run_id, path, key, options)
         if skip is None
         else FileResult(path=str(path), format=None, status="skipped", error=skip)
-        for path, skip in _progress(files, progress)
+        for path, skip in _progress(files, options.progress)
     ]
     configured_countries(con, settings, key)
     status = lineage.run_status(results)
@@ -163,24 +159,20 @@ def load_file(
     settings: Settings,
     run_id: int,
     path: Path,
-    fmt: str | None,
-    platform: str | None,
-    project: str | None,
     key: bytes,
-    progress: bool = False,
-    again: bool = False,
-    mapping: dict[str, str] | None = None,
+    options: LoadOptions = LoadOptions(),
 ) -> FileResult:
     """Parse and merge one file in one transaction; a failure loads nothing from it. A file
-    whose bytes were loaded before is recorded unchanged and not read, unless `again`.
+    whose bytes were loaded before is recorded unchanged and not read, unless `options.again`.
 
     A big file arrives in parts (`sources.parse_batches`): the parts are staged as Parquet
     files first (`etl.staging`), so memory stays bounded, and the warehouse takes them all in
     one final transaction, so the file still loads whole or not at all.
     """
+    fmt, platform, progress = options.fmt, options.platform, options.progress
     result = FileResult(path=str(path), format=fmt)
     sha = lineage.file_sha256(path)
-    known = None if again else lineage.loaded_before(con, sha)
+    known = None if options.again else lineage.loaded_before(con, sha)
     if known is not None:
         # The same bytes change nothing: re-reading an older export must not revert rows a
         # newer file changed since (two exports of one job share records).
@@ -190,17 +182,17 @@ def load_file(
     try:
         fmt = fmt or sources.detect_format(path)
         result.format = fmt
-        options = SourceOptions(
+        reading = SourceOptions(
             platform=platform,
-            project=project,
+            project=options.project,
             source=settings.source(platform or fmt),
             toggl=settings.toggl,
             show_progress=progress,
             part_bytes=settings.etl_part_bytes,
             limits=settings.limits,
-            mapping=mapping,
+            mapping=options.mapping,
         )
-        parts = sources.parse_batches(path, fmt, options)
+        parts = sources.parse_batches(path, fmt, reading)
         first = next(parts)
         second = next(parts, None)
     except UnreadableFile as exc:

@@ -6,6 +6,13 @@ change nothing. Annotations follow their assignment: an assignment whose answers
 them replaced as a set. Workers, items and projects seen in facts are added when missing and
 enriched (country, attributes, gold, seen dates) when the file knows more.
 
+When two files hold the same record (the same key), the newer record wins: the one whose own
+times are later (`RECORD_TIMES`: an assignment's latest of started, submitted, reviewed and
+paid; no time is older than any), and on equal times the one of the file loaded later, a
+file's place being that of the first load of its bytes. So loading the files in either order
+ends with the same rows, and re-reading an older file (`ingest --again`) changes no record a
+newer one wrote; its answers are kept with their assignment.
+
 A file's rows reach the merge as SQL relations named `<prefix><table>`: registered Polars
 frames for a file read whole, or views over the Parquet files a big file's parts were staged
 in (`etl.staging.StagedParts`). Runs inside the caller's `etl.warehouse.transaction()`.
@@ -29,6 +36,20 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     "projects": ("platform", "project_id"),
     "milestones": ("platform", "project_id", "name"),
 }
+# table -> the times a record carries, the latest of which says how new it is (none: by the
+# load order of the files alone).
+RECORD_TIMES: dict[str, tuple[str, ...]] = {
+    "assignments": ("started_at", "submitted_at", "reviewed_at", "paid_at"),
+    "time_entries": ("started_at", "ended_at"),
+    "earnings": ("day", "paid_at"),
+    "projects": (),
+    "milestones": (),
+}
+# A file's place in the load order: the first file row of its bytes.
+FILE_ORDER_SQL = """
+CREATE OR REPLACE TEMP TABLE _file_order AS
+SELECT file_id, min(file_id) OVER (PARTITION BY sha256) AS place FROM etl_files
+"""
 ANNOTATION_COLUMNS = ("assignment_uid", "field", "value", "value_num", "region", "gold_value",
                       "ordinal")  # fmt: skip
 UTC = pl.Datetime("us", "UTC")
@@ -76,13 +97,19 @@ def merge_relations(
 ) -> tuple[int, int]:
     """Merge the relations `<prefix><name>` for the given names; return (inserted, updated)."""
     inserted = updated = 0
+    con.execute(FILE_ORDER_SQL)
+    older: list[str] = []
     for table, key in FACT_KEYS.items():
         if table in names:
+            older.append(mark_older(con, table, f"{prefix}{table}", key, file_id))
             ins, upd = merge_facts(con, table, f"{prefix}{table}", key, file_id)
             inserted += ins
             updated += upd
     if "annotations" in names:
-        merge_annotations(con, f"{prefix}annotations", file_id)
+        kept = "_older_assignments" if "assignments" in names else None
+        merge_annotations(con, f"{prefix}annotations", file_id, kept)
+    for table in ["_file_order", *older]:
+        con.execute(f"DROP TABLE {table}")
     if "workers_seen" in names:
         upsert_workers(con, f"{prefix}workers_seen", file_id)
     if "items_seen" in names:
@@ -99,6 +126,36 @@ def _latest_per_key(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
     return frame.unique(subset=list(key), keep="last", maintain_order=True)
 
 
+def _record_time(table: str, alias: str) -> str:
+    """SQL for how new a record of `table` is: its latest time, or -infinity with none."""
+    times = [f"{alias}.{c}::TIMESTAMPTZ" for c in RECORD_TIMES[table]]
+    latest = f"greatest({', '.join(times)})" if times else "NULL"
+    return f"coalesce({latest}, '-infinity'::TIMESTAMPTZ)"
+
+
+def mark_older(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    relation: str,
+    key: Sequence[str],
+    file_id: int,
+) -> str:
+    """Keep in the temp table `_older_<table>` (returned) the keys of `relation` whose stored
+    record is newer than the file's: by their own times, then by the files' load order."""
+    match = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    mine, theirs = _record_time(table, "s"), _record_time(table, "t")
+    name = f"_older_{table}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(f's.{k}' for k in key)} "
+        f"FROM {relation} AS s JOIN {table} AS t ON {match} "
+        "JOIN _file_order AS o ON o.file_id = t.file_id "
+        f"WHERE {theirs} > {mine} OR ({theirs} = {mine} AND o.place > "
+        "(SELECT place FROM _file_order WHERE file_id = ?))",
+        [file_id],
+    )
+    return name
+
+
 def merge_facts(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -106,14 +163,17 @@ def merge_facts(
     key: Sequence[str],
     file_id: int,
 ) -> tuple[int, int]:
-    """Update rows whose values changed, insert rows whose key is new; return both counts."""
+    """Update rows whose values changed (unless `mark_older` kept the stored one), insert rows
+    whose key is new; return both counts."""
     columns = [c for c in SCHEMAS[table] if c != "record_no"]
     compared = [c for c in columns if c not in key]
     match = " AND ".join(f"t.{k} = s.{k}" for k in key)
     changed = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared) or "false"
     sets = ", ".join([*(f"{c} = s.{c}" for c in compared), "file_id = ?"])
+    newer = " AND ".join(f"o.{k} = s.{k}" for k in key)
     updated = con.execute(
-        f"UPDATE {table} AS t SET {sets} FROM {relation} AS s WHERE {match} AND ({changed})",
+        f"UPDATE {table} AS t SET {sets} FROM {relation} AS s WHERE {match} AND ({changed})"
+        f" AND NOT EXISTS (SELECT 1 FROM _older_{table} AS o WHERE {newer})",
         [file_id],
     ).fetchall()[0][0]
     names = ", ".join(columns)
@@ -125,8 +185,11 @@ def merge_facts(
     return int(inserted), int(updated)
 
 
-def merge_annotations(con: duckdb.DuckDBPyConnection, relation: str, file_id: int) -> None:
-    """Replace the answers of every assignment whose set of answers differs from the stored one."""
+def merge_annotations(
+    con: duckdb.DuckDBPyConnection, relation: str, file_id: int, kept: str | None = None
+) -> None:
+    """Replace the answers of every assignment whose set of answers differs from the stored one,
+    except those of the assignments in the table `kept` (a newer record of theirs is stored)."""
     cols = ", ".join(ANNOTATION_COLUMNS)
     cmp = cols.replace("region", "region::VARCHAR")
     con.execute(
@@ -147,12 +210,22 @@ def merge_annotations(con: duckdb.DuckDBPyConnection, relation: str, file_id: in
         )
         """
     )
+    if kept is not None:  # left as they are: neither replaced nor added to
+        con.execute(f"DELETE FROM _replace WHERE assignment_uid IN (SELECT * FROM {kept})")
+        con.execute(f"INSERT INTO _known SELECT assignment_uid FROM {kept}")
     con.execute("DELETE FROM annotations WHERE assignment_uid IN (SELECT * FROM _replace)")
     con.execute(
         f"INSERT INTO annotations ({cols}, file_id) SELECT {cols}, ? FROM {relation}"
         " WHERE assignment_uid NOT IN (SELECT * FROM _known)"
         " OR assignment_uid IN (SELECT * FROM _replace)",
         [file_id],
+    )
+    # the record (an assignment and its answers) now comes from this file: its place in the
+    # load order decides the next tie
+    con.execute(
+        "UPDATE assignments SET file_id = ? WHERE file_id <> ?"
+        " AND assignment_uid IN (SELECT * FROM _replace)",
+        [file_id, file_id],
     )
     con.execute("DROP TABLE _known; DROP TABLE _replace")
 

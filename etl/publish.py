@@ -6,7 +6,10 @@ the new rows are readable as soon as they are merged. Then the marts (`etl.marts
 order) are rebuilt, the build is recorded in `mart_builds`, and a second snapshot makes the
 figures current. Between the two, and if the
 rebuild fails, readers see the run's data with the figures of the previous build, and
-`mart_builds` tells them so. A crash at any point leaves the previous snapshot current.
+`mart_builds` tells them so. A rebuild that fails on one platform's data publishes the other
+platforms' figures and keeps that platform's at their last good build (`mart_lagging` says
+which and why; `etl.marts.by_platform`). A crash at any point leaves the previous snapshot
+current.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 import duckdb
 
 from etl.lineage import record_mart_build
-from etl.marts import build_marts
+from etl.marts import build_marts, mart_tables
+from etl.marts.by_platform import rebuild
 from etl.settings import Settings
 from etl.warehouse import checkpoint
 
@@ -32,6 +36,16 @@ class FiguresNotRebuilt(RuntimeError):
     report: object | None = None
 
 
+class FiguresPartlyRebuilt(FiguresNotRebuilt):
+    """The figures of every platform but `lagging`'s (platform: reason) are rebuilt and
+    published in `snapshot`; those of `lagging` are kept at their last good build."""
+
+    def __init__(self, message: str, lagging: dict[str, str], snapshot: Path) -> None:
+        super().__init__(message)
+        self.lagging = lagging
+        self.snapshot = snapshot
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -39,12 +53,14 @@ def publish(
     data_published: Callable[[Path], None] | None = None,
 ) -> Path:
     """Publish the run's data (then call `data_published` with the snapshot), rebuild the
-    marts, publish again; return the last snapshot."""
+    marts, publish again; return the last snapshot. Raises `FiguresPartlyRebuilt` (after
+    publishing) when some platforms' figures could not be rebuilt, `FiguresNotRebuilt` when
+    none could."""
     snapshot = publish_snapshot(con, settings, run_id)
     if data_published is not None:
         data_published(snapshot)
     try:
-        refresh_marts(con, settings, run_id)
+        lagging = refresh_marts(con, settings, run_id, snapshot)
     except Exception as exc:
         raise FiguresNotRebuilt(
             f"Run {run_id}'s rows are loaded and published ({snapshot.name}), but rebuilding "
@@ -52,14 +68,30 @@ def publish(
             "and says they lag. Fix the cause, then run `crowdmeter ingest` on any file (an "
             "unchanged one will do) to rebuild them."
         ) from exc
-    return publish_snapshot(con, settings, run_id)
+    final = publish_snapshot(con, settings, run_id)
+    if lagging:
+        said = "; ".join(f"{platform}: {why}" for platform, why in sorted(lagging.items()))
+        raise FiguresPartlyRebuilt(
+            f"Run {run_id}'s rows and figures are published ({final.name}), but the figures of "
+            f"{', '.join(sorted(lagging))} could not be rebuilt from their data ({said}). They "
+            "keep their last good build, and the dashboard and `crowdmeter status` say so. Fix "
+            "the cause, then run `crowdmeter ingest` on any file (an unchanged one will do).",
+            lagging,
+            final,
+        )
+    return final
 
 
-def refresh_marts(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> None:
-    """Rebuild every mart from the warehouse as it is after run `run_id`, and record it."""
+def refresh_marts(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int, previous: Path | None = None
+) -> dict[str, str]:
+    """Rebuild every mart from the warehouse as it is after run `run_id`, and record it; return
+    the platforms whose figures were kept as in the snapshot `previous`, with the reason."""
     started = datetime.now(UTC)
-    build_marts(con, settings)
-    record_mart_build(con, run_id, started, datetime.now(UTC))
+    # build_marts is looked up here, at the call, so that tests and benchmarks may wrap it
+    lagging = rebuild(con, settings, build_marts, mart_tables(), previous)
+    record_mart_build(con, run_id, started, datetime.now(UTC), lagging)
+    return lagging
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int) -> Path:

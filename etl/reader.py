@@ -31,6 +31,13 @@ SELECT (SELECT max(run_id) FROM etl_runs) AS data_run,
 """
 
 
+# The platforms whose figures the newest build kept at an older build, and why.
+LAGGING_SQL = """
+SELECT platform, since_run, reason FROM mart_lagging
+WHERE run_id = (SELECT max(run_id) FROM mart_builds) ORDER BY platform
+"""
+
+
 def figures_lag(row: dict[str, Any]) -> bool:
     """Whether `FIGURES_SQL`'s row has a run newer than the figures' last rebuild."""
     return row["data_run"] is not None and (row["figures_run"] or 0) < row["data_run"]

@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.load import ingest
+    from etl.load import LoadOptions, ingest
     from etl.settings import load_settings
     from simulate import scale_problem
 
@@ -62,7 +62,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     shutil.copyfile(exports / "config.toml", data_dir / "config.toml")
     demo_settings = load_settings(data_dir=data_dir)
     if _recipe(data_dir) != recipe:
-        report = ingest(demo_settings, _export_files(exports), trigger="demo", progress=True)
+        options = LoadOptions(trigger="demo", progress=True)
+        report = ingest(demo_settings, _export_files(exports), options)
         failed = [f for f in report.files if f.status == "failed" or f.rows_rejected]
         for f in failed:
             print(f"warning: {f.path}: {f.error or f'{f.rows_rejected} rejected'}", file=sys.stderr)

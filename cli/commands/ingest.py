@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.load import ingest
+    from etl.load import LoadOptions, ingest
     from etl.publish import FiguresNotRebuilt
     from etl.warehouse import WarehouseBusy
 
@@ -64,9 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if mapping is not None:
         args.fmt = "longform"
     try:
-        report = ingest(
-            settings,
-            args.paths,
+        options = LoadOptions(
             fmt=args.fmt,
             platform=args.platform,
             project=args.project,
@@ -74,6 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             again=args.again,
             mapping=mapping,
         )
+        report = ingest(settings, args.paths, options)
     except WarehouseBusy as exc:
         raise UserError(str(exc)) from None
     except FiguresNotRebuilt as exc:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from etl.reader import SnapshotReader
     from etl.settings import Settings
 
+HAS_LAGGING_SQL = (
+    "SELECT count(*) > 0 AS present FROM duckdb_tables() WHERE table_name = 'mart_lagging'"
+)
 RUNS_SQL = """
 SELECT run_id, trigger, started_at, finished_at, status,
        (SELECT count(*) FROM etl_files f WHERE f.run_id = r.run_id)::BIGINT AS files,
@@ -78,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def collect_status(reader: SnapshotReader, runs: int) -> dict:
     """The status figures as plain data (what `--json` prints)."""
     from etl.pulls.status import HAS_PULLS_SQL, PULLS_SQL, source_statuses
-    from etl.reader import FIGURES_SQL
+    from etl.reader import FIGURES_SQL, LAGGING_SQL
 
     recorded = rows(reader, PULLS_SQL) if rows(reader, HAS_PULLS_SQL)[0]["present"] else []
     return {
@@ -88,7 +91,10 @@ def collect_status(reader: SnapshotReader, runs: int) -> dict:
         "sources": rows(reader, SOURCES_SQL),
         "runs": rows(reader, RUNS_SQL, [runs]),
         "failed_files": rows(reader, FAILED_SQL),
-        "figures": _figures(rows(reader, FIGURES_SQL)[0]),
+        "figures": _figures(
+            rows(reader, FIGURES_SQL)[0],
+            rows(reader, LAGGING_SQL) if rows(reader, HAS_LAGGING_SQL)[0]["present"] else [],
+        ),
     }
 
 
@@ -101,8 +107,9 @@ def rows(reader: SnapshotReader, sql: str, params: list | None = None) -> list[d
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def _figures(row: dict) -> dict | None:
-    """The dashboard figures' last rebuild, and whether a newer run awaits one."""
+def _figures(row: dict, lagging: list[dict]) -> dict | None:
+    """The dashboard figures' last rebuild, whether a newer run awaits one, and the platforms
+    whose figures it kept at an older build (platform, since_run, reason)."""
     from etl.reader import figures_lag
 
     if row["figures_run"] is None:
@@ -111,6 +118,7 @@ def _figures(row: dict) -> dict | None:
         "built_after_run": row["figures_run"],
         "built_at": row["figures_built_at"],
         "behind": figures_lag(row),
+        "lagging": lagging,
     }
 
 
@@ -176,6 +184,13 @@ def print_status(status: dict) -> None:
             f"  figures built after run {figures['built_after_run']},"
             f" at {_when(figures['built_at'])}{late}"
         )
+        for kept in figures["lagging"]:
+            since = kept["since_run"]
+            built = f"built after run {since}" if since is not None else "not built yet"
+            print(
+                f"  figures of {kept['platform']} lag ({built}): rebuilding them failed:"
+                f" {kept['reason']}"
+            )
     if status["pulls"]:
         print("pull sources:")
     for p in status["pulls"]:

@@ -9,7 +9,7 @@ import polars as pl
 from dashboard.access import NotAllowed, Where, with_filters
 from dashboard.data import ScopedData
 from dashboard.url_state import Filters
-from etl.reader import FIGURES_SQL, figures_lag
+from etl.reader import FIGURES_SQL, LAGGING_SQL, figures_lag
 
 
 def filter_options(data: ScopedData) -> pl.DataFrame:
@@ -24,12 +24,17 @@ def filter_options(data: ScopedData) -> pl.DataFrame:
 
 
 def figures_behind(data: ScopedData) -> dict[str, Any] | None:
-    """The snapshot's newest run and the run its figures were built after, when the marts
-    lag the data (a run publishes its rows before it rebuilds the marts); else None."""
+    """The snapshot's newest run and the run its figures were built after, and the platforms
+    whose figures the last build kept at an older one (`lagging`: platform, since_run,
+    reason), when the marts lag the data (a run publishes its rows before it rebuilds the
+    marts) or some platform's do; else None."""
     if not data.has_table("mart_builds"):  # a snapshot from before it: nothing to say
         return None
     row = data.frame(FIGURES_SQL).row(0, named=True)
-    return row if figures_lag(row) else None
+    lagging = data.frame(LAGGING_SQL).to_dicts() if data.has_table("mart_lagging") else []
+    if not figures_lag(row) and not lagging:
+        return None
+    return {**row, "lagging": lagging}
 
 
 def ensure_no_small_complement(data: ScopedData, filters: Filters) -> None:

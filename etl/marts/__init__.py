@@ -5,6 +5,9 @@ project-tracking marts the quality marts).
 Each mart states the grain of every table it writes: the columns one row is unique on (a test
 checks it on a built warehouse). A SQL mart is a query in `sql/marts/` whose header names its
 grain (`-- grain: col, col`); the Python marts compute their tables with `metrics/`.
+
+A build that fails on one platform's data rebuilds the other platforms' figures and keeps the
+failing platform's at their last good build (`etl.marts.by_platform`).
 """
 
 from __future__ import annotations
@@ -67,3 +70,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     for mart in MARTS:
         mart.build(con, settings)
     return [mart.name for mart in MARTS]
+
+
+def mart_tables() -> list[str]:
+    """Every table the marts write, in build order."""
+    return [table for mart in MARTS for table in mart.grains]

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from etl.lineage import FileResult, file_sha256
-from etl.load import load_files, not_an_export
+from etl.load import LoadOptions, load_files, not_an_export
 from etl.publish import publish, publish_snapshot
 from etl.pull_settings import FolderPull, Pull, TolokaPull
 from etl.pulls import folder
@@ -90,10 +90,13 @@ def run_pull(
             loadable, notes = _exports(new, fetched)
             outcome = PullOutcome(started, started, "nothing new", notes=fetched.notes + notes)
             if loadable:
-                trigger = f"pull:{pull.name}"
-                run_id, status, results = load_files(
-                    con, settings, loadable, fetched.fmt, fetched.platform, fetched.project, trigger
+                options = LoadOptions(
+                    fmt=fetched.fmt,
+                    platform=fetched.platform,
+                    project=fetched.project,
+                    trigger=f"pull:{pull.name}",
                 )
+                run_id, status, results = load_files(con, settings, loadable, options)
                 _count(outcome, run_id, status, results)
             outcome.finished_at = datetime.now(UTC)
             record_outcome(con, pull, outcome, next_run_at)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from dashboard.login_throttle import FILE_NAME, SQLiteStorage, storage_uri
 from dashboard.users import UserStore
 from tests.dashboard.conftest import PASSWORDS, login_form
 from tests.dashboard.warehouse_fixture import worker
@@ -340,10 +341,21 @@ def _attempt(client, name: str, password: str, address: str) -> int:
     return client.post("/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
 
 
+@pytest.fixture
+def no_failed_logins(published):
+    """No failed login counted, before and after: every app of the data dir shares the counts
+    (a throttled name would refuse the logins of the tests after)."""
+    counts = SQLiteStorage(storage_uri(published.data_dir))
+    counts.reset()
+    yield
+    counts.reset()
+
+
+@pytest.mark.usefixtures("no_failed_logins")
 def test_failed_logins_are_throttled_per_name_and_per_address(published):
     from dashboard.app import create_app
 
-    client = create_app(published).server.test_client()  # fresh counts
+    client = create_app(published).server.test_client()
     statuses = [_attempt(client, "ada", "wrong-guess", "10.0.0.1") for _ in range(6)]
     assert statuses == [401] * 5 + [429]
     # the name is throttled from any address, even with its right password, with a reason
@@ -358,3 +370,19 @@ def test_failed_logins_are_throttled_per_name_and_per_address(published):
     assert guesses == [401] * 20 + [429]
     assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.2") == 429
     assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.3") == 302
+
+
+@pytest.mark.usefixtures("no_failed_logins")
+def test_web_workers_share_the_failed_login_counts(published):
+    from dashboard.app import create_app
+
+    # two apps of one data dir, as two gunicorn workers are
+    workers = [create_app(published).server.test_client() for _ in range(2)]
+    statuses = [_attempt(workers[i % 2], "ada", "wrong-guess", f"10.1.0.{i}") for i in range(5)]
+    assert statuses == [401] * 5
+    assert [_attempt(w, "ada", PASSWORDS["ada"], "10.1.0.9") for w in workers] == [429, 429]
+    # per address too: 20 failures split across the workers, the 21st refused on either
+    guesses = [_attempt(workers[i % 2], f"u{i}", "wrong-guess", "10.1.1.1") for i in range(20)]
+    assert guesses == [401] * 20
+    assert [_attempt(w, "fred", PASSWORDS["fred"], "10.1.1.1") for w in workers] == [429, 429]
+    assert (published.data_dir / FILE_NAME).stat().st_mode & 0o777 == 0o600

@@ -61,10 +61,12 @@ def build_demo_warehouse(folder: Path) -> tuple[Path, Path]:
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The marts the build wrote (`mart_builds`, the build log, is a table of the schema)."""
+    """The marts the build wrote (`mart_builds` and `mart_lagging`, the build log, are tables of
+    the schema)."""
     rows = con.execute(
         "SELECT table_name FROM information_schema.tables"
-        " WHERE table_name LIKE 'mart\\_%' ESCAPE '\\' AND table_name <> 'mart_builds'"
+        " WHERE table_name LIKE 'mart\\_%' ESCAPE '\\'"
+        " AND table_name NOT IN ('mart_builds', 'mart_lagging')"
         " ORDER BY table_name"
     ).fetchall()
     return [name for (name,) in rows]
