@@ -17,7 +17,8 @@ FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children"
     "...filter-platforms.data...filter-projects.data...filter-dates.value"
-    "...filter-platforms.value...filter-projects.value...logout-csrf.value.."
+    "...filter-platforms.value...filter-projects.value...filter-dates.minDate"
+    "...filter-dates.maxDate...filter-dates.defaultDate...logout-csrf.value.."
 )
 
 
@@ -358,3 +359,8 @@ def test_failed_logins_are_throttled_per_name_and_per_address(published):
     assert guesses == [401] * 20 + [429]
     assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.2") == 429
     assert _attempt(client, "fred", PASSWORDS["fred"], "10.0.0.3") == 302
+
+
+def test_the_shell_bounds_the_date_picker_by_the_viewers_data(client_for):
+    shell = client_for("ada").call(SHELL, ["/", ""]).get_json()["response"]["filter-dates"]
+    assert shell["minDate"] and shell["minDate"] <= shell["maxDate"] == shell["defaultDate"]

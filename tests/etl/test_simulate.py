@@ -168,3 +168,20 @@ def test_a_scale_too_small_for_the_planted_effects_is_refused(tmp_path, capsys):
     assert main(["simulate", str(tmp_path / "out"), "--scale", "0.05"]) == 2
     assert "at least 0.1" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_no_simulated_work_is_dated_after_the_moment_it_was_made(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    from cli.main import main
+    from simulate import end_date_problem, last_whole_day
+
+    # a demo built at 02:07 UTC on 7 December simulates up to the end of 6 December
+    built = datetime(2026, 12, 7, 2, 7, tzinfo=UTC)
+    assert last_whole_day(built) == date(2026, 12, 6)
+    assert end_date_problem(date(2026, 12, 6), built) is None
+    assert "not over yet" in end_date_problem(date(2026, 12, 7), built)
+    today = datetime.now(UTC).date().isoformat()
+    assert main(["simulate", str(tmp_path / "out"), "--end-date", today]) == 2
+    assert "not over yet" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
