@@ -64,7 +64,8 @@ def test_the_demo_holds_no_work_dated_after_it_was_built(tmp_path: Path, monkeyp
     newest = (
         SnapshotReader(settings)
         .frame(
-            "SELECT greatest(max(submitted_at), max(reviewed_at), max(paid_at)) AS t FROM assignments"
+            "SELECT greatest(max(submitted_at), max(reviewed_at), max(paid_at)) AS t "
+            "FROM assignments"
         )
         .item()
     )
