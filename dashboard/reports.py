@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from dashboard.components.charts import chart_texts
+from dashboard.components.charts import chart_texts, platform_color
 from dashboard.components.fairness_charts import CHARTS
 from dashboard.templating import render
 
@@ -119,12 +119,15 @@ def _figures(payload: dict[str, Any]) -> dict[str, Markup]:
     rows = payload["rows"]
     if rows:
         names = chart_texts(r["platform"] for r in rows)
+        colors = [platform_color(r["platform"]) for r in rows]  # as on every page
         charts["platforms"] = go.Figure(
             [
-                go.Bar(name="paid-time wage", x=names, y=[r["paid_time_wage"] for r in rows]),
-                go.Bar(name="effective wage", x=names, y=[r["effective_wage"] for r in rows]),
+                go.Bar(name="paid-time wage (light)", x=names, marker_color=colors,
+                       marker_opacity=0.4, y=[r["paid_time_wage"] for r in rows]),
+                go.Bar(name="effective wage", x=names, marker_color=colors,
+                       y=[r["effective_wage"] for r in rows]),
             ]
-        )
+        )  # fmt: skip
     weeks = payload["views"]["weeks"]
     if weeks:
         x = [str(r["week"]) for r in weeks]

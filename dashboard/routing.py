@@ -34,6 +34,7 @@ from dashboard.components.filters import (
     PLATFORMS,
     PROJECTS,
     controls_from_filters,
+    date_bounds,
     filter_choices,
     with_control,
 )
@@ -159,6 +160,9 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         Output(DATES, "value"),
         Output(PLATFORMS, "value"),
         Output(PROJECTS, "value"),
+        Output(DATES, "minDate"),
+        Output(DATES, "maxDate"),
+        Output(DATES, "defaultDate"),
         Output("logout-csrf", "value"),
         Input("url", "pathname"),
         Input("url", "search"),
@@ -168,14 +172,21 @@ def register_shell_callbacks(app: dash.Dash, source: DataSource, pages: Sequence
         # choices drops it, and would clear that filter from the URL
         viewer = current_viewer()
         data = source.for_viewer(viewer)
-        platforms, projects = [], []
+        platforms, projects, (first, last) = [], [], (None, None)
+        filters = Filters.from_query(search)
         if data.has_snapshot:
             # the page area explains a missing table; the filters just stay empty
             with contextlib.suppress(duckdb.CatalogException, NoSnapshot):
-                platforms, projects = filter_choices(filter_options(data))
+                options = filter_options(data)
+                platforms, projects = filter_choices(options, filters)
+                first, last = date_bounds(options)
         links = nav_links(pages_for(pages, viewer), _path(pathname), search)
-        values = controls_from_filters(Filters.from_query(search))
-        return links, viewer.name, viewer.role, platforms, projects, *values, csrf_token()
+        values = controls_from_filters(filters)
+        # the picker opens on the month of the newest work, never on an empty "today"
+        picker = (first, last, last)
+        return (
+            links, viewer.name, viewer.role, platforms, projects, *values, *picker, csrf_token()
+        )  # fmt: skip
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
     def route(pathname: str, search: str) -> Any:

@@ -9,7 +9,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from simulate import DEFAULT_END_DATE
+from simulate import DEFAULT_END_DATE, end_date_problem
 from simulate import truth as t
 from simulate.engine import Ledger, run_days
 from simulate.freelance import CLIENTS, freelance_records
@@ -48,6 +48,8 @@ def simulate(
     """
     if scale <= 0:
         raise ValueError(f"scale must be above 0, got {scale}")
+    if problem := end_date_problem(end_date):
+        raise ValueError(problem)
     out_dir = Path(out_dir)
     _remove_earlier_output(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

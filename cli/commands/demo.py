@@ -47,13 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from etl.load import LoadOptions, ingest
     from etl.settings import load_settings
-    from simulate import scale_problem
+    from simulate import last_whole_day, scale_problem
 
     if problem := scale_problem(args.scale):
         raise UserError(problem)
     data_dir = settings.data_dir if args.data_dir else settings.data_dir / "demo"
     exports = data_dir / "exports"
-    recipe = {"seed": args.seed, "scale": args.scale, "end_date": date.today().isoformat()}
+    # the demo's work ends with the last whole day (UTC): none is dated after it was built
+    recipe = {"seed": args.seed, "scale": args.scale, "end_date": last_whole_day().isoformat()}
     started = time.monotonic()
     if args.fresh or _recipe(data_dir) != recipe:
         _prepare_empty(data_dir)

@@ -40,7 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--end-date",
         type=date.fromisoformat,
         default=DEFAULT_END_DATE,
-        help=f"last simulated day, YYYY-MM-DD (default: {DEFAULT_END_DATE.isoformat()})",
+        help=(
+            f"last simulated day, YYYY-MM-DD, a day already over in UTC "
+            f"(default: {DEFAULT_END_DATE.isoformat()})"
+        ),
     )
     parser.add_argument(
         "--no-effects",
@@ -53,10 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from simulate import scale_problem
+    from simulate import end_date_problem, scale_problem
     from simulate.workforce import simulate
 
-    if problem := scale_problem(args.scale):
+    if problem := scale_problem(args.scale) or end_date_problem(args.end_date):
         raise UserError(problem)
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():

@@ -42,10 +42,18 @@ FROM files f LEFT JOIN facts a USING (platform)
 ORDER BY f.platform
 """
 
+# Workers and platforms are those with recorded work (an assignment, a time entry or an
+# earnings line), projects those with assignments, as the Overview page counts them; never the
+# dimension tables, which also hold what only an import template or a plan named.
 TOTALS_SQL = """
-SELECT (SELECT count(DISTINCT platform) FROM assignments)::BIGINT AS platforms,
-       (SELECT count(*) FROM projects)::BIGINT AS projects,
-       (SELECT count(*) FROM workers)::BIGINT AS workers,
+WITH work AS (
+    SELECT worker_id, platform, project_id FROM assignments UNION ALL
+    SELECT worker_id, platform, project_id FROM time_entries UNION ALL
+    SELECT worker_id, platform, project_id FROM earnings
+)
+SELECT (SELECT count(DISTINCT platform) FROM work)::BIGINT AS platforms,
+       (SELECT count(DISTINCT (platform, project_id)) FROM assignments)::BIGINT AS projects,
+       (SELECT count(DISTINCT worker_id) FROM work)::BIGINT AS workers,
        (SELECT count(*) FROM assignments)::BIGINT AS assignments,
        (SELECT count(*) FROM annotations)::BIGINT AS annotations,
        (SELECT count(*) FROM time_entries)::BIGINT AS time_entries,

@@ -54,8 +54,13 @@ def filter_bar() -> dmc.Group:
     )
 
 
-def filter_choices(options: pl.DataFrame) -> tuple[list[dict], list[dict]]:
-    """Platform and project choices ('PLATFORM:PROJECT' values, readable labels)."""
+def filter_choices(
+    options: pl.DataFrame, filters: Filters | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Platform and project choices ('PLATFORM:PROJECT' values, readable labels). With
+    platforms chosen, the projects offered are theirs (and any project already chosen, which a
+    select would otherwise drop from the URL)."""
+    filters = filters or Filters()
     platforms = sorted(set(options["platform"].to_list())) if options.height else []
     projects = [
         {
@@ -63,8 +68,22 @@ def filter_choices(options: pl.DataFrame) -> tuple[list[dict], list[dict]]:
             "label": f"{row['platform']} · {row['name'] or row['project_id']}",
         }
         for row in options.iter_rows(named=True)
+        if not filters.platforms
+        or row["platform"] in filters.platforms
+        or f"{row['platform']}:{row['project_id']}" in filters.projects
     ]
     return [{"value": p, "label": p} for p in platforms], projects
+
+
+def date_bounds(options: pl.DataFrame) -> tuple[str | None, str | None]:
+    """The first and last day with work in the viewer's scope, for the date picker's limits
+    (it opens on the month of the last); None, None without data."""
+    if options.is_empty():
+        return None, None
+    first, last = options["first_day"].min(), options["last_day"].max()
+    if first is None or last is None:
+        return None, None
+    return first.isoformat(), last.isoformat()
 
 
 def with_control(current: Filters, control: str, value: Any) -> Filters:

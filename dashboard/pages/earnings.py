@@ -15,7 +15,14 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import fmt_money, kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import chart_text, empty_figure, graph, styled
+from dashboard.components.charts import (
+    WEEK_TITLE,
+    chart_text,
+    empty_figure,
+    graph,
+    platform_series,
+    styled,
+)
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
@@ -214,17 +221,17 @@ def waterfall_figure(row: dict, currency: str) -> go.Figure:
 
 def weekly_figure(weeks: pl.DataFrame, currency: str) -> go.Figure:
     fig = go.Figure()
-    for platform in sorted(set(weeks["platform"].to_list())):
-        rows = weeks.filter(pl.col("platform") == platform).sort("week")
+    for platform, rows, color in platform_series(weeks.sort("week"), "effective_wage"):
         fig.add_scatter(
             x=rows["week"].to_list(),
             y=rows["effective_wage"].to_list(),
             name=chart_text(platform),
             mode="lines+markers",
+            line_color=color,
             hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} " + currency + "/h",
         )
     fig.update_layout(showlegend=True)
-    return styled(fig, "week starting (UTC)", f"effective wage ({currency} per hour)")
+    return styled(fig, WEEK_TITLE, f"effective wage ({currency} per hour)")
 
 
 def _suppressed_text(data: ScopedData) -> str:

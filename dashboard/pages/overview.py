@@ -16,7 +16,7 @@ from dashboard.components.cards import (
     notice,
     section,
 )
-from dashboard.components.charts import chart_text, graph, styled
+from dashboard.components.charts import WEEK_TITLE, chart_text, graph, platform_series, styled
 from dashboard.components.tables import data_table
 from dashboard.data import ScopedData
 from dashboard.pages.base import Page
@@ -66,7 +66,8 @@ def _volume_cards(totals: dict) -> list:
         kpi_card(
             "Workers",
             fmt_count(totals["workers"]),
-            f"on {totals['platforms']} platform(s), {totals['projects']} project(s)",
+            f"on {_plural(totals['platforms'], 'platform')}; {fmt_count(totals['annotators'])} "
+            f"with assignments, in {_plural(totals['projects'], 'project')}",
         ),
         kpi_card(
             "Active time",
@@ -75,6 +76,10 @@ def _volume_cards(totals: dict) -> list:
             help_key="throughput",
         ),
     ]
+
+
+def _plural(count: int | None, noun: str) -> str:
+    return f"{fmt_count(count)} {noun}{'' if count == 1 else 's'}"
 
 
 def _quality_cards(totals: dict, freshness: dict) -> list:
@@ -105,17 +110,17 @@ def _when(value: Any) -> str:
 
 def weekly_figure(weekly: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for platform in sorted(set(weekly["platform"].to_list())):
-        rows = weekly.filter(pl.col("platform") == platform)
+    for platform, rows, color in platform_series(weekly, "assignments"):
         fig.add_bar(
             x=rows["week"].to_list(),
             y=rows["assignments"].to_list(),
             name=chart_text(platform),
+            marker_color=color,
             customdata=rows["workers"].to_list(),
             hovertemplate="%{x|%Y-%m-%d}: %{y:,} assignments by %{customdata} workers",
         )
     fig.update_layout(barmode="stack", showlegend=True)  # name the platform even when alone
-    return styled(fig, "week starting (UTC)", "assignments")
+    return styled(fig, WEEK_TITLE, "assignments")
 
 
 def _suppression_note(data: ScopedData) -> str:

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
-from dashboard.components.charts import chart_texts, empty_figure, graph, styled
+from dashboard.components.charts import chart_texts, empty_figure, figure_heading, graph, styled
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
@@ -194,7 +194,7 @@ def weekly_figure(weeks: pl.DataFrame) -> go.Figure:
         fig.add_scatter(
             x=rows["week"].to_list(),
             y=value,
-            name=name.replace("_", " "),
+            name=figure_heading(name),
             mode="lines+markers",
             error_y={
                 "type": "data",

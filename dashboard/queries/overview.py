@@ -7,16 +7,24 @@ from typing import Any
 import polars as pl
 
 from dashboard.data import ScopedData
+from dashboard.queries.shell import WORK_ROWS
 from dashboard.url_state import Filters
 
 
 def activity_totals(data: ScopedData, filters: Filters) -> dict[str, Any]:
     """Headline counts and rates over the viewer's scope and filters."""
     where = data.scope(filters)
-    row = data.frame(
+    # workers and platforms: everyone with recorded work (WORK_ROWS), as on every page and in
+    # `crowdmeter status`; projects and annotators: those with assignments
+    people = data.frame(
         "SELECT count(DISTINCT platform)::BIGINT AS platforms, "
+        "count(DISTINCT worker_id)::BIGINT AS workers "
+        f"FROM ({WORK_ROWS}) {where.sql}",
+        where.params,
+    ).row(0, named=True)
+    row = people | data.frame(
+        "SELECT count(DISTINCT worker_id)::BIGINT AS annotators, "
         "count(DISTINCT platform || ':' || project_id)::BIGINT AS projects, "
-        "count(DISTINCT worker_id)::BIGINT AS workers, "
         "coalesce(sum(assignments), 0)::BIGINT AS assignments, "
         "coalesce(sum(active_seconds), 0)::DOUBLE / 3600 AS active_hours, "
         "(sum(gold_correct) / NULLIF(sum(gold_answered), 0))::DOUBLE AS gold_accuracy, "
@@ -27,7 +35,8 @@ def activity_totals(data: ScopedData, filters: Filters) -> dict[str, Any]:
         f"FROM mart_activity_daily {where.sql}",
         where.params,
     ).row(0, named=True)
-    if data.suppresses_small_groups and 0 < row["workers"] < data.min_group_size:
+    fewest = min((n for n in (row["workers"], row["annotators"]) if n), default=0)
+    if data.suppresses_small_groups and 0 < fewest < data.min_group_size:
         # every figure, counts included: "1 worker, 206 assignments" is one worker's
         row = {key: None for key in row} | {"suppressed": True}
     return row

@@ -11,13 +11,23 @@ from dashboard.data import ScopedData
 from dashboard.url_state import Filters
 from etl.reader import FIGURES_SQL, LAGGING_SQL, figures_lag
 
+# Every row of recorded work, per worker, day, platform and project: assignments and what the
+# pay ledger holds besides (time entries, earnings lines). Counts of "workers", "platforms" and
+# "projects" and the filters' choices are all over these rows, on every page.
+WORK_ROWS = (
+    "SELECT worker_id, day, platform, project_id FROM mart_activity_daily UNION ALL "
+    "SELECT worker_id, day, platform, project_id FROM mart_earnings_ledger"
+)
+
 
 def filter_options(data: ScopedData) -> pl.DataFrame:
-    """Platforms and projects the viewer can pick: platform, project_id, name."""
+    """Platforms and projects the viewer can pick, with the days their work spans:
+    platform, project_id, name, first_day, last_day."""
     where = data.scope(Filters(), day=None)
     return data.frame(
-        "SELECT DISTINCT a.platform, a.project_id, p.name "
-        f"FROM (SELECT DISTINCT platform, project_id FROM mart_activity_daily {where.sql}) a "
+        "SELECT a.platform, a.project_id, p.name, a.first_day, a.last_day FROM ("
+        "SELECT platform, project_id, min(day) AS first_day, max(day) AS last_day "
+        f"FROM ({WORK_ROWS}) {where.sql} GROUP BY ALL) a "
         "LEFT JOIN mart_projects p USING (platform, project_id) ORDER BY 1, 2",
         where.params,
     )
@@ -44,12 +54,8 @@ def ensure_no_small_complement(data: ScopedData, filters: Filters) -> None:
     if not data.suppresses_small_groups or not filters.narrows:
         return
     chosen = with_filters(Where(), filters.whole_weeks(), day="day", project=True)
-    rows = (
-        "SELECT worker_id, day, platform, project_id FROM mart_activity_daily UNION ALL "
-        "SELECT worker_id, day, platform, project_id FROM mart_earnings_ledger"
-    )
     found = data.frame(
-        f"SELECT count(DISTINCT worker_id)::BIGINT AS workers FROM ({rows}) "
+        f"SELECT count(DISTINCT worker_id)::BIGINT AS workers FROM ({WORK_ROWS}) "
         f"WHERE NOT ({' AND '.join(chosen.clauses)})",
         chosen.params,
     )

@@ -51,3 +51,22 @@ def test_the_demo_folder_works_with_every_command_as_it_is(tmp_path: Path, capsy
     assert beside.sources == explicit.sources and beside.sources != load_settings().sources
     assert main(["--data-dir", str(data), "status"]) == 0
     assert "no snapshot" not in capsys.readouterr().out.lower()
+
+
+def test_the_demo_holds_no_work_dated_after_it_was_built(tmp_path: Path, monkeypatch):
+    from datetime import UTC, datetime
+
+    monkeypatch.setenv("CROWDMETER_PSEUDONYM_KEY", "demo-test")
+    data = tmp_path / "demo"
+    assert main(["--data-dir", str(data), "demo", "--no-serve", "--scale", "0.1"]) == 0
+    built = datetime.now(UTC)  # after the build: anything later was dated in the future
+    settings = load_settings(data / "exports" / "config.toml", data_dir=data)
+    newest = (
+        SnapshotReader(settings)
+        .frame(
+            "SELECT greatest(max(submitted_at), max(reviewed_at), max(paid_at)) AS t "
+            "FROM assignments"
+        )
+        .item()
+    )
+    assert newest < built

@@ -64,3 +64,20 @@ def test_platforms_without_pay_data_show_their_hours_apart_and_no_wage(demo_sett
         assert row["hours_worked"] == 0 and row["unpriced_hours"] > 0, tool
         assert row["pooled_effective_wage"] is None, tool
     assert rows["mturk"]["unpriced_hours"] == 0 and rows["mturk"]["pooled_effective_wage"] > 0
+
+
+def test_status_and_overview_count_the_same_workers_and_platforms(demo_settings, capsys) -> None:
+    from dashboard.queries import overview
+
+    totals = _status_totals(demo_settings, capsys)
+    page = overview.activity_totals(viewer_data(demo_settings, ADMIN), Filters())
+    counted = ("workers", "platforms", "projects")
+    assert {k: totals[k] for k in counted} == {k: page[k] for k in counted}
+    # freelancers paid by the hour have no assignments, and count as workers all the same
+    assert page["workers"] > page["annotators"]
+
+
+def _status_totals(settings, capsys) -> dict:
+    argv = ["--data-dir", str(settings.data_dir), "status", "--json"]
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)["totals"]

@@ -18,7 +18,8 @@ FRED = {worker("mturk", "A_RAW_5"), worker("toloka", "t1")}
 SHELL = (
     "..nav.children...viewer-name.children...viewer-role.children"
     "...filter-platforms.data...filter-projects.data...filter-dates.value"
-    "...filter-platforms.value...filter-projects.value...logout-csrf.value.."
+    "...filter-platforms.value...filter-projects.value...filter-dates.minDate"
+    "...filter-dates.maxDate...filter-dates.defaultDate...logout-csrf.value.."
 )
 
 
@@ -386,3 +387,8 @@ def test_web_workers_share_the_failed_login_counts(published):
     assert guesses == [401] * 20
     assert [_attempt(w, "fred", PASSWORDS["fred"], "10.1.1.1") for w in workers] == [429, 429]
     assert (published.data_dir / FILE_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_shell_bounds_the_date_picker_by_the_viewers_data(client_for):
+    shell = client_for("ada").call(SHELL, ["/", ""]).get_json()["response"]["filter-dates"]
+    assert shell["minDate"] and shell["minDate"] <= shell["maxDate"] == shell["defaultDate"]

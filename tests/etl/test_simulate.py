@@ -207,3 +207,20 @@ def test_simulate_command_takes_no_effects(tmp_path, capsys):
                  "--no-effects", "--json"])  # fmt: skip
     assert code == 0 and json.loads(capsys.readouterr().out)["effects"] is False
     assert json.loads((tmp_path / "out" / "truth.json").read_text())["planted"]["pay_gap"] is None
+
+
+def test_no_simulated_work_is_dated_after_the_moment_it_was_made(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    from cli.main import main
+    from simulate import end_date_problem, last_whole_day
+
+    # a demo built at 02:07 UTC on 7 December simulates up to the end of 6 December
+    built = datetime(2026, 12, 7, 2, 7, tzinfo=UTC)
+    assert last_whole_day(built) == date(2026, 12, 6)
+    assert end_date_problem(date(2026, 12, 6), built) is None
+    assert "not over yet" in end_date_problem(date(2026, 12, 7), built)
+    today = datetime.now(UTC).date().isoformat()
+    assert main(["simulate", str(tmp_path / "out"), "--end-date", today]) == 2
+    assert "not over yet" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
