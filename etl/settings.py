@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from etl.pull_settings import Pull
 from etl.resources import DEFAULT_CONFIG
+from metrics.catalog import LEVELS
 
 # The TOML file `load_settings` chose, read while it builds the model (an environment variable
 # set as a side effect would leak into every later Settings() of the process).
@@ -127,6 +128,35 @@ class AgreementSettings(BaseModel):
         0.5, gt=0, le=1, description="character intersection over union at which two spans match"
     )
     box_iou_threshold: float = Field(0.5, gt=0, le=1, description="IoU at which two boxes match")
+    levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="'PLATFORM:PROJECT:FIELD' (`*` for any part) -> level of measurement "
+        "(nominal, ordinal, interval, ratio); a field named by none gets the level its values "
+        "suggest (docs/METRICS.md)",
+    )
+    min_units: int = Field(
+        20, ge=1, description="coefficients over fewer pairable units are shown with a warning"
+    )
+    min_ratings: int = Field(
+        50, ge=1, description="coefficients over fewer pairable ratings are shown with a warning"
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _check_levels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, level in value.items():
+            parts = key.split(":", 2)
+            if len(parts) != 3 or not all(parts):
+                raise ValueError(
+                    f"[agreement] levels: {key!r} must be 'PLATFORM:PROJECT:FIELD' (`*` for any "
+                    'part), as in "toloka:42774177:relevance" = "ordinal"'
+                )
+            if level not in LEVELS:
+                raise ValueError(
+                    f"[agreement] levels: {level!r} for {key!r} is not a level; use one of "
+                    f"{', '.join(LEVELS)}"
+                )
+        return value
 
 
 class PaySettings(BaseModel):

@@ -74,9 +74,10 @@ from metrics.unit_sums import UnitSums, unit_patterns, unit_sums
 # What callers import from here: the entry points below and the pieces they are built from.
 __all__ = [
     "COEFFICIENTS", "DENSE_TALLY_CELLS", "LEVELS", "LEVEL_WEIGHTS", "NO_PAIRABLE_UNITS",
-    "ORDERED_COEFFICIENTS", "RAW_COEFFICIENTS", "AgreementReport", "Coefficient", "Level",
-    "Ratings", "SingleRated", "TwoCoderKappa", "UnitTallies", "agreement_by", "agreement_report",
-    "agreement_table", "agreement_weights", "alpha_distances", "alpha_from_coincidences",
+    "ORDERED_COEFFICIENTS", "RAW_COEFFICIENTS", "REGION_SAMPLE_NOUNS", "AgreementReport",
+    "Coefficient", "Level", "Ratings", "SingleRated", "TwoCoderKappa", "UnitTallies",
+    "agreement_by", "agreement_report", "agreement_table", "agreement_weights",
+    "small_sample_warning", "alpha_distances", "alpha_from_coincidences",
     "analysed_positions", "category_agreement", "category_codes", "check_level",
     "coincidence_matrix", "contingency_table", "dense_codes", "encode_ratings", "hash_groups",
     "krippendorff_alpha", "pairwise_agreement", "plain", "rated_rows", "tally_units",
@@ -303,8 +304,8 @@ def agreement_by(
 ) -> pl.DataFrame:
     """Agreement per group (project, field, week...): one row per group and coefficient.
 
-    Columns: the `by` columns, n_units, n_pairable_values, coefficient, value, ci_low, ci_high,
-    undefined_reason. Options are those of `agreement_report`.
+    Columns: the `by` columns, n_units, n_pairable_units, n_pairable_values, coefficient, value,
+    ci_low, ci_high, undefined_reason. Options are those of `agreement_report`.
     """
     rows = []
     ratings = frame.select(*by, "unit", "coder", "value")
@@ -313,7 +314,11 @@ def agreement_by(
     for key, group in groups:
         report = agreement_report(group.select("unit", "coder", "value"), level, **options)
         base = dict(zip(by, key, strict=True))
-        base |= {"n_units": report.n_units, "n_pairable_values": report.n_pairable_values}
+        base |= {
+            "n_units": report.n_units,
+            "n_pairable_units": report.n_pairable_units,
+            "n_pairable_values": report.n_pairable_values,
+        }
         for name, coef in report.coefficients.items():
             rows.append(
                 base
@@ -331,6 +336,7 @@ def agreement_by(
 
 _BY_SCHEMA = {
     "n_units": pl.Int64,
+    "n_pairable_units": pl.Int64,
     "n_pairable_values": pl.Int64,
     "coefficient": pl.String,
     "value": pl.Float64,
@@ -338,3 +344,33 @@ _BY_SCHEMA = {
     "ci_high": pl.Float64,
     "undefined_reason": pl.String,
 }
+
+
+# what a span or box field's small-sample warning counts (`metrics.regions.region_agreement`)
+REGION_SAMPLE_NOUNS = ("units with regions from two or more annotators", "regions")
+
+
+def small_sample_warning(
+    n_pairable_units: int | None,
+    n_pairable_values: int | None,
+    min_units: int,
+    min_ratings: int,
+    nouns: tuple[str, str] = ("units rated twice or more", "ratings on them"),
+) -> str | None:
+    """Why coefficients over so few ratings are not to be read on their own (their chance
+    terms rest on a handful of ratings and swing far: Conger's kappa can fall below -1), or
+    None when there are at least `min_units` pairable units and `min_ratings` ratings on them.
+    `nouns` name the units and ratings counted (spans and boxes count regions).
+
+    >>> small_sample_warning(6, 12, 20, 50)
+    'small sample: 6 units rated twice or more (fewer than 20), 12 ratings on them (fewer than 50)'
+    >>> small_sample_warning(400, 1200, 20, 50) is None
+    True
+    """
+    units, values = n_pairable_units or 0, n_pairable_values or 0
+    short = []
+    if units < min_units:
+        short.append(f"{units:,} {nouns[0]} (fewer than {min_units:,})")
+    if values < min_ratings:
+        short.append(f"{values:,} {nouns[1]} (fewer than {min_ratings:,})")
+    return "small sample: " + ", ".join(short) if short else None

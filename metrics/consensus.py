@@ -50,8 +50,10 @@ def majority_vote(
     """The most frequent value of each unit.
 
     Tie rule: `none` leaves a tied unit without a label (`tie` is true); `lowest` takes the
-    first tied category in sort order (crowd-kit's choice); `random` draws one tied category
-    with `seed`. Columns: unit, label, support (share of the unit's ratings), n_ratings, tie.
+    first tied category in sort order, whatever the row order (crowd-kit 1.4 on pandas 3
+    takes the tied label seen first in its input instead: docs/METRICS.md); `random` draws one
+    tied category with `seed`. Columns: unit, label, support (share of the unit's ratings),
+    n_ratings, tie.
     """
     if ties not in ("none", "lowest", "random"):
         raise ValueError(f"Unknown tie rule {ties!r}; use none, lowest or random.")
@@ -209,8 +211,9 @@ def _per_coder(ratings: Ratings, compared: np.ndarray, agree: np.ndarray) -> pl.
 def wawa(frame: pl.DataFrame | Ratings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Worker Agreement With Aggregate: votes weighted by each coder's majority-vote skill.
 
-    Returns (labels: unit, label, share; skills: coder, weight). Ties go to the lowest
-    category, as majority vote with `ties="lowest"` (crowd-kit's Wawa).
+    Returns (labels: unit, label, share; skills: coder, weight). The skills come from majority
+    vote with `ties="lowest"` (crowd-kit's Wawa breaks ties as its `MajorityVote` does, so
+    skills can differ on tied units).
     """
     ratings = _ratings(frame)
     mv = majority_vote(ratings, ties="lowest")

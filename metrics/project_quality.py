@@ -3,6 +3,7 @@ rejection per project and field, and per annotator (pure Polars, no database).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -10,6 +11,7 @@ import polars as pl
 from metrics.agreement import agreement_report
 from metrics.breakdowns import category_agreement
 from metrics.consensus import dawid_skene, leave_one_out_agreement, majority_vote
+from metrics.levels import field_level
 from metrics.quality import (
     class_error_rates,
     confusion_matrix,
@@ -32,12 +34,14 @@ def project_quality(
     seed: int = 20181204,
     span_threshold: float = 0.5,
     box_threshold: float = 0.5,
+    levels: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Agreement, gold accuracy and rejection per project and field, and per annotator.
 
     `answers`: one row per answer of a submitted assignment, with platform, project_id, field,
     unit, coder, value, region (JSON or null), gold (or null), ordinal and week.
-    `assignments`: platform, project_id, coder, status.
+    `assignments`: platform, project_id, coder, status. `levels`: the `[agreement] levels`
+    setting; a field it does not name gets the level its values suggest (`metrics.levels`).
     """
     options = {"bootstrap_samples": bootstrap_samples, "confidence": confidence, "seed": seed}
     thresholds = (span_threshold, box_threshold)
@@ -49,7 +53,8 @@ def project_quality(
         )
         fields, per_coder = [], []
         for (field,), field_rows in rows.group_by(["field"], maintain_order=True):
-            summary, coders = field_quality(field_rows, thresholds, options)
+            key = (platform, project_id, field)
+            summary, coders = field_quality(field_rows, thresholds, options, levels or {}, key)
             fields.append({"field": field} | summary)
             per_coder.append(coders)
         projects.append(
@@ -68,9 +73,14 @@ def project_quality(
 
 
 def field_quality(
-    rows: pl.DataFrame, thresholds: tuple[float, float], options: dict[str, Any]
+    rows: pl.DataFrame,
+    thresholds: tuple[float, float],
+    options: dict[str, Any],
+    levels: Mapping[str, str] | None = None,
+    key: tuple[str, str, str] = ("", "", ""),
 ) -> tuple[dict[str, Any], pl.DataFrame | None]:
-    """One field's figures, and its per-coder consensus table (None for region fields)."""
+    """One field's figures, and its per-coder consensus table (None for region fields); `key`
+    (platform, project, field) picks the field's level from `levels`."""
     if rows["region"].drop_nulls().len():
         agreement = region_agreement(rows, *thresholds, **options)
         return {"kind": "regions", "agreement": agreement.as_dict()}, None
@@ -79,7 +89,8 @@ def field_quality(
         return {"kind": "free_text", "skipped": "free text: too many distinct answers"}, None
     if single.is_empty():
         return {"kind": "categorical", "skipped": "no answers"}, None
-    report = agreement_report(single, "nominal", **options)
+    level = field_level(levels or {}, *key, single["value"])
+    report = agreement_report(single, level.level, **options)
     # with one rating per item there is nothing for Dawid-Skene to learn coders' errors from
     ds = dawid_skene(single) if report.n_pairable_units else None
     graded = single.filter(pl.col("gold").is_not_null())
@@ -93,6 +104,9 @@ def field_quality(
     summary = {
         "kind": "categorical",
         "multi_valued": bool((rows["ordinal"] > 0).any()),
+        "level": level.level,
+        "level_source": level.source,
+        "level_note": level.note,
         "agreement": report.as_dict(),
         "gold": _first_row(gold_accuracy(single, confidence=options["confidence"])),
         "classes": category_agreement(single).to_dicts(),
@@ -104,7 +118,7 @@ def field_quality(
             "dawid_skene_mean_posterior": ds and float(ds.labels()["posterior"].mean()),
             "dawid_skene_iterations": ds and ds.n_iter,
         },
-        "weeks": weekly_agreement(single),
+        "weeks": weekly_agreement(single, level.level),
     }
     coders = leave_one_out_agreement(single)
     if ds is None:
@@ -113,12 +127,13 @@ def field_quality(
     return summary, coders.join(quality, on="coder")
 
 
-def weekly_agreement(single: pl.DataFrame) -> list[dict[str, Any]]:
-    """Percent agreement and Krippendorff's alpha per week (point estimates), each unit in the
-    week of its first rating (`unit_weeks`), as on the Quality page."""
+def weekly_agreement(single: pl.DataFrame, level: str = "nominal") -> list[dict[str, Any]]:
+    """Percent agreement and Krippendorff's alpha (at `level`) per week (point estimates), each
+    unit in the week of its first rating (`unit_weeks`), as on the Quality page."""
     weeks = []
+    names = ("percent_agreement", "krippendorff_alpha")
     for (week,), rows in unit_weeks(single).group_by(["week"], maintain_order=True):
-        report = agreement_report(rows, coefficients=("percent_agreement", "krippendorff_alpha"))
+        report = agreement_report(rows, level, coefficients=names)
         entry = {"week": week, "n_units": report.n_units}
         entry["n_pairable_values"] = report.n_pairable_values
         for name, coef in report.coefficients.items():

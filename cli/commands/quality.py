@@ -106,7 +106,11 @@ def collect_quality(
         seed=agreement.seed,
         span_threshold=agreement.span_overlap_threshold,
         box_threshold=agreement.box_iou_threshold,
+        levels=agreement.levels,
     )
+    for entry in projects:
+        for field in entry["fields"]:
+            flag_small_sample(field, agreement.min_units, agreement.min_ratings)
     names = {
         (r["platform"], r["project_id"]): r["name"] for r in reader.frame(PROJECTS_SQL).to_dicts()
     }
@@ -118,6 +122,24 @@ def collect_quality(
         "confidence": agreement.confidence,
         "projects": projects,
     }
+
+
+def flag_small_sample(field: dict[str, Any], min_units: int, min_ratings: int) -> None:
+    """Mark a field whose agreement rests on fewer than `min_units` pairable units or
+    `min_ratings` ratings: `small_sample` (true or false) and `small_sample_warning`."""
+    from metrics.agreement import REGION_SAMPLE_NOUNS, small_sample_warning
+
+    agreement = field.get("agreement")
+    if agreement is None:
+        return
+    if field["kind"] == "regions":
+        counts = (agreement["n_units"], agreement["n_regions"])
+        warning = small_sample_warning(*counts, min_units, min_ratings, REGION_SAMPLE_NOUNS)
+    else:
+        counts = (agreement["n_pairable_units"], agreement["n_pairable_values"])
+        warning = small_sample_warning(*counts, min_units, min_ratings)
+    field["small_sample"] = warning is not None
+    field["small_sample_warning"] = warning
 
 
 def _scope(
@@ -183,16 +205,23 @@ def _render_field(field: dict[str, Any]) -> list[str]:
     if "skipped" in field:
         return [f"{head}: skipped, {field['skipped']}"]
     agreement = field["agreement"]
+    warning = field.get("small_sample_warning")
+    mark = "  (small sample)" if warning else ""
+    caution = [f"    ! {warning}: read the figures with their intervals"] if warning else []
     if field["kind"] == "regions":
         f1 = agreement["f1"]
         shown = f"{f1:.4f}" if f1 is not None else f"undefined: {agreement['undefined_reason']}"
-        return [f"{head}: pairwise F1 {shown} over {agreement['n_units']} units"]
+        return [f"{head}: pairwise F1 {shown} over {agreement['n_units']} units{mark}", *caution]
+    level = f"level {field['level']} ({_level_source(field)})"
     lines = [
-        f"{head}: {agreement['n_units']} units, {agreement['n_pairable_values']} pairable ratings",
+        f"{head}: {agreement['n_units']} units, {agreement['n_pairable_values']} pairable "
+        f"ratings; {level}",
+        *caution,
         f"    gold accuracy   {_rate(field['gold'], 'accuracy', 'n_gold')}",
     ]
     for name in ("percent_agreement", "cohen_kappa", "krippendorff_alpha", "gwet_ac1"):
-        lines.append(f"    {name:<20}{format_coefficient(Coefficient(**agreement[name]))}")
+        shown = format_coefficient(Coefficient(**agreement[name]))
+        lines.append(f"    {name:<20}{shown}{mark if agreement[name]['value'] is not None else ''}")
     worst = sorted(
         (c for c in field["class_errors"] if c["error_rate"] is not None),
         key=lambda c: -c["error_rate"],
@@ -201,6 +230,14 @@ def _render_field(field: dict[str, Any]) -> list[str]:
         shown = ", ".join(f"{c['class']} {c['error_rate']:.1%}" for c in worst)
         lines.append(f"    highest class error rates ({field['error_source']}): {shown}")
     return lines
+
+
+def _level_source(field: dict[str, Any]) -> str:
+    if field.get("level_note"):
+        return field["level_note"]
+    if field["level_source"] == "configured":
+        return "set in [agreement] levels"
+    return "inferred from the values; set it in [agreement] levels"
 
 
 def _render_annotators(annotators: list[dict[str, Any]]) -> list[str]:

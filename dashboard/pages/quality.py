@@ -46,8 +46,10 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         gap=0,
         mb="md",
     )
+    regions = _region_sections(data, filters)
     if fields.is_empty():
-        return [head, notice("No labelled answers here", "No categorical answers in this view.")]
+        empty = notice("No labelled answers here", "No categorical answers in this view.")
+        return [head, empty, *regions]
     choices = [
         {
             "value": q.field_key(row).to_focus(),
@@ -77,6 +79,24 @@ def layout(data: ScopedData, filters: Filters) -> Any:
         ),
         dmc.Paper(picker, p="sm", withBorder=True, radius="md", mt="md"),
         dmc.Box(field_detail(data, filters, FieldKey.from_focus(focus)), id="quality-detail"),
+        *regions,
+    ]
+
+
+def _region_sections(data: ScopedData, filters: Filters) -> list:
+    """Span and box agreement of the fields with regions, when the view has any."""
+    table = q.region_fields(data, filters)
+    if table.is_empty():
+        return []
+    return [
+        section(
+            "Span and box agreement",
+            data_table("quality-regions", table, height=260),
+            help_key=CATALOG["region_agreement"].help_id,
+            note="Pairwise F1 between annotators over the units two or more of them worked on "
+            "(regions matched one-to-one at the overlap thresholds), whole period, with "
+            "bootstrap intervals over units; a warning marks fields too small to read alone.",
+        )
     ]
 
 
@@ -86,8 +106,11 @@ def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> 
     if field is None or info is None:
         return notice("Pick a field", "Choose a project and field above.")
     coefficients = q.coefficient_table(data, filters, field)
+    warning = coefficients["warning"].drop_nulls().first() if coefficients.height else None
+    caution = [notice("Small sample", _small_sample_text(warning), "yellow")] if warning else []
     parts = [
-        kpi_grid(_coefficient_cards(coefficients)),
+        *caution,
+        kpi_grid(_coefficient_cards(coefficients, info)),
         section(
             "Agreement coefficients side by side",
             data_table("quality-coefficients", coefficients, height=300),
@@ -156,9 +179,29 @@ def _coefficients_note(info: dict, coefficients: pl.DataFrame, filters: Filters)
         f"annotators; {int(100 * info['confidence'])}% bootstrap intervals over units "
         f"({info['bootstrap_samples']:,} resamples)."
     )
+    note += f" {_level_text(info)}"
     if filters.start or filters.end:
         note += " The date range applies to the weekly chart and the tables below, in whole weeks."
     return note
+
+
+def _level_text(info: dict) -> str:
+    """The field's level of measurement and where it comes from."""
+    level = info.get("level") or "nominal"
+    if info.get("level_note"):
+        source = info["level_note"]
+    elif info.get("level_source") == "configured":
+        source = "as [agreement] levels sets it"
+    else:
+        source = "inferred from the answers (set [agreement] levels to change it)"
+    return f"Level of measurement: {level}, {source}."
+
+
+def _small_sample_text(warning: str) -> str:
+    return (
+        f"{warning[:1].upper()}{warning[1:]}. Coefficients this small swing widely (a kappa "
+        "can fall below -1 when chance agreement is high); read them with their intervals."
+    )
 
 
 def _suppressed_text(data: ScopedData) -> str:
@@ -168,7 +211,7 @@ def _suppressed_text(data: ScopedData) -> str:
     )
 
 
-def _coefficient_cards(table: pl.DataFrame) -> list:
+def _coefficient_cards(table: pl.DataFrame, info: dict) -> list:
     rows = {row["coefficient"]: row for row in table.iter_rows(named=True)}
 
     def card(name: str, label: str) -> Any:
@@ -178,10 +221,15 @@ def _coefficient_cards(table: pl.DataFrame) -> list:
             return kpi_card(label, "undefined", reason or "", help_key="coefficients")
         low, high = row["ci_low"], row["ci_high"]
         interval = f"{low:.2f} to {high:.2f}" if low is not None else ""
+        if row["warning"]:  # never a bare number: the value says it is on a small sample
+            interval = f"⚠ {row['warning']}" + (f"; {interval}" if interval else "")
+            return kpi_card(label, f"{row['value']:.3f} ⚠", interval, help_key="coefficients")
         return kpi_card(label, f"{row['value']:.3f}", interval, help_key="coefficients")
 
     shown = ("percent_agreement", "krippendorff_alpha", "fleiss_kappa", "gwet_ac1")
-    return [card(name, CATALOG[name].heading) for name in shown]
+    level = info.get("level") or "nominal"
+    labels = {"krippendorff_alpha": f"{CATALOG['krippendorff_alpha'].heading} ({level})"}
+    return [card(name, labels.get(name, CATALOG[name].heading)) for name in shown]
 
 
 def weekly_figure(weeks: pl.DataFrame) -> go.Figure:
@@ -281,6 +329,7 @@ PAGE = Page(
         "quality-coefficients": q.detail_table(q.coefficient_table),
         "quality-annotators": q.detail_table(q.annotator_table),
         "quality-hotspots": q.detail_table(lambda d, f, field: q.field_hot_spots(d, field, f)),
+        "quality-regions": q.region_fields,
     },
     register=register,
     description="agreement, gold, confusion",

@@ -14,6 +14,7 @@ import polars as pl
 from dashboard.access import Where
 from dashboard.data import ScopedData
 from dashboard.url_state import FieldKey, Filters
+from metrics.agreement import REGION_SAMPLE_NOUNS, small_sample_warning
 from metrics.catalog import COEFFICIENTS, ORDERED_COEFFICIENTS, family
 from metrics.quality import rate_with_interval
 
@@ -75,16 +76,18 @@ def field_agreement(data: ScopedData, field: FieldKey) -> pl.DataFrame:
     """Every coefficient of one field over its whole period, with its interval."""
     where = _field_aggregate(data, field, Filters())
     return data.frame(
-        "SELECT coefficient, n_units, n_pairable_values, value, ci_low, ci_high, "
-        f"undefined_reason FROM mart_quality_agreement {where.sql} ORDER BY coefficient",
+        "SELECT coefficient, n_units, n_pairable_units, n_pairable_values, value, ci_low, "
+        f"ci_high, undefined_reason FROM mart_quality_agreement {where.sql} ORDER BY coefficient",
         where.params,
     )
 
 
 def coefficient_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl.DataFrame:
-    """The field's coefficients over its whole period, raw, chance-corrected and robust."""
+    """The field's coefficients over its whole period, raw, chance-corrected and robust, each
+    with the small-sample warning when too few units or ratings are behind it."""
     rows = field_agreement(data, field)
     rank = pl.col("coefficient").replace_strict(ORDER, default=len(ORDER), return_dtype=pl.Int64)
+    rows = with_small_sample_warning(data, rows, ("n_pairable_units", "n_pairable_values"))
     return rows.sort(rank).select(
         "coefficient",
         pl.col("coefficient")
@@ -93,10 +96,50 @@ def coefficient_table(data: ScopedData, filters: Filters, field: FieldKey) -> pl
         "value",
         "ci_low",
         "ci_high",
+        "warning",
         "n_units",
+        "n_pairable_units",
         "n_pairable_values",
         "undefined_reason",
     )
+
+
+def with_small_sample_warning(
+    data: ScopedData,
+    frame: pl.DataFrame,
+    counts: tuple[str, str],
+    nouns: tuple[str, str] | None = None,
+) -> pl.DataFrame:
+    """`frame` with a `warning` column: `metrics.agreement.small_sample_warning` of each row's
+    `counts` (units, ratings) under `[agreement] min_units` and `min_ratings`."""
+    settings = data.settings.agreement
+    limits = (settings.min_units, settings.min_ratings, *((nouns,) if nouns else ()))
+    warnings = [
+        small_sample_warning(units, ratings, *limits)
+        for units, ratings in frame.select(counts).iter_rows()
+    ]
+    return frame.with_columns(warning=pl.Series("warning", warnings, dtype=pl.String))
+
+
+def region_fields(data: ScopedData, filters: Filters) -> pl.DataFrame:
+    """Span and box agreement of the fields with regions in scope (whole period; the date
+    range picks the fields with answers in its weeks), with the small-sample warning."""
+    where = _quality_projects(data, filters)
+    if filters.start:
+        where.add("last_week >= date_trunc('week', $start::DATE)", start=filters.start)
+    if filters.end:
+        where.add("first_week <= $end", end=filters.end)
+    frame = data.frame(
+        "SELECT platform, project_id, field, shapes, f1, ci_low, ci_high, n_units, n_regions, "
+        "n_coder_pairs, n_unsupported_regions, coders, undefined_reason "
+        f"FROM mart_quality_regions {where.sql} ORDER BY n_regions DESC, platform, project_id, "
+        "field",
+        where.params,
+    )
+    frame = with_small_sample_warning(data, frame, ("n_units", "n_regions"), REGION_SAMPLE_NOUNS)
+    columns = ["platform", "project_id", "field", "shapes", "f1", "ci_low", "ci_high", "warning"]
+    frame = frame.select(*columns, pl.exclude(columns))
+    return data.suppress_small_groups(frame, "coders", complementary=False)
 
 
 def field_weekly_agreement(data: ScopedData, field: FieldKey, filters: Filters) -> pl.DataFrame:

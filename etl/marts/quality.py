@@ -9,17 +9,23 @@ Per-rating counts (confusion, annotators) use the week of the rating itself and 
 weeks. Tables:
 
 - `mart_quality_fields`: project x field: kind (categorical, free_text), answers, units, coders,
-  first and last week, the bootstrap behind the intervals, the hot spots kept per week, and the
-  checksum of the answers and the recipe (settings, `MARTS_VERSION`) it was computed from: the
-  next build recomputes only fields whose checksum or recipe differ;
-- `mart_quality_agreement`: project x field x coefficient, whole period, with intervals;
+  first and last week, the level of measurement the agreement is computed at and whether
+  `[agreement] levels` set it or it was inferred from the values (`metrics.levels`), the
+  bootstrap behind the intervals, the hot spots kept per week, and the checksum of the answers
+  and the recipe (settings, `MARTS_VERSION`) it was computed from: the next build recomputes only
+  fields whose checksum or recipe differ;
+- `mart_quality_agreement`: project x field x coefficient, whole period, with intervals, at the
+  field's level (the ordered coefficients too when it is not nominal);
 - `mart_quality_agreement_weekly`: project x field x unit week x coefficient (`WEEKLY`);
 - `mart_quality_confusion`: project x field x week x (gold, answer): counts;
 - `mart_quality_annotators`: project x field x week x worker: answers, gold answered and right,
   reviewed and rejected assignments, ratings compared with and agreeing with the others' majority;
 - `mart_quality_pairwise`: project x field x pair of the busiest annotators;
 - `mart_quality_hot_spots`: project x field x unit week x unit, the least agreed units of each
-  week, so the worst units of any range of weeks are among them.
+  week, so the worst units of any range of weeks are among them;
+- `mart_quality_regions`: project x field of spans or boxes: pooled pairwise F1 with its
+  interval (`metrics.regions.region_agreement`, as `crowdmeter quality` computes it), recomputed
+  at every build (the fields' checksums cover no region).
 
 How many pairs and hot spots are kept, and how each figure is computed from a field's
 answers, is in `etl.marts.quality_figures`.
@@ -41,11 +47,13 @@ from etl.marts.quality_figures import (
     busiest_pairs,
     field_summary,
     hot_spots,
+    region_summary,
     weekly_confusion,
 )
 from etl.settings import Settings
 from etl.warehouse import memory_for_python, replace_table, staged, transaction
 from metrics.agreement import agreement_by
+from metrics.levels import field_level
 from metrics.quality import is_free_text, unit_weeks
 
 KEYS = ["platform", "project_id", "field"]
@@ -60,10 +68,11 @@ GRAINS: dict[str, tuple[str, ...]] = {
     "mart_quality_annotators": (*KEYS, "week", "worker_id"),
     "mart_quality_pairwise": (*KEYS, "coder_a", "coder_b"),
     "mart_quality_hot_spots": (*KEYS, "week", "unit"),
+    "mart_quality_regions": (*KEYS,),
 }
 
 # bump when a table's columns or a figure's definition change: every field is then recomputed
-MARTS_VERSION = 2
+MARTS_VERSION = 3
 
 # Units and coders travel as integer codes (their names are looked up only for the few rows
 # that show them): a field of millions of answers then weighs a fraction of its strings. Codes
@@ -100,6 +109,15 @@ FIELD_SQL = (
     "SELECT unit, coder, value, gold, status, week FROM quality_answers "
     "WHERE platform = ? AND project_id = ? AND field = ?"
 )
+# Every answer of a field of spans or boxes, one row per region (as `crowdmeter quality` reads).
+REGIONS_SQL = """
+SELECT a.item_id AS unit, a.worker_id AS coder, CAST(n.region AS VARCHAR) AS region,
+       date_trunc('week', timezone('UTC', coalesce(a.submitted_at, a.started_at)))::DATE AS week
+FROM annotations AS n
+JOIN assignments AS a USING (assignment_uid)
+WHERE a.status IN ('submitted', 'approved', 'rejected')
+    AND a.platform = ? AND a.project_id = ? AND n.field = ?
+"""
 
 
 @dataclass
@@ -159,7 +177,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         "confidence": settings.agreement.confidence,
         "seed": settings.agreement.seed,
     }
-    recipe = json.dumps({"version": MARTS_VERSION, **options}, sort_keys=True)
+    levels = settings.agreement.levels
+    recipe = json.dumps({"version": MARTS_VERSION, **options, "levels": levels}, sort_keys=True)
     fields = con.sql(
         "SELECT platform, project_id, field, answers_checksum FROM mart_project_fields "
         "WHERE NOT has_regions"
@@ -167,6 +186,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     kept = reusable_fields(con, fields, recipe)
     changed = fields.join(kept, on=KEYS, how="anti")
     tables = compute_fields(con, changed, options, settings)
+    with memory_for_python(con, settings):
+        add_region_fields(con, tables, options, settings)
     with transaction(con):  # all marts from one build, or none
         for name, frame in tables.frames():
             write_table(con, f"mart_quality_{name}", _stamped(name, frame, fields, recipe), kept)
@@ -204,7 +225,7 @@ def compute_fields(
             con.execute(ANSWERS_SQL)  # under the ETL's memory limit: DuckDB does this work
         names = Names(con, con.sql("SELECT code, worker_id FROM quality_coders").pl())
         with memory_for_python(con, settings):
-            _compute_each_field(con, changed, options, names, tables)
+            _compute_each_field(con, changed, options, names, tables, settings.agreement.levels)
     finally:
         for table in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -217,13 +238,31 @@ def _compute_each_field(
     options: dict[str, Any],
     names: Names,
     tables: QualityTables,
+    levels: dict[str, str],
 ) -> None:
     for key in changed.select(KEYS).sort(KEYS).iter_rows():
         # one chunk: a column computed later would otherwise be chunked unlike the others, and
         # every select of them would copy them all to line them up
         answers = con.sql(FIELD_SQL, params=list(key)).pl().rechunk()
         if answers.height:
-            add_field(tables, key, answers, options, names)
+            add_field(tables, key, answers, options, names, levels)
+
+
+def add_region_fields(
+    con: duckdb.DuckDBPyConnection,
+    tables: QualityTables,
+    options: dict[str, Any],
+    settings: Settings,
+) -> None:
+    """Span and box agreement of every field with regions."""
+    keys = con.sql(
+        "SELECT platform, project_id, field FROM mart_project_fields WHERE has_regions ORDER BY ALL"
+    ).fetchall()
+    thresholds = (settings.agreement.span_overlap_threshold, settings.agreement.box_iou_threshold)
+    for key in keys:
+        rows = con.sql(REGIONS_SQL, params=list(key)).pl()
+        if rows.height:
+            tables.add("regions", key, region_summary(rows, thresholds, options))
 
 
 def _stamped(name: str, frame: pl.DataFrame, fields: pl.DataFrame, recipe: str) -> pl.DataFrame:
@@ -244,18 +283,21 @@ def add_field(
     answers: pl.DataFrame,
     options: dict[str, Any],
     names: Names,
+    levels: dict[str, str] | None = None,
 ) -> None:
     """Every quality figure of one project's field, from its answers (unit and coder codes,
-    value, gold, status, week), added to `tables`."""
+    value, gold, status, week), added to `tables`; agreement at the field's level (`levels`:
+    `[agreement] levels`, else inferred)."""
     answers = answers.with_columns(pl.col("value", "gold").cast(pl.String))
     kind = "free_text" if is_free_text(answers["value"]) else "categorical"
-    tables.add("fields", key, field_summary(answers, kind, options))
+    level = None if kind == "free_text" else field_level(levels or {}, *key, answers["value"])
+    tables.add("fields", key, field_summary(answers, kind, options, level))
     tables.add("annotators", key, names.of_coders(annotator_counts(answers), "worker_id"))
     if kind == "free_text":
         return
     tables.add("confusion", key, weekly_confusion(answers))
     units = unit_weeks(answers)
-    tables.add("agreement", key, agreement_by(units, [], **options))
+    tables.add("agreement", key, agreement_by(units, [], level.level, **options))
     weekly = agreement_by(units, ["week"], coefficients=WEEKLY, **options)
     coders = units.group_by("week").agg(coders=pl.col("coder").n_unique())
     tables.add("agreement_weekly", key, weekly.join(coders, on="week", how="left"))

@@ -1,6 +1,7 @@
 """The figures of one project's field for the quality marts, from its answers: the summary,
-per-annotator counts, confusion with gold, the busiest pairs and the least agreed units, and
-the columns each quality mart has (`SCHEMAS`). `etl.marts.quality` gathers and writes them.
+per-annotator counts, confusion with gold, the busiest pairs, the least agreed units and the
+span and box agreement, and the columns each quality mart has (`SCHEMAS`). `etl.marts.quality`
+gathers and writes them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import polars as pl
 
 from metrics.agreement import agreement_by, encode_ratings, pairwise_agreement, unit_agreement
 from metrics.consensus import leave_one_out_agreement, majority_vote
+from metrics.levels import FieldLevel
 from metrics.quality import confusion_matrix, gold_accuracy, rejection_rate
+from metrics.regions import Box, Span, parse_region, region_agreement
 
 PAIRWISE_CODERS = 25  # a matrix larger than this cannot be read on a page
 HOT_SPOTS = 500  # per field and week: more than anyone adjudicates in a week
@@ -34,6 +37,9 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "categories": pl.Int64,
         "first_week": pl.Date,
         "last_week": pl.Date,
+        "level": pl.String,
+        "level_source": pl.String,
+        "level_note": pl.String,
         "bootstrap_samples": pl.Int64,
         "confidence": pl.Float64,
         "hot_spots_per_week": pl.Int64,
@@ -67,10 +73,32 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "majority": pl.String,
         "answers": pl.String,
     },
+    "regions": {
+        "shapes": pl.String,
+        "answers": pl.Int64,
+        "units": pl.Int64,
+        "coders": pl.Int64,
+        "first_week": pl.Date,
+        "last_week": pl.Date,
+        "f1": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+        "n_units": pl.Int64,
+        "n_regions": pl.Int64,
+        "n_coder_pairs": pl.Int64,
+        "n_unsupported_regions": pl.Int64,
+        "undefined_reason": pl.String,
+        "span_threshold": pl.Float64,
+        "box_threshold": pl.Float64,
+        "bootstrap_samples": pl.Int64,
+        "confidence": pl.Float64,
+    },
 }
 
 
-def field_summary(answers: pl.DataFrame, kind: str, options: dict[str, Any]) -> pl.DataFrame:
+def field_summary(
+    answers: pl.DataFrame, kind: str, options: dict[str, Any], level: FieldLevel | None = None
+) -> pl.DataFrame:
     return answers.select(
         kind=pl.lit(kind),
         answers=pl.len(),
@@ -79,10 +107,55 @@ def field_summary(answers: pl.DataFrame, kind: str, options: dict[str, Any]) -> 
         categories=pl.col("value").n_unique(),  # what guessing at random would score: 1/k
         first_week=pl.col("week").min(),
         last_week=pl.col("week").max(),
+        level=pl.lit(level and level.level, pl.String),
+        level_source=pl.lit(level and level.source, pl.String),
+        level_note=pl.lit(level and level.note, pl.String),
         bootstrap_samples=pl.lit(options["bootstrap_samples"]),
         confidence=pl.lit(options["confidence"]),
         hot_spots_per_week=pl.lit(HOT_SPOTS),
     )
+
+
+def region_summary(
+    rows: pl.DataFrame, thresholds: tuple[float, float], options: dict[str, Any]
+) -> pl.DataFrame:
+    """A field of spans or boxes (`unit`, `coder`, `region` JSON, `week`): its counts and the
+    pooled pairwise F1 of `metrics.regions.region_agreement`."""
+    found = region_agreement(rows.select("unit", "coder", "region"), *thresholds, **options)
+    counts = rows.select(
+        answers=pl.len(),
+        units=pl.col("unit").n_unique(),
+        coders=pl.col("coder").n_unique(),
+        first_week=pl.col("week").min(),
+        last_week=pl.col("week").max(),
+    )
+    figures = found.as_dict() | {"undefined_reason": found.undefined_reason}
+    return counts.with_columns(
+        shapes=pl.lit(region_shapes(rows["region"])),
+        **{name: pl.lit(figures[name]) for name in _REGION_FIGURES},
+        span_threshold=pl.lit(thresholds[0], pl.Float64),
+        box_threshold=pl.lit(thresholds[1], pl.Float64),
+        bootstrap_samples=pl.lit(options["bootstrap_samples"]),
+        confidence=pl.lit(options["confidence"]),
+    )
+
+
+_REGION_FIGURES = ("f1", "ci_low", "ci_high", "n_units", "n_regions", "n_coder_pairs",
+                   "n_unsupported_regions", "undefined_reason")  # fmt: skip
+
+
+def region_shapes(regions: pl.Series) -> str:
+    """What a field's regions are: "spans", "boxes", "spans, boxes", plus "other" for shapes
+    that are not compared (polygons, keypoints...)."""
+    kinds = set()
+    for raw in regions.drop_nulls():
+        try:
+            region = parse_region(raw)
+        except ValueError:
+            kinds.add("other")
+            continue
+        kinds.add({Span: "spans", Box: "boxes"}[type(region)] if region else "other")
+    return ", ".join(k for k in ("spans", "boxes", "other") if k in kinds) or "none"
 
 
 def annotator_counts(answers: pl.DataFrame) -> pl.DataFrame:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from cli.main import main
 from dashboard.queries import earnings, quality
-from dashboard.url_state import Filters
+from dashboard.url_state import FieldKey, Filters
 from etl.settings import load_settings
 from tests.dashboard.viewers import ADMIN, viewer_data
 
@@ -81,3 +82,23 @@ def _status_totals(settings, capsys) -> dict:
     argv = ["--data-dir", str(settings.data_dir), "status", "--json"]
     assert main(argv) == 0
     return json.loads(capsys.readouterr().out)["totals"]
+
+
+def test_the_toloka_grades_are_ordinal_with_the_same_alpha_on_the_page_and_in_the_cli(
+    demo_settings, capsys
+):
+    """The demo's Toloka 0-3 relevance grades are read as ordinal (inferred), with the same
+    ordinal alpha on the page and in `crowdmeter quality` (0.676 on `crowdmeter demo`'s data,
+    where nominal alpha reads 0.420)."""
+    payload = _cli_json(demo_settings, capsys, "quality", "toloka:42774177", "--bootstrap", "0")
+    (field,) = [f for f in payload["projects"][0]["fields"] if f["field"] == "relevance"]
+    data = viewer_data(demo_settings, ADMIN)
+    key = FieldKey("toloka", "42774177", "relevance")
+    info = quality.field_info(data, key)
+    table = quality.coefficient_table(data, Filters(), key)
+    alpha = table.filter(pl.col("coefficient") == "krippendorff_alpha")["value"][0]
+    assert (info["level"], info["level_source"]) == ("ordinal", "inferred")
+    assert (field["level"], field["level_source"]) == ("ordinal", "inferred")
+    assert alpha == pytest.approx(field["agreement"]["krippendorff_alpha"]["value"], rel=1e-9)
+    assert "gwet_ac2" in table["coefficient"].to_list()  # the ordered coefficients too
+    assert field["small_sample"] is False
