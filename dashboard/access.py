@@ -83,6 +83,13 @@ ACTIONS = _actions(
     # the Fairness page (group comparisons) and the Project page (milestones, forecasts)
     Action("fairness-groups", "fairness audits by group", frozenset({"admin", "auditor"})),
     Action("project-tracking", "project tracking", frozenset({"admin", "manager"})),
+    # a label per item is the project's deliverable, and rests on a unit's few raters: fewer
+    # than min_group_size, so never an aggregate view (auditors)
+    Action(
+        "consensus-labels",
+        "per-unit consensus labels (a project's labelled items)",
+        frozenset({"admin", "manager"}),
+    ),
 )
 
 

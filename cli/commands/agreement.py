@@ -67,21 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import polars as pl
-
     from metrics.agreement import agreement_report
 
     if args.level not in LEVELS:
         raise UserError(f"Unknown level {args.level!r}. Use one of: {', '.join(LEVELS)}.")
-    columns = {"unit": args.unit, "coder": args.coder, "value": args.value}
-    frame = read_long_format(args.file, text_columns=[args.unit, args.coder])
-    missing = [f"{col!r} (--{flag})" for flag, col in columns.items() if col not in frame.columns]
-    if missing:
-        raise UserError(
-            f"{args.file} has no column {', '.join(missing)}. Columns present: "
-            f"{', '.join(frame.columns)}. Name the right ones with --unit, --coder and --value."
-        )
-    frame = frame.select(pl.col(col).alias(role) for role, col in columns.items())
+    frame = read_ratings(args.file, args.unit, args.coder, args.value)
     samples = settings.agreement.bootstrap_samples if args.bootstrap is None else args.bootstrap
     categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
     try:
@@ -101,6 +91,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render_report(report, str(args.file)))
     return 0
+
+
+def read_ratings(path: Path, unit: str, coder: str, value: str) -> pl.DataFrame:
+    """A long-format file's ratings as columns unit, coder, value (named by --unit, --coder and
+    --value), for every command that reads one."""
+    import polars as pl
+
+    columns = {"unit": unit, "coder": coder, "value": value}
+    frame = read_long_format(path, text_columns=[unit, coder])
+    missing = [f"{col!r} (--{flag})" for flag, col in columns.items() if col not in frame.columns]
+    if missing:
+        raise UserError(
+            f"{path} has no column {', '.join(missing)}. Columns present: "
+            f"{', '.join(frame.columns)}. Name the right ones with --unit, --coder and --value."
+        )
+    return frame.select(pl.col(col).alias(role) for role, col in columns.items())
 
 
 def read_long_format(path: Path, text_columns: list[str] | None = None) -> pl.DataFrame:
