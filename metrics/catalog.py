@@ -91,6 +91,7 @@ CATALOG: dict[str, Metric] = _metrics(
     # consensus (metrics/consensus.py)
     Metric("consensus_agreement", "agreement with consensus", "consensus"),
     Metric("dawid_skene_accuracy", "Dawid-Skene accuracy", "consensus"),
+    Metric("consensus_confidence", "consensus label confidence", "consensus-labels"),
     # quality (metrics/quality.py)
     Metric("gold_accuracy", "gold accuracy", "quality"),
     Metric("rejection_rate", "review rejection rate", "quality"),

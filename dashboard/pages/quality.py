@@ -17,10 +17,12 @@ import polars as pl
 
 from dashboard.components.cards import kpi_card, kpi_grid, notice, section
 from dashboard.components.charts import chart_texts, empty_figure, figure_heading, graph, styled
+from dashboard.components.consensus import CONSENSUS_TABLE, consensus_download
 from dashboard.components.tables import data_table
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
 from dashboard.queries import quality as q
+from dashboard.queries.consensus import consensus_table
 from dashboard.url_state import FieldKey, Filters
 from metrics.catalog import CATALOG
 
@@ -144,7 +146,7 @@ def field_detail(data: ScopedData, filters: Filters, field: FieldKey | None) -> 
             "majority empty on a tie. Download the table to send them for adjudication.",
         )
     )
-    return parts
+    return parts + consensus_download(data, field)
 
 
 def _per_annotator_sections(data: ScopedData, filters: Filters, field: FieldKey) -> list:
@@ -330,6 +332,7 @@ PAGE = Page(
         "quality-annotators": q.detail_table(q.annotator_table),
         "quality-hotspots": q.detail_table(lambda d, f, field: q.field_hot_spots(d, field, f)),
         "quality-regions": q.region_fields,
+        CONSENSUS_TABLE: q.detail_table(consensus_table),
     },
     register=register,
     description="agreement, gold, confusion",
