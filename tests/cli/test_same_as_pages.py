@@ -12,6 +12,7 @@ import pytest
 
 from cli.main import main
 from dashboard.queries import earnings, quality
+from dashboard.queries.consensus import consensus_table
 from dashboard.url_state import FieldKey, Filters
 from etl.settings import load_settings
 from tests.dashboard.viewers import ADMIN, viewer_data
@@ -102,3 +103,14 @@ def test_the_toloka_grades_are_ordinal_with_the_same_alpha_on_the_page_and_in_th
     assert alpha == pytest.approx(field["agreement"]["krippendorff_alpha"]["value"], rel=1e-9)
     assert "gwet_ac2" in table["coefficient"].to_list()  # the ordered coefficients too
     assert field["small_sample"] is False
+
+
+def test_consensus_labels_of_a_field(demo_settings, capsys) -> None:
+    data = viewer_data(demo_settings, ADMIN)
+    fields = quality.quality_fields(data, Filters()).sort("answers", descending=True)
+    key = quality.field_key(fields.row(0, named=True))
+    project = f"{key.platform}:{key.project_id}"
+    rows = _cli_json(demo_settings, capsys, "consensus", "--project", project, "--field", key.field)
+    page = consensus_table(data, Filters(), key)
+    assert pl.DataFrame(rows["rows"], schema=page.schema).equals(page)
+    assert rows["unlabelled"] > 0  # ties among them, left without a label on both
