@@ -202,7 +202,7 @@ def _flag_and_explain(f: Finding, alpha: float) -> Finding:
         )
     flag = None
     if f.estimate is not None and significant:
-        if f.measure in RATIOS and min(f.estimate, 1 / f.estimate) < FOUR_FIFTHS:
+        if f.measure in RATIOS and not FOUR_FIFTHS <= f.estimate <= 1 / FOUR_FIFTHS:
             flag = "four_fifths"
         elif f.measure not in RATIOS and abs(f.estimate) >= GAP_THRESHOLD:
             flag = "pay_gap_5pct"

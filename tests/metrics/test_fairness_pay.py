@@ -41,6 +41,19 @@ def test_known_answer_medians_means_ratios_and_gaps():
     assert findings_frame(found).columns == list(FIELDS)
 
 
+def test_a_group_paid_nothing_is_beyond_the_four_fifths_rule():
+    # an unpaid survey: every woman earned $0.00, so her group's ratio to the men's is 0
+    wages = {f"m{i}": 10.0 + i for i in range(10)} | {f"f{i}": 0.0 for i in range(10)}
+    cells = pl.DataFrame({"worker_id": list(wages), "earnings": list(wages.values()),
+                          "hours": [1.0] * 20})  # fmt: skip
+    people = pl.DataFrame({"worker_id": list(wages), "gender": [w[0] for w in wages]})
+    settings = AuditSettings(200, 200, min_group_size=3)
+    found = pay_equity(cells, people, "gender", "m", settings=settings)
+    ratio = by(found, "median_ratio")["f"]
+    assert ratio.estimate == 0 and ratio.flag == "four_fifths", ratio
+    assert "four-fifths" in ratio.reason
+
+
 def test_a_worker_without_an_answer_is_not_stated_and_the_reference_can_be_chosen():
     cells = pl.DataFrame(
         {"worker_id": list("abcd"), "earnings": [1.0, 2, 3, 4], "hours": [1.0] * 4}
