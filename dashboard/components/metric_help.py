@@ -49,7 +49,7 @@ def plain_help(section: str) -> str:
     near `HELP_CHARS`, then where the full text is."""
     title, _, body = section.partition("\n\n")
     kept: list[str] = []
-    for block in body.split("\n\n"):
+    for block in _blocks(body):
         block = _DEVELOPER_NOTE.sub("", block.strip()).strip()
         if not block or block.startswith("|"):
             continue
@@ -59,6 +59,16 @@ def plain_help(section: str) -> str:
     name = title.strip("*")
     source = f'*The full definition, with its sources: docs/METRICS.md, "{name}".*'
     return "\n\n".join([title, *kept, source])
+
+
+def _blocks(body: str) -> list[str]:
+    """The paragraphs of `body`, a list's items each on its own, so that a long list is cut
+    between items."""
+    return [
+        item if i == 0 else "- " + item
+        for block in body.split("\n\n")
+        for i, item in enumerate(block.split("\n- "))
+    ]
 
 
 def help_icon(key: str) -> dmc.Popover | None:
