@@ -1,8 +1,11 @@
 """Project plans and milestones as CSV, in the templates of docs/templates: scope, due dates,
 budgets and quality targets a project manager sets up front.
 
-Targets follow the throughput each project really had, so all but one project are on track;
-the slipping project was planned on its early pace, before half its workforce left.
+Targets are in accepted items (an item counts once, on the day of its first accepted label, as
+the project marts count it: docs/METRICS.md, "Burn-up") and follow what each project really
+had accepted, so all but one project are on track; the slipping project was planned on its
+early pace, before half its workforce left. Planning on items opened instead would put the
+projects that reject much or leave work unreviewed (Toloka, Label Studio) behind their plans.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def write_plans(out: Path, population: Population, ledger: Ledger) -> dict[str, 
     """Write projects.csv and milestones.csv; return the slipping project's truth."""
     projects, milestones, slip = [], [], {}
     day = population.day
-    for (p, stream), daily in sorted(ledger.items_per_day.items()):
+    for (p, stream), daily in sorted(ledger.accepted_per_day.items()):
         project = PROJECTS[p]
         pid = export_project_id(p, stream)
         done = np.cumsum(daily)

@@ -55,15 +55,17 @@ def test_the_planted_slipping_milestone_is_below_half(demo: Path, capsys) -> Non
         for project, row in found.items()
     }
     assert main_batch[SLIPPING] < 0.5
-    # the projects on track at the simulator's pace (its other projects lose many items to
-    # rejection, or leave most work unreviewed, so fewer items are accepted than it planned)
-    for project in (
-        "mturk:4930000",
-        "mturk:4930017",
-        "toloka:42774131",
-        "prodigy:abstract-screening",
-    ):
-        assert main_batch[project] > 0.5, (project, main_batch)
+    # every other project's milestones are on track: the simulator plans in accepted items,
+    # as the marts count them (docs/METRICS.md, "Burn-up"); the slipping project's final
+    # delivery slips with it (planned on the same early pace)
+    others = {
+        (project, m["milestone"]): m["probability"]
+        for project, row in found.items()
+        for m in row["milestones"]
+        if project != SLIPPING
+    }
+    assert len(others) == 3 * (len(found) - 1)
+    assert all(p is not None and p > 0.5 for p in others.values()), others
     row = found[SLIPPING]
     assert row["as_of"] == as_of and 0 < row["done"] < row["scope"]
     assert row["p50"] <= row["p85"] <= row["p95"]

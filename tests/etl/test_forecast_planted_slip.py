@@ -35,7 +35,7 @@ def forecasts(simulated: dict, as_of_day: int) -> dict[tuple[str, str], Forecast
         planned = list(csv.DictReader(fh))
     days = [population.day(i) for i in range(DAYS)]
     found = {}
-    for (p, stream), daily in sorted(simulated["ledger"].items_per_day.items()):
+    for (p, stream), daily in sorted(simulated["ledger"].accepted_per_day.items()):
         key = (PROJECTS[p].platform, export_project_id(p, stream))
         milestones = [
             Milestone(m["name"], date.fromisoformat(m["due_on"]), int(m["target_items"]))
