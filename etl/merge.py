@@ -1,10 +1,9 @@
-"""Merge one file's canonical rows into the warehouse, keyed on stable ids.
-
-Facts (assignments, time entries, earnings lines, project plans, milestones) are inserted when
-their key is new and updated in place when a re-export changed them, so the same bytes twice
-change nothing. Annotations follow their assignment: an assignment whose answers changed has
-them replaced as a set. Workers, items and projects seen in facts are added when missing and
-enriched (country, attributes, gold, seen dates) when the file knows more.
+"""Merge one file's canonical rows into the warehouse, keyed on stable ids. Facts (assignments,
+time entries, earnings lines, project plans, milestones, scope changes) are inserted when their
+key is new and updated in place when a re-export changed them, so the same bytes twice change
+nothing. Annotations follow their assignment: an assignment whose answers changed has them
+replaced as a set. Workers, items and projects seen in facts are added when missing and enriched
+(country, attributes, gold, seen dates) when the file knows more.
 
 A file's rows reach the merge as SQL relations named `<prefix><table>`: registered Polars
 frames for a file read whole, or views over the Parquet files a big file's parts were staged
@@ -28,6 +27,7 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     "earnings": ("earning_uid",),
     "projects": ("platform", "project_id"),
     "milestones": ("platform", "project_id", "name"),
+    "scope_changes": ("platform", "project_id", "changed_on"),
 }
 ANNOTATION_COLUMNS = ("assignment_uid", "field", "value", "value_num", "region", "gold_value",
                       "ordinal")  # fmt: skip

@@ -24,7 +24,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("slip")
     population = build_population(SEED, SCALE, DEFAULT_END_DATE)
     ledger = run_days(population, out, SEED)
-    slip = write_plans(out, population, ledger)
+    slip = write_plans(out, population, ledger)["slipping_project"]
     return {"population": population, "ledger": ledger, "slip": slip, "plans": out / "plans"}
 
 
