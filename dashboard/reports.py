@@ -306,7 +306,11 @@ ANNOTATOR_HEAD = ["worker", "tasks", "hours", "tasks per hour", "median s per ta
 def project_report_html(payload: dict[str, Any]) -> str:
     """One project's tracking report (`payload`: `status`, a `ProjectStatus`; `name`,
     `annotators` and `workforce` frames, `currency`, `snapshot`), plotly.js inline."""
-    from dashboard.components.tracking_charts import burnup_figure, workforce_figure
+    from dashboard.components.tracking_charts import (
+        burnup_figure,
+        scope_change_note,
+        workforce_figure,
+    )
 
     status, cur = payload["status"], payload["currency"]
     f = status.forecast
@@ -331,7 +335,8 @@ def project_report_html(payload: dict[str, Any]) -> str:
         ],
         figures=figures,
         forecast_note=f"From the {f.window_days} days before {f.as_of} "
-        f"({_num(f.mean_daily, 1)} items a day), {f.runs:,} futures. {f.reason or ''}",
+        f"({_num(f.mean_daily, 1)} items a day), {f.runs:,} futures. {f.reason or ''} "
+        + scope_change_note(status),
         milestones=_table(
             ["milestone", "due", "target", "probability", "P85", "met"],
             [

@@ -1,10 +1,9 @@
-"""Merge one file's canonical rows into the warehouse, keyed on stable ids.
-
-Facts (assignments, time entries, earnings lines, project plans, milestones) are inserted when
-their key is new and updated in place when a re-export changed them, so the same bytes twice
-change nothing. Annotations follow their assignment: an assignment whose answers changed has
-them replaced as a set. Workers, items and projects seen in facts are added when missing and
-enriched (country, attributes, gold, seen dates) when the file knows more.
+"""Merge one file's canonical rows into the warehouse, keyed on stable ids. Facts (assignments,
+time entries, earnings lines, project plans, milestones, scope changes) are inserted when their
+key is new and updated in place when a re-export changed them, so the same bytes twice change
+nothing. Annotations follow their assignment: an assignment whose answers changed has them
+replaced as a set. Workers, items and projects seen in facts are added when missing and enriched
+(country, attributes, gold, seen dates) when the file knows more.
 
 When two files hold the same record (the same key), the newer record wins: the one whose own
 times are later (`RECORD_TIMES`: an assignment's latest of started, submitted, reviewed and
@@ -35,6 +34,7 @@ FACT_KEYS: dict[str, tuple[str, ...]] = {
     "earnings": ("earning_uid",),
     "projects": ("platform", "project_id"),
     "milestones": ("platform", "project_id", "name"),
+    "scope_changes": ("platform", "project_id", "changed_on"),
 }
 # table -> the times a record carries, the latest of which says how new it is (none: by the
 # load order of the files alone).

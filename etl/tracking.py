@@ -1,5 +1,5 @@
-"""Project tracking from a published snapshot: each project's plan (the `projects` and
-`milestones` tables) and the project-tracking marts (`etl.marts.projects`) handed to
+"""Project tracking from a published snapshot: each project's plan (the `projects`, `milestones`
+and `scope_changes` tables) and the project-tracking marts (`etl.marts.projects`) handed to
 `metrics.project_tracking.track_project`. The one way the `forecast` and `alerts` commands, the
 Project page and the project report get a project's figures, so they show the same numbers.
 
@@ -33,6 +33,14 @@ MILESTONES_SQL = f"""
 SELECT {KEY} AS project, name, due_on, target_items
 FROM milestones WHERE {IN_KEYS} ORDER BY project, due_on, name
 """
+SCOPE_CHANGES_SQL = f"""
+SELECT {KEY} AS project, changed_on, target_items, reason
+FROM scope_changes WHERE {IN_KEYS} ORDER BY project, changed_on
+"""
+# a snapshot published before migration 006 has no scope_changes table: no changes then
+HAS_SCOPE_CHANGES_SQL = (
+    "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'scope_changes'"
+)
 DAILY_SQL = f"""
 SELECT {KEY} AS project, day, units, reviewed, rejected, rewards, bonuses, fees
 FROM mart_project_daily WHERE {IN_KEYS}
@@ -52,9 +60,16 @@ def read_plans(query: Query, keys: Sequence[str] | None = None) -> list[ProjectP
     """The plans of the projects that have a target (of `keys` only, when given)."""
     params = {"keys": None if keys is None else list(keys)}
     milestones = query(MILESTONES_SQL, params)
+    changes = (
+        query(SCOPE_CHANGES_SQL, params)
+        if query(HAS_SCOPE_CHANGES_SQL, None)["n"][0]
+        else pl.DataFrame(schema={"project": pl.String, "changed_on": pl.Date,
+                                  "target_items": pl.Int64, "reason": pl.String})
+    )  # fmt: skip
     plans = []
     for row in query(PLANS_SQL, params).iter_rows(named=True):
         mine = milestones.filter(pl.col("project") == row["project"])
+        changed = changes.filter(pl.col("project") == row["project"])
         plans.append(
             ProjectPlan(
                 project=row["project"],
@@ -69,6 +84,9 @@ def read_plans(query: Query, keys: Sequence[str] | None = None) -> list[ProjectP
                     "gold_accuracy": row["gold_accuracy_target"],
                     "agreement": row["agreement_target"],
                 },
+                scope_changes=list(
+                    changed.select("changed_on", "target_items", "reason").iter_rows()
+                ),
             )
         )
     return plans

@@ -34,20 +34,25 @@ class WarehouseBusy(Exception):
     """Another ETL process holds the writer lock."""
 
 
-def migrations() -> list[Path]:
-    """Schema files in the order they apply (`001_core.sql`, `002_...`)."""
-    return sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+def migrations(folder: Path = SCHEMA_DIR) -> list[Path]:
+    """Schema files in the order they apply: by their number (`001_core.sql`, `002_...`), as a
+    number, so `1000_x.sql` comes after `999_y.sql`. Numbers need not follow on: migrations
+    written on other branches fill gaps later, and each applies once, when first seen (every
+    migration must therefore stand on its own, not on one numbered above it)."""
+    numbered = [p for p in folder.glob("[0-9]*_*.sql") if p.name.partition("_")[0].isdigit()]
+    return sorted(numbered, key=lambda p: (int(p.name.partition("_")[0]), p.name))
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations `con` has not recorded; return the names applied."""
+def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = SCHEMA_DIR) -> list[str]:
+    """Apply the migrations of `folder` that `con` has not recorded, in number order; return
+    the names applied."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
     done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = []
-    for path in migrations():
+    for path in migrations(folder):
         if path.name in done:
             continue
         with transaction(con):

@@ -29,8 +29,10 @@ from metrics.quality_gate import QualityGate, quality_gate
 
 @dataclass(frozen=True)
 class ProjectPlan:
-    """A project's plan as the `projects` and `milestones` tables hold it: targets in items;
-    milestones as (name, due, target items)."""
+    """A project's plan as the `projects`, `milestones` and `scope_changes` tables hold it:
+    targets in items; milestones as (name, due, target items); `target_items` is the scope the
+    plan started with and `scope_changes` each later scope as (day, target items, reason), in
+    force from that day on."""
 
     project: str
     target_items: int | None
@@ -40,6 +42,7 @@ class ProjectPlan:
     due_on: date | None = None
     milestones: Sequence[tuple[str, date, int]] = ()
     quality_targets: Mapping[str, float | None] = field(default_factory=dict)
+    scope_changes: Sequence[tuple[date, int, str | None]] = ()
 
     def units(self, items: int) -> int:
         """Items as units (labels): items x labels per item."""
@@ -51,6 +54,7 @@ class ProjectStatus:
     project: str
     as_of: date
     burnup: pl.DataFrame
+    scope_changes: pl.DataFrame  # `day`, `scope`, `reason`: the changes known on `as_of`
     weekly: pl.DataFrame
     forecast: Forecast
     spend: dict[str, float] | None
@@ -65,6 +69,10 @@ class ProjectStatus:
             "project": self.project,
             "as_of": self.as_of.isoformat(),
             "forecast": self.forecast.as_dict(),
+            "scope_changes": [
+                {"day": row["day"].isoformat(), "scope": row["scope"], "reason": row["reason"]}
+                for row in self.scope_changes.iter_rows(named=True)
+            ],
             "spend": self.spend,
             "spend_per_day": self.spend_per_day,
             "earned_value": self.earned_value.as_dict() if self.earned_value else None,
@@ -92,15 +100,17 @@ def track_project(
     """Every tracking figure of one project as known on `as_of` (work of the days before it).
 
     `accepted`: accepted units per day (`day`, `units`). `scope_changes` (`day`, `scope` in
-    units) defaults to the plan's scope from its start. `spend`: `day`, `rewards`, `bonuses`
+    units) defaults to the plan's: its opening scope from its start, then each of
+    `plan.scope_changes` (`plan_scope`). The forecast, earned value and alerts use the scope in
+    force on `as_of` (the latest change on or before it). `spend`: `day`, `rewards`, `bonuses`
     (and `fees`). `quality`: metric name -> weekly series (`week`, `value`, `n`), checked
     against `plan.quality_targets`. `reviews` and `weekly_hours` feed the alert rules.
     """
-    changes = scope_changes if scope_changes is not None else _plan_scope(plan, accepted)
+    changes = scope_changes if scope_changes is not None else plan_scope(plan, accepted)
     known = accepted.filter(pl.col("day") < as_of)
     start = plan.starts_on if plan.starts_on and plan.starts_on < as_of else None
     daily = daily_throughput(known, start=start, units="units")
-    scope = scope_at(changes, as_of - _ONE_DAY) or plan.units(plan.target_items or 0)
+    scope = scope_at(changes, as_of) or plan.units(plan.target_items or 0)
     milestones = [Milestone(name, due, plan.units(items)) for name, due, items in plan.milestones]
     forecast = monte_carlo_forecast(
         daily, scope, as_of, milestones, window_days=window_days, runs=runs, seed=seed
@@ -126,6 +136,7 @@ def track_project(
         project=plan.project,
         as_of=as_of,
         burnup=burnup(daily, changes) if daily.height else daily,
+        scope_changes=_changes_known(plan, as_of),
         weekly=weekly_throughput(daily),
         forecast=forecast,
         spend=spent,
@@ -139,8 +150,33 @@ def track_project(
 _ONE_DAY = timedelta(days=1)
 
 
-def _plan_scope(plan: ProjectPlan, accepted: pl.DataFrame) -> pl.DataFrame:
+def plan_scope(plan: ProjectPlan, accepted: pl.DataFrame) -> pl.DataFrame:
+    """The plan's scope over time (`day`, `scope` in units): `target_items` from the plan's
+    start (else its first accepted day), then each of `plan.scope_changes` from its day; a
+    change dated on or before the start replaces the opening scope (the latest one wins).
+
+    >>> from datetime import date
+    >>> plan = ProjectPlan("p", 100, starts_on=date(2026, 3, 1),
+    ...                    scope_changes=[(date(2026, 3, 9), 120, "client added items")])
+    >>> plan_scope(plan, pl.DataFrame({"day": []}, schema={"day": pl.Date})).rows()
+    [(datetime.date(2026, 3, 1), 100), (datetime.date(2026, 3, 9), 120)]
+    """
     first = plan.starts_on or (accepted["day"].min() if accepted.height else None)
-    if first is None or plan.target_items is None:
-        return pl.DataFrame(schema={"day": pl.Date, "scope": pl.Int64})
-    return pl.DataFrame({"day": [first], "scope": [plan.units(plan.target_items)]})
+    scopes: dict[date, int] = {}
+    if first is not None and plan.target_items is not None:
+        scopes[first] = plan.units(plan.target_items)
+    for day, items, _ in sorted(plan.scope_changes, key=lambda change: change[0]):
+        scopes[max(day, first) if first is not None else day] = plan.units(items)
+    return pl.DataFrame(
+        {"day": list(scopes), "scope": list(scopes.values())},
+        schema={"day": pl.Date, "scope": pl.Int64},
+    )
+
+
+def _changes_known(plan: ProjectPlan, as_of: date) -> pl.DataFrame:
+    known = sorted((c for c in plan.scope_changes if c[0] <= as_of), key=lambda c: c[0])
+    return pl.DataFrame(
+        [(day, plan.units(items), reason) for day, items, reason in known],
+        schema={"day": pl.Date, "scope": pl.Int64, "reason": pl.String},
+        orient="row",
+    )

@@ -43,6 +43,8 @@ class Ledger:
     money: dict[str, np.ndarray] = field(init=False)
     weekly_seconds: np.ndarray = field(init=False)
     items_per_day: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (p, stream)
+    # items accepted per day as the project marts count them (docs/METRICS.md, "Burn-up")
+    accepted_per_day: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     reviews: np.ndarray = field(init=False)  # reviewer x (target group?) x correct? x rejected?
     toxicity: np.ndarray = field(init=False)  # dialect group x truth x answer
     freelance_sessions: list[pl.DataFrame] = field(default_factory=list)
@@ -202,6 +204,8 @@ def run_days(population: Population, out: Path, seed: int) -> Ledger:
                     item_counter[p] += len(items.truth)
                     daily = ledger.items_per_day.setdefault((p, stream), np.zeros(DAYS, int))
                     daily[day] += len(items.truth)
+                    accepted = ledger.accepted_per_day.setdefault((p, stream), np.zeros(DAYS, int))
+                    accepted[day] += accepted_items(PROJECTS[p], frame) if frame.height else 0
                     if frame.height:
                         frame = frame.with_columns(project=pl.lit(p))
                         ledger.add(population, PROJECTS[p], frame)
@@ -211,6 +215,19 @@ def run_days(population: Population, out: Path, seed: int) -> Ledger:
     for writer in writers.values():
         writer.close()
     return ledger
+
+
+# Platforms whose simulated work is never reviewed: a submitted label there is accepted.
+UNREVIEWED = ("prodigy",)
+
+
+def accepted_items(project: Project, frame: pl.DataFrame) -> int:
+    """Items of one project-day with at least one accepted label: approved, or submitted on a
+    platform that reviews nothing (the marts' definition; every item is worked on one day)."""
+    accepted = pl.col("status") == "approved"
+    if project.platform in UNREVIEWED:
+        accepted = accepted | (pl.col("status") == "submitted")
+    return frame.filter(accepted)["item"].n_unique()
 
 
 def _streams(workers: Workers, slots: Slots, p: int) -> list[Slots]:

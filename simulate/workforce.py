@@ -28,7 +28,7 @@ from simulate.writers.mturk import BATCH_IDS
 from simulate.writers.plans import export_project_id, write_plans
 from simulate.writers.toggl import write_toggl
 
-FORMAT_OF_FOLDER = {"plans": "projects/milestones"}
+FORMAT_OF_FOLDER = {"plans": "projects/milestones/scope_changes"}
 PLANTED_EFFECT_PERMUTATIONS = 2000
 
 
@@ -58,7 +58,7 @@ def simulate(
     records = freelance_records(population, ledger.freelance_sessions, seed)
     write_toggl(out_dir, population, records.time_entries, Timeline(population.first_day))
     write_earnings(out_dir, population, records.earnings)
-    slip = write_plans(out_dir, population, ledger)
+    plans = write_plans(out_dir, population, ledger)
     dirty = write_dirty(out_dir, out_dir / "mturk" / _batch_file("standard"))
     write_config(
         out_dir / "config.toml",
@@ -92,7 +92,8 @@ def simulate(
             "weak_annotators": t.weak_annotators(population, ledger),
             "regular_gold_accuracy_floor": t.regular_gold_accuracy_floor(population, ledger, 30),
             "label_bias": t.label_bias(ledger) if effects else None,
-            "slipping_project": slip,
+            "slipping_project": plans["slipping_project"],
+            "scope_change": plans["scope_change"],
             "late_platform": t.late_platform(records),
             "overwork": t.overwork(population, ledger) if effects else None,
         },

@@ -124,6 +124,7 @@ def forecast_rows(statuses: list[ProjectStatus]) -> list[dict[str, Any]]:
                     {k: m[k] for k in ("milestone", "due", "target", "probability", "p85")}
                     for m in f["milestones"]
                 ],
+                "scope_changes": status.as_dict()["scope_changes"],
             }
         )
     return rows
@@ -148,6 +149,9 @@ def render_forecast(row: dict[str, Any]) -> str:
         f"{row['project']}: {row['done']:,} of {row['scope']:,} items done (forecast made "
         f"{row['as_of']}); {dates}" + (f" ({row['reason']})" if row["reason"] else "")
     ]
+    for change in row["scope_changes"]:
+        why = f" ({change['reason']})" if change["reason"] else ""
+        lines.append(f"  scope changed on {change['day']} to {change['scope']:,} items{why}")
     for m in row["milestones"]:
         chance = "–" if m["probability"] is None else f"{m['probability']:.0%}"
         lines.append(f"  {m['milestone']}: {m['target']:,} by {m['due']}, probability {chance}")

@@ -27,12 +27,15 @@ def burnup_figure(status: ProjectStatus) -> go.Figure:
                     hovertemplate="%{x|%Y-%m-%d}: %{y:,} items done")  # fmt: skip
     forecast = status.forecast
     _add_fan(fig, status)
-    scope_end = max([d for d in (forecast.p95, days[-1]) if d is not None])
-    scope_days = [*days, scope_end]
-    scopes = [*line["scope"].to_list(), forecast.scope]
+    # a step line: the scope of each day, then the forecast's (in force on the forecast day,
+    # a change dated that day included) on to the P95 date
+    scope_end = max([d for d in (forecast.p95, forecast.as_of) if d is not None])
+    scope_days = [*days, forecast.as_of, scope_end]
+    scopes = [*line["scope"].to_list(), forecast.scope, forecast.scope]
     fig.add_scatter(x=scope_days, y=scopes, name="scope", mode="lines", line_shape="hv",
                     line={"color": PALETTE[3], "dash": "dash"},
                     hovertemplate="%{x|%Y-%m-%d}: scope %{y:,} items")  # fmt: skip
+    _add_scope_changes(fig, status.scope_changes)
     milestones = forecast.milestones
     if milestones:
         fig.add_scatter(
@@ -48,6 +51,32 @@ def burnup_figure(status: ProjectStatus) -> go.Figure:
             "<extra></extra>",
         )
     return styled(fig, "day (UTC)", "items", height=380)
+
+
+def scope_change_note(status: ProjectStatus) -> str:
+    """The scope changes known on the forecast day in one sentence ('' when there were none)."""
+    changes = status.scope_changes
+    if changes.is_empty():
+        return ""
+    last = changes.row(-1, named=True)
+    times = "once" if changes.height == 1 else f"{changes.height} times"
+    why = f" ({last['reason']})" if last["reason"] else ""
+    return f"The scope changed {times}, last on {last['day']} to {last['scope']:,} items{why}."
+
+
+def _add_scope_changes(fig: go.Figure, changes: pl.DataFrame) -> None:
+    """A marker where the scope changed, its reason in the hover."""
+    if changes.is_empty():
+        return
+    fig.add_scatter(
+        x=changes["day"].to_list(),
+        y=changes["scope"].to_list(),
+        name="scope changes",
+        mode="markers",
+        marker={"symbol": "triangle-up", "size": 10, "color": PALETTE[3]},
+        customdata=chart_texts(reason or "no reason given" for reason in changes["reason"]),
+        hovertemplate="%{x|%Y-%m-%d}: scope %{y:,} items (%{customdata})<extra></extra>",
+    )
 
 
 def _add_fan(fig: go.Figure, status: ProjectStatus) -> None:

@@ -19,7 +19,7 @@ from dashboard.components.cards import (
 )
 from dashboard.components.charts import graph
 from dashboard.components.tables import data_table
-from dashboard.components.tracking_charts import burnup_figure, workforce_figure
+from dashboard.components.tracking_charts import burnup_figure, scope_change_note, workforce_figure
 from dashboard.data import DataSource, ScopedData
 from dashboard.pages.base import Page, keep_focus_in_url
 from dashboard.queries import projects as q
@@ -151,7 +151,8 @@ def _forecast_note(status: ProjectStatus) -> str:
         f"({f.mean_daily or 0:,.1f} items a day on average, zero days included), "
         f"{f.runs:,} futures. Set the end of the date range to see the forecast made then."
     )
-    return note + (f" {f.reason.capitalize()}." if f.reason else "")
+    note += f" {f.reason.capitalize()}." if f.reason else ""
+    return " ".join(part for part in (note, scope_change_note(status)) if part)
 
 
 def milestone_rows(status: ProjectStatus) -> pl.DataFrame:

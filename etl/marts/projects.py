@@ -24,6 +24,8 @@ Tables:
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import polars as pl
 
@@ -38,6 +40,7 @@ from metrics.sessions import task_active_seconds
 from metrics.workforce import Bars, annotator_table, weekly_active, weekly_hours
 
 PROJECT = ("platform", "project_id")
+UTC_TIME = pl.Datetime("us", "UTC")
 GRAINS: dict[str, tuple[str, ...]] = {
     "mart_project_daily": (*PROJECT, "day"),
     "mart_project_quality_weekly": (*PROJECT, "metric", "week"),
@@ -190,26 +193,35 @@ def workforce(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, p
             quality = con.sql(ANNOTATOR_QUALITY_SQL, params=key).pl()
             bars = Bars(accuracy=targets.get((platform, project_id)))
             last_day = tasks["submitted_at"].max().date()
-            table = annotator_table(tasks, last_day, quality, bars).with_columns(
-                reasons=pl.col("reasons").list.join("; ")
-            )
-            tagged = {
-                "annotators": table,
-                "weekly_hours": weekly_hours(tasks),
-                "workforce_weekly": weekly_active(tasks),
-            }
-            for name, frame in tagged.items():
-                parts[name].append(
-                    frame.select(
-                        pl.lit(platform).alias("platform"),
-                        pl.lit(project_id).alias("project_id"),
-                        *frame.columns,
-                    )  # fmt: skip
-                )
-    return {name: _stacked(frames, name) for name, frames in parts.items()}
+            for name, frame in _workforce_frames(tasks, last_day, quality, bars).items():
+                parts[name].append(_tagged(frame, platform, project_id))
+    if not parts["annotators"]:
+        # no completed work yet (plans loaded first): empty marts with every column, so the
+        # readers' queries run
+        no_tasks = pl.DataFrame(schema={"worker_id": pl.String, "submitted_at": UTC_TIME,
+                                        "active_seconds": pl.Float64})  # fmt: skip
+        no_quality = con.sql(ANNOTATOR_QUALITY_SQL, params=[None, None]).pl()
+        empty = _workforce_frames(no_tasks, date(1970, 1, 1), no_quality, Bars())
+        return {name: _tagged(frame, None, None) for name, frame in empty.items()}
+    return {name: pl.concat(frames, how="diagonal_relaxed") for name, frames in parts.items()}
 
 
-def _stacked(frames: list[pl.DataFrame], name: str) -> pl.DataFrame:
-    if frames:
-        return pl.concat(frames, how="diagonal_relaxed")
-    return pl.DataFrame(schema={c: pl.String for c in GRAINS[f"mart_project_{name}"]})
+def _workforce_frames(
+    tasks: pl.DataFrame, last_day: date, quality: pl.DataFrame, bars: Bars
+) -> dict[str, pl.DataFrame]:
+    table = annotator_table(tasks, last_day, quality, bars).with_columns(
+        reasons=pl.col("reasons").list.join("; ")
+    )
+    return {
+        "annotators": table,
+        "weekly_hours": weekly_hours(tasks),
+        "workforce_weekly": weekly_active(tasks),
+    }
+
+
+def _tagged(frame: pl.DataFrame, platform: str | None, project_id: str | None) -> pl.DataFrame:
+    return frame.select(
+        pl.lit(platform, pl.String).alias("platform"),
+        pl.lit(project_id, pl.String).alias("project_id"),
+        *frame.columns,
+    )

@@ -28,6 +28,7 @@ from etl.sources import (
     prodigy,
     projects,
     sagemaker,
+    scope_changes,
     toggl,
     toloka,
     workers,
@@ -56,6 +57,7 @@ FORMATS: dict[str, ModuleType] = {
         earnings,
         projects,
         milestones,
+        scope_changes,
         asana,
         jira,
         workers,  # survey answers: worker_id and answered_on
@@ -65,7 +67,8 @@ FORMATS: dict[str, ModuleType] = {
 IMPORTABLE = [name for name, module in FORMATS.items() if not getattr(module, "NO_WORKERS", False)]
 # The delimited formats: a rejected line of theirs is split by its file's header to be scrubbed.
 DELIMITERS = {"mturk": ",", "toloka": "\t", "appen": ",", "toggl": ",", "earnings": ",",
-              "projects": ",", "milestones": ",", "workers": ","}  # fmt: skip
+              "projects": ",", "milestones": ",", "scope_changes": ",",
+              "workers": ","}  # fmt: skip
 JSON_PARSE_LIMIT = 256 * 1024 * 1024  # bigger JSON documents are not re-read just to explain
 
 _COMPRESSED = {

@@ -55,6 +55,13 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "due_on": pl.Date,
         "target_items": pl.Int64,
     },
+    "scope_changes": {
+        "platform": pl.String,
+        "project_id": pl.String,
+        "changed_on": pl.Date,  # the scope below holds from this day on
+        "target_items": pl.Int64,  # the whole scope in items, not the items added
+        "reason": pl.String,
+    },
     "workers": {
         "worker_id": pl.String,  # raw id
         "platform": pl.String,

@@ -55,15 +55,17 @@ def test_the_planted_slipping_milestone_is_below_half(demo: Path, capsys) -> Non
         for project, row in found.items()
     }
     assert main_batch[SLIPPING] < 0.5
-    # the projects on track at the simulator's pace (its other projects lose many items to
-    # rejection, or leave most work unreviewed, so fewer items are accepted than it planned)
-    for project in (
-        "mturk:4930000",
-        "mturk:4930017",
-        "toloka:42774131",
-        "prodigy:abstract-screening",
-    ):
-        assert main_batch[project] > 0.5, (project, main_batch)
+    # every other project's milestones are on track: the simulator plans in accepted items,
+    # as the marts count them (docs/METRICS.md, "Burn-up"); the slipping project's final
+    # delivery slips with it (planned on the same early pace)
+    others = {
+        (project, m["milestone"]): m["probability"]
+        for project, row in found.items()
+        for m in row["milestones"]
+        if project != SLIPPING
+    }
+    assert len(others) == 3 * (len(found) - 1)
+    assert all(p is not None and p > 0.5 for p in others.values()), others
     row = found[SLIPPING]
     assert row["as_of"] == as_of and 0 < row["done"] < row["scope"]
     assert row["p50"] <= row["p85"] <= row["p95"]
@@ -116,3 +118,20 @@ def test_the_project_report_is_one_offline_file_with_the_forecast(demo: Path, ca
     assert main([*args[:4], "labelstudio:58506", *args[5:7], "--user", "mia", *args[7:]]) == 0
     assert main([*args[:4], "mturk:4930000", "--user", "mia", *args[5:]]) == 2
     assert "No planned project mturk:4930000 you may see" in capsys.readouterr().err
+
+
+def test_the_planted_scope_change_sets_the_scope_from_its_day(demo: Path, capsys) -> None:
+    change = json.loads((demo / "exports" / "truth.json").read_text())["planted"]["scope_change"]
+    key = f"{change['platform']}:{change['project_id']}"
+    changed_on = date.fromisoformat(change["changed_on"])
+    scopes = {}
+    for as_of in (changed_on.toordinal() - 1, changed_on.toordinal(), DAY_60):
+        _, (row,) = run_json(demo, capsys, "forecast", key, "--as-of",
+                             date.fromordinal(as_of).isoformat())  # fmt: skip
+        scopes[as_of - changed_on.toordinal()] = (row["scope"], row["scope_changes"])
+    before, on_the_day, later = scopes.values()
+    assert before == (change["from_items"], [])
+    listed = [
+        {"day": change["changed_on"], "scope": change["to_items"], "reason": change["reason"]}
+    ]
+    assert on_the_day == later == (change["to_items"], listed)

@@ -5,6 +5,7 @@ freelancer is refused, and the page shows the very numbers `crowdmeter forecast`
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -92,3 +93,30 @@ def test_the_page_shows_the_numbers_the_forecast_command_prints(app, demo_settin
         "project-milestones", "/project", f"?to=2025-05-31&focus={OTHER}"))  # fmt: skip
     assert [float(r["probability"]) for r in rows] == [m["probability"] for m in row["milestones"]]
     assert [r["due"] for r in rows] == [m["due"] for m in row["milestones"]]
+
+
+def test_the_planted_scope_change_steps_the_burn_up_and_sets_the_forecast_scope(
+    app, demo_settings, capsys
+):
+    exports = demo_settings.data_dir.parent / "exports"
+    change = json.loads((exports / "truth.json").read_text())["planted"]["scope_change"]
+    key = f"{change['platform']}:{change['project_id']}"
+    mia = client(app, "mia")  # the demo manager: the project is theirs
+    assert key in MANAGED
+    changed_on = date.fromisoformat(change["changed_on"])
+    # forecasts made the day before the change, on its day (in force from its start), after it
+    for shift, scope in ((-1, change["from_items"]), (0, change["to_items"]),
+                         (30, change["to_items"])):  # fmt: skip
+        as_of = changed_on + timedelta(days=shift)
+        assert main(["--config", str(exports / "config.toml"), "--data-dir",
+                     str(demo_settings.data_dir), "forecast", key, "--json",
+                     "--as-of", as_of.isoformat()]) == 0  # fmt: skip
+        (row,) = json.loads(capsys.readouterr().out)
+        assert row["scope"] == scope
+        assert [c["scope"] for c in row["scope_changes"]] == (
+            [] if shift < 0 else [change["to_items"]]
+        )
+        # the page's forecast is made the day after the date range's end
+        page = mia.page("/project", f"?to={as_of - timedelta(days=1)}&focus={key}")
+        assert f"{row['done']:,} of {scope:,}" in page
+        assert (change["reason"] in page) == (shift >= 0)

@@ -24,7 +24,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("slip")
     population = build_population(SEED, SCALE, DEFAULT_END_DATE)
     ledger = run_days(population, out, SEED)
-    slip = write_plans(out, population, ledger)
+    slip = write_plans(out, population, ledger)["slipping_project"]
     return {"population": population, "ledger": ledger, "slip": slip, "plans": out / "plans"}
 
 
@@ -35,7 +35,7 @@ def forecasts(simulated: dict, as_of_day: int) -> dict[tuple[str, str], Forecast
         planned = list(csv.DictReader(fh))
     days = [population.day(i) for i in range(DAYS)]
     found = {}
-    for (p, stream), daily in sorted(simulated["ledger"].items_per_day.items()):
+    for (p, stream), daily in sorted(simulated["ledger"].accepted_per_day.items()):
         key = (PROJECTS[p].platform, export_project_id(p, stream))
         milestones = [
             Milestone(m["name"], date.fromisoformat(m["due_on"]), int(m["target_items"]))

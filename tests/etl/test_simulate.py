@@ -3,6 +3,7 @@ config that maps what it wrote, and exports every importer reads without a rejec
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -75,6 +76,7 @@ def test_truth_lists_every_planted_effect(small_run):
         "weak_annotators",
         "label_bias",
         "slipping_project",
+        "scope_change",
         "late_platform",
         "overwork",
     }
@@ -88,6 +90,27 @@ def test_truth_lists_every_planted_effect(small_run):
     assert delays["outlier"] > 20 > 5 > delays["dataannotation"]
     assert all(w["weeks_over_48h"] for w in planted["overwork"]["workers"])
     assert planted["overwork"]["max_weekly_hours_of_others"] < 48
+
+
+def test_the_planted_scope_change_is_in_the_plans_as_truth_says(small_run):
+    change = json.loads((small_run / "truth.json").read_text())["planted"]["scope_change"]
+    key = (change["platform"], change["project_id"])
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (small_run / "plans" / name).open() as fh:
+            return [r for r in csv.DictReader(fh) if (r["platform"], r["project_id"]) == key]
+
+    assert rows("scope_changes.csv") == [{
+        "platform": change["platform"], "project_id": change["project_id"],
+        "changed_on": change["changed_on"], "target_items": str(change["to_items"]),
+        "reason": change["reason"],
+    }]  # fmt: skip
+    (plan,) = rows("projects.csv")
+    assert int(plan["target_items"]) == change["from_items"] < change["to_items"]
+    final = {r["name"]: int(r["target_items"]) for r in rows("milestones.csv")}
+    assert final[change["final_milestone_follows"]] == change["to_items"]
+    # still on track: the project's own pace delivers the raised scope before the due day
+    assert change["days_needed_at_that_pace"] < change["days_left_to_final_due"]
 
 
 def test_demo_freelancer_works_on_several_platforms(small_run):

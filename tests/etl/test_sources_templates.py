@@ -23,6 +23,7 @@ def test_published_templates_are_detected_and_parse_cleanly() -> None:
         "earnings_template.csv": ("earnings", "earnings", 4),
         "projects_template.csv": ("projects", "projects", 3),
         "milestones_template.csv": ("milestones", "milestones", 4),
+        "scope_changes_template.csv": ("scope_changes", "scope_changes", 3),
     }
     for name, (fmt, table, rows) in expected.items():
         path = TEMPLATES / name
@@ -127,3 +128,31 @@ def test_milestones_accept_milestone_as_the_name_column(tmp_path: Path) -> None:
     )
     assert detect_format(path) == "milestones"
     assert parse_file(path).frames["milestones"]["name"].to_list() == ["Pilot"]
+
+
+def test_scope_changes_are_dated_whole_scopes_and_bad_cells_are_explained(tmp_path: Path):
+    changes = parse_file(TEMPLATES / "scope_changes_template.csv").frames["scope_changes"]
+    first = changes.row(0, named=True)
+    assert first["changed_on"] == date(2025, 5, 12) and first["target_items"] == 22000
+    assert first["reason"] == "client added the French tweets"
+    path = tmp_path / "changes.csv"
+    path.write_text(
+        "Platform,Project_ID,Date,Target_Items\n"  # other case, and `date` for changed_on
+        "mturk,a,2025-05-01,1200\n"
+        "mturk,a,05/01/2025,1200\n"
+        "mturk,a,2025-05-02,0\n"
+        "mturk,a,2025-05-03,+10%\n"
+        ",a,2025-05-04,1300\n"
+        "mturk,a,2025-05-05,\n"
+    )
+    assert detect_format(path) == "scope_changes"
+    result = parse_file(path)
+    assert result.frames["scope_changes"].select("changed_on", "target_items", "reason").rows() == [
+        (date(2025, 5, 1), 1200, None)
+    ]
+    reasons = dict(result.rejects.select("record_no", "reason").iter_rows())
+    assert "YYYY-MM-DD" in reasons[2]
+    assert "whole scope in items" in reasons[3]
+    assert "not a whole number" in reasons[4]
+    assert "platform is empty" in reasons[5]
+    assert "give the new scope" in reasons[6]

@@ -69,3 +69,55 @@ def test_a_project_with_no_work_yet() -> None:
     status = track_project(PLAN, empty, date(2026, 3, 1))
     assert status.forecast.p85 is None and status.forecast.reason
     assert status.burnup.is_empty() and status.earned_value is None
+
+
+# Scope changes, by hand: 10 items a day from March 1; the plan starts at 100 items and the
+# client raises it to 150 from March 6. Every future draws 10 a day (a constant history), so
+# the dates are exact: day 1 of a forecast is its as_of.
+CHANGED = ProjectPlan(
+    "mturk:B2",
+    target_items=100,
+    starts_on=START,
+    scope_changes=[(date(2026, 3, 6), 150, "client added items")],
+)
+
+
+def test_the_burn_up_steps_on_the_day_the_scope_changed() -> None:
+    line = track_project(CHANGED, ACCEPTED, as_of=date(2026, 3, 11)).burnup
+    assert line["scope"].to_list() == [100] * 5 + [150] * 5
+    assert line["done"].to_list() == list(range(10, 101, 10))
+    assert line.filter("scope_changed")["day"].to_list() == [START, date(2026, 3, 6)]
+    assert line["remaining"].to_list() == [90, 80, 70, 60, 50, 90, 80, 70, 60, 50]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "scope", "done", "finish", "changes"),
+    [
+        # before the change: 60 to go from March 5 at 10 a day -> the 6th day, March 10
+        (date(2026, 3, 5), 100, 40, date(2026, 3, 10), []),
+        # on the change day the new scope is in force: 100 to go from March 6 -> March 15
+        (date(2026, 3, 6), 150, 50, date(2026, 3, 15), [(date(2026, 3, 6), 150)]),
+        # after it: 50 to go from March 11 -> March 15
+        (date(2026, 3, 11), 150, 100, date(2026, 3, 15), [(date(2026, 3, 6), 150)]),
+    ],
+)
+def test_the_forecast_uses_the_scope_in_force_on_its_day(as_of, scope, done, finish, changes):
+    status = track_project(CHANGED, ACCEPTED, as_of=as_of)
+    f = status.forecast
+    assert (f.scope, f.done, f.remaining) == (scope, done, scope - done)
+    assert f.p50 == f.p85 == f.p95 == finish
+    assert status.scope_changes.select("day", "scope").rows() == changes
+    assert status.as_dict()["scope_changes"] == [
+        {"day": day.isoformat(), "scope": s, "reason": "client added items"} for day, s in changes
+    ]
+
+
+def test_a_change_dated_before_the_start_replaces_the_opening_scope() -> None:
+    early = ProjectPlan("mturk:B3", 100, starts_on=START, scope_changes=[
+        (date(2026, 2, 20), 120, None), (date(2026, 3, 8), 90, "cut"),
+    ])  # fmt: skip
+    status = track_project(early, ACCEPTED, as_of=date(2026, 3, 11))
+    assert status.burnup["scope"].to_list() == [120] * 7 + [90] * 3
+    # 100 done of 90: finished on March 9, the day cumulative units reached 90
+    assert (status.forecast.scope, status.forecast.remaining) == (90, 0)
+    assert status.forecast.p85 == date(2026, 3, 9)
