@@ -44,6 +44,7 @@ RECORD_TIMES: dict[str, tuple[str, ...]] = {
     "earnings": ("day", "paid_at"),
     "projects": (),
     "milestones": (),
+    "scope_changes": (),
 }
 # A file's place in the load order: the first file row of its bytes.
 FILE_ORDER_SQL = """

@@ -71,3 +71,9 @@ def test_the_newer_record_wins_in_either_order_and_stays(settings, files, first,
 def test_within_one_run_the_newer_record_wins_too(settings, files):
     ingest(settings, [files["b"], files["a"]])
     assert stored(settings)[0] == ("101", "rejected", "no")
+
+
+def test_every_fact_table_says_which_of_its_times_make_a_record_newer():
+    from etl.merge import FACT_KEYS, RECORD_TIMES
+
+    assert RECORD_TIMES.keys() == FACT_KEYS.keys()
