@@ -121,6 +121,11 @@ class TolokaPull(HttpPull):
         description="assignment statuses to pull",
     )
     page_size: int = Field(1000, ge=1, le=100_000, description="assignments per request")
+    auth_scheme: Literal["ApiKey", "OAuth"] = Field(
+        "ApiKey",
+        description="how the token is sent: `Authorization: ApiKey ...` for an API key (what "
+        "Toloka issues now), `OAuth` for an older OAuth token",
+    )
 
 
 class LabelStudioPull(HttpPull):

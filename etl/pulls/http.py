@@ -81,8 +81,10 @@ class _Wait:
 class ApiClient:
     """Requests to one pull's API with its token, timeouts and retries."""
 
-    def __init__(self, pull: HttpPull, authorization: str) -> None:
+    def __init__(self, pull: HttpPull, authorization: str, refused_hint: str = "") -> None:
+        """`refused_hint`: added to the error of a 401 or 403."""
         self.pull = pull
+        self.refused_hint = refused_hint
         self.client = httpx.Client(
             base_url=pull.url,
             headers={"Authorization": authorization, "Accept": "application/json"},
@@ -157,7 +159,7 @@ class ApiClient:
             raise FetchFailed(
                 f"pull {self.pull.name}: {self.pull.url} refused the token (HTTP "
                 f"{response.status_code}); it may have expired. Put a valid one where the "
-                "pull's token_env or token_file points"
+                f"pull's token_env or token_file points{self.refused_hint}"
             )
         if response.is_error:
             raise FetchFailed(

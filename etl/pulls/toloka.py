@@ -5,6 +5,10 @@
 arrives, and only when the last page is in is the TSV written (as `.part`, then renamed), one
 row per task of each assignment, in the columns of Toloka's own TSV download. Times in the API
 are UTC, and are written with their offset so the source's time zone does not shift them.
+
+The token goes in `Authorization: ApiKey <key>` for an API key (what Toloka issues now, from
+Profile, Integrations) or `Authorization: OAuth <token>` for an older OAuth token (the pull's
+`auth_scheme`); a refused token's error names the other scheme.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ TIMES = {
 def fetch_pool(pull: TolokaPull, staging: Path) -> Path:
     """Every assignment of the pool in the chosen statuses, as a complete TSV in `staging`."""
     pages = staging / "assignments.jsonl"
-    with ApiClient(pull, f"OAuth {pull.token()}") as api, pages.open("w") as out:
+    api = ApiClient(pull, f"{pull.auth_scheme} {pull.token()}", _other_scheme(pull))
+    with api, pages.open("w") as out:
         last_id = None
         while True:
             params = {
@@ -51,6 +56,13 @@ def fetch_pool(pull: TolokaPull, staging: Path) -> Path:
     write_tsv(pages, target, pull.pool)
     pages.unlink()
     return target
+
+
+def _other_scheme(pull: TolokaPull) -> str:
+    """What to try when Toloka refuses the token: it may be of the other kind."""
+    if pull.auth_scheme == "ApiKey":
+        return '; an OAuth token (the older kind) needs auth_scheme = "OAuth"'
+    return '; an API key (Profile, Integrations) needs auth_scheme = "ApiKey"'
 
 
 def _items(page: Any, pull: TolokaPull) -> list[dict]:
