@@ -129,6 +129,12 @@ def loaded_before(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, str] |
     return None if row is None else (int(row[0]), str(row[1]))
 
 
+def last_taking_run(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The newest run that took a file's bytes (rows merged, or nothing to change), if any."""
+    row = con.execute("SELECT max(run_id) FROM etl_files WHERE status <> 'failed'").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
 def record_known_file(
     con: duckdb.DuckDBPyConnection, run_id: int, path: Path, sha: str, r: FileResult
 ) -> None:

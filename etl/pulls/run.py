@@ -1,11 +1,14 @@
 """One run of a pull source: fetch what is new, load it through the one writer, record the
-outcome in `pull_state`, publish.
+outcome in `pull_state`, publish when something loaded.
 
 Fetching (listing a folder, downloading from an API) happens before the writer lock is taken,
 so a slow API never holds up other writers. Under the lock, files whose sha256 the warehouse
-already has are dropped, the rest load in one ETL run, the outcome is recorded, and the run
-publishes: data and figures when files were loaded, else the data alone (a copy, no mart
-rebuild), so that readers see the source's newest state either way.
+already has are dropped, the rest load in one ETL run, the outcome is recorded and written out
+for readers (`etl.pulls.state.write_status_file`), and a run that took new bytes (a file whose
+rows merged, or whose rows were all there already) publishes, once. A run that took nothing
+(nothing new, only failed files, a failed fetch) publishes nothing: the snapshot stays as it
+was, unless there is none while the warehouse holds data (snapshots deleted on a restore),
+when the warehouse is published as it is.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from pathlib import Path
 
 import duckdb
 
+from etl import lineage
 from etl.lineage import FileResult, file_sha256
 from etl.load import load_files, not_an_export
 from etl.publish import publish, publish_snapshot
 from etl.pull_settings import FolderPull, Pull, TolokaPull
 from etl.pulls import folder
-from etl.pulls.state import PullOutcome, known_hashes, latest_run_id, record_outcome
+from etl.pulls.state import PullOutcome, known_hashes, record_outcome, write_status_file
+from etl.reader import SnapshotReader
 from etl.settings import Settings
 from etl.warehouse import open_warehouse
 
@@ -81,7 +86,8 @@ def run_pull(
         outcome = PullOutcome(started, datetime.now(UTC), "failed", error=_reason(exc))
         with open_warehouse(settings) as con:
             record_outcome(con, pull, outcome, next_run_at)
-            _publish_state(con, settings)
+            write_status_file(con, settings)
+            _publish_if_missing(con, settings)
         return outcome
     try:
         with open_warehouse(settings) as con:
@@ -89,30 +95,36 @@ def run_pull(
             new = [p for p in fetched.paths if hashes[p] not in known]
             loadable, notes = _exports(new, fetched)
             outcome = PullOutcome(started, started, "nothing new", notes=fetched.notes + notes)
+            merged = False
             if loadable:
                 trigger = f"pull:{pull.name}"
                 run_id, status, results = load_files(
                     con, settings, loadable, fetched.fmt, fetched.platform, fetched.project, trigger
                 )
                 _count(outcome, run_id, status, results)
+                # new bytes taken (rows merged, or none to change): its file, rows, rejects
+                merged = any(r.status in ("loaded", "unchanged") for r in results)
             outcome.finished_at = datetime.now(UTC)
             record_outcome(con, pull, outcome, next_run_at)
-            if loadable:
+            write_status_file(con, settings)
+            if merged:
                 publish(con, settings, outcome.run_id)
             else:
-                _publish_state(con, settings)
+                _publish_if_missing(con, settings)
     finally:
         if fetched.staging is not None:
             shutil.rmtree(fetched.staging, ignore_errors=True)
     return outcome
 
 
-def _publish_state(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Publish the warehouse as it is (no mart rebuild) for the pull's new state; not before
-    the first run, when readers are better told that nothing has been loaded yet."""
-    last_run = latest_run_id(con)
-    if last_run:
-        publish_snapshot(con, settings, last_run)
+def _publish_if_missing(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """With no snapshot (deleted on a restore, say) but data in the warehouse, publish the
+    warehouse as it is (no mart rebuild): readers need not wait for new bytes to see it."""
+    if SnapshotReader(settings).current_name() is not None:
+        return
+    run_id = lineage.last_taking_run(con)
+    if run_id is not None:
+        publish_snapshot(con, settings, run_id)
 
 
 def _exports(

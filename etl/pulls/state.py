@@ -1,17 +1,24 @@
 """The `pull_state` rows: each source's newest run (result, rows, error) and its next run.
 
-Written at the end of a run under the writer lock, inside a `transaction()` of the warehouse,
-and published with the run's snapshot, so readers see it beside the data it describes.
+Written at the end of a run under the writer lock, inside a `transaction()` of the warehouse.
+A run that loads nothing publishes no snapshot, so the rows are also written out as
+`data_dir/pulls/status.json` (replaced atomically) after every run: `crowdmeter status` and
+the Pipeline page read the sources' state there, fresh even when the snapshot is not.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from etl.pull_settings import Pull
+from etl.pulls.status import status_path
+from etl.settings import Settings
 from etl.warehouse import transaction
 
 
@@ -79,6 +86,20 @@ def known_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> set[str]:
     return {row[0] for row in rows}
 
 
-def latest_run_id(con: duckdb.DuckDBPyConnection) -> int:
-    """The newest ETL run's id (0 before the first), to name a snapshot published without one."""
-    return int(con.execute("SELECT coalesce(max(run_id), 0) FROM etl_runs").fetchall()[0][0])
+def write_status_file(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
+    """Every source's `pull_state` row as JSON, replaced atomically."""
+    result = con.execute("SELECT * FROM pull_state ORDER BY name")
+    names = [c[0] for c in result.description]
+    rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    path = status_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_text(json.dumps(rows, default=_iso, indent=1) + "\n")
+    os.replace(part, path)
+    return path
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in pull_state is not JSON")

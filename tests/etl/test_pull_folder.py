@@ -1,5 +1,6 @@
 """Drop-folder pulls: new exports load once (by hash), files being written wait for the next
-run, files that are no exports are listed and skipped, a failing source says so every run."""
+run, files that are no exports are listed and skipped, a failing source says so every run, and
+a run that loads nothing publishes nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from etl.pull_settings import FolderPull
+from etl.pulls import run as pull_run
 from etl.pulls.run import run_pull
+from etl.pulls.status import recorded_states
 from etl.reader import SnapshotReader
 from etl.settings import Settings
 
@@ -25,10 +28,9 @@ def no_wait() -> None:
 
 
 def state(settings: Settings) -> dict:
-    with SnapshotReader(settings).cursor() as cur:
-        result = cur.execute("SELECT * FROM pull_state WHERE name = 'drop'")
-        names = [c[0] for c in result.description]
-        return dict(zip(names, result.fetchone(), strict=True))
+    """The source's state as the status command and the Pipeline page read it."""
+    (found,) = [row for row in recorded_states(settings) if row["name"] == "drop"]
+    return found
 
 
 def assignment_count(settings: Settings) -> int:
@@ -111,3 +113,59 @@ def test_the_pattern_chooses_the_files(settings: Settings, folder: Path):
     shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
     outcome = run_pull(settings, drop_pull(folder, pattern="*.tsv"), settle=no_wait)
     assert (outcome.result, outcome.files_loaded, outcome.notes) == ("loaded", 1, [])
+
+
+def _snapshot(settings: Settings) -> tuple[str, int]:
+    """The current snapshot's name and modification time."""
+    reader = SnapshotReader(settings)
+    name = reader.current_name()
+    return name, (settings.snapshots_dir / name).stat().st_mtime_ns
+
+
+def test_only_a_run_that_loads_publishes_and_once(
+    settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    publishes: list[int] = []
+    real = pull_run.publish
+
+    def counted(con, settings, run_id, *args):
+        publishes.append(run_id)
+        return real(con, settings, run_id, *args)
+
+    monkeypatch.setattr(pull_run, "publish", counted)
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    pull = drop_pull(folder)
+    first = run_pull(settings, pull, settle=no_wait)
+    assert first.result == "loaded"
+    assert publishes == [first.run_id]
+    published = _snapshot(settings)
+    files = sorted(settings.snapshots_dir.iterdir())
+
+    idle = run_pull(settings, pull, settle=no_wait)
+    assert idle.result == "nothing new"
+    assert publishes == [first.run_id]
+    assert _snapshot(settings) == published  # the same snapshot, untouched
+    assert sorted(settings.snapshots_dir.iterdir()) == files  # and no other written
+    assert state(settings)["last_result"] == "nothing new"  # the state is fresh all the same
+
+    (folder / "other.csv").write_bytes((folder / "batch.csv").read_bytes() + b"\n\n")
+    failed = run_pull(settings, drop_pull(folder, format="toloka"), settle=no_wait)
+    assert (failed.result, publishes) == ("failed", [first.run_id])  # nothing loaded
+    (folder / "other.csv").unlink()
+
+    # new bytes with no new rows still load (their file is listed): one publish
+    (folder / "batch-again.csv").write_bytes((folder / "batch.csv").read_bytes() + b"\n")
+    again = run_pull(settings, pull, settle=no_wait)
+    assert (again.result, again.rows_loaded) == ("loaded", 0)
+    assert publishes == [first.run_id, again.run_id]
+    assert _snapshot(settings)[0] != published[0]
+
+
+def test_an_idle_run_publishes_when_no_snapshot_is_left(settings: Settings, folder: Path):
+    """A restore deletes the snapshots: the next run, with nothing new, publishes the data."""
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "loaded"
+    loaded = assignment_count(settings)
+    shutil.rmtree(settings.snapshots_dir)
+    assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "nothing new"
+    assert assignment_count(settings) == loaded
