@@ -2,13 +2,14 @@
 outcome in `pull_state`, publish when something loaded.
 
 Fetching (listing a folder, downloading from an API) happens before the writer lock is taken,
-so a slow API never holds up other writers. Under the lock, files whose sha256 the warehouse
-already has are dropped, the rest load in one ETL run, the outcome is recorded and written out
-for readers (`etl.pulls.state.write_status_file`), and a run that took new bytes (a file whose
-rows merged, or whose rows were all there already) publishes, once. A run that took nothing
-(nothing new, only failed files, a failed fetch) publishes nothing: the snapshot stays as it
-was, unless there is none while the warehouse holds data (snapshots deleted on a restore),
-when the warehouse is published as it is.
+so a slow API never holds up other writers. Under the lock, files whose bytes loaded before
+are dropped by lineage's rule (`etl.lineage.loaded_before_many`, the one `ingest` follows:
+bytes that failed are tried again), the rest load in one ETL run, the outcome is recorded and
+written out for readers (`etl.pulls.state.write_status_file`), and a run that took new bytes
+(a file whose rows merged, or whose rows were all there already) publishes, once. A run that
+took nothing (nothing new, only failed files, a failed fetch) publishes nothing: the snapshot
+stays as it was, unless there is none while the warehouse holds data (snapshots deleted on a
+restore), when the warehouse is published as it is.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from pathlib import Path
 import duckdb
 
 from etl import lineage
-from etl.lineage import FileResult, file_sha256
+from etl.lineage import FileResult, file_sha256, loaded_before_many
 from etl.load import load_files, not_an_export
 from etl.publish import publish, publish_snapshot
 from etl.pull_settings import FolderPull, Pull, TolokaPull
 from etl.pulls import folder
-from etl.pulls.state import PullOutcome, known_hashes, record_outcome, write_status_file
+from etl.pulls.state import PullOutcome, record_outcome, write_status_file
 from etl.reader import SnapshotReader
 from etl.settings import Settings
 from etl.warehouse import open_warehouse
@@ -91,7 +92,7 @@ def run_pull(
         return outcome
     try:
         with open_warehouse(settings) as con:
-            known = known_hashes(con, list(hashes.values()))
+            known = loaded_before_many(con, list(hashes.values()))
             new = [p for p in fetched.paths if hashes[p] not in known]
             loadable, notes = _exports(new, fetched)
             outcome = PullOutcome(started, started, "nothing new", notes=fetched.notes + notes)

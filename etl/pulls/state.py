@@ -74,18 +74,6 @@ def record_outcome(
         )
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> set[str]:
-    """The hashes among `hashes` of files the warehouse has already taken (loaded, unchanged or
-    failed: the same bytes would end the same way)."""
-    if not hashes:
-        return set()
-    rows = con.execute(
-        "SELECT DISTINCT sha256 FROM etl_files WHERE list_contains(?::VARCHAR[], sha256)",
-        [hashes],
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 def write_status_file(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
     """Every source's `pull_state` row as JSON, replaced atomically."""
     result = con.execute("SELECT * FROM pull_state ORDER BY name")

@@ -1,6 +1,7 @@
 """Drop-folder pulls: new exports load once (by hash), files being written wait for the next
 run, files that are no exports are listed and skipped, a failing source says so every run, and
-a run that loads nothing publishes nothing."""
+a run that loads nothing publishes nothing, and a failed file is tried again by the rule
+`ingest` follows."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from etl.load import ingest
 from etl.pull_settings import FolderPull
 from etl.pulls import run as pull_run
 from etl.pulls.run import run_pull
 from etl.pulls.status import recorded_states
 from etl.reader import SnapshotReader
 from etl.settings import Settings
+from etl.warehouse import open_warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -159,6 +162,41 @@ def test_only_a_run_that_loads_publishes_and_once(
     assert (again.result, again.rows_loaded) == ("loaded", 0)
     assert publishes == [first.run_id, again.run_id]
     assert _snapshot(settings)[0] != published[0]
+
+
+def _attempts(settings: Settings, name: str) -> list[str]:
+    """The statuses of every etl_files row of the file `name`, oldest first."""
+    with open_warehouse(settings) as con:
+        rows = con.execute(
+            "SELECT status FROM etl_files WHERE path LIKE ? ORDER BY file_id", [f"%/{name}"]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_failed_file_is_tried_again_by_the_rule_ingest_follows(settings: Settings, folder: Path):
+    """The same bytes read as the wrong format fail; read again with the format fixed, they
+    load: by `ingest` and by a folder pull alike. Bytes that loaded are not read again."""
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    wrong = drop_pull(folder, format="toloka")
+    assert run_pull(settings, wrong, settle=no_wait).result == "failed"
+    assert run_pull(settings, wrong, settle=no_wait).result == "failed"  # tried again
+    assert _attempts(settings, "batch.csv") == ["failed", "failed"]
+    fixed = run_pull(settings, drop_pull(folder), settle=no_wait)
+    assert (fixed.result, fixed.files_loaded) == ("loaded", 1)
+    assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "nothing new"
+    assert _attempts(settings, "batch.csv") == ["failed", "failed", "loaded"]
+
+    other = folder.parent / "by-hand"
+    other.mkdir()
+    shutil.copy(FIXTURES / "toloka_pool.tsv", other / "pool.tsv")
+    statuses = [
+        ingest(settings, [other / "pool.tsv"], fmt=fmt).files[0].status
+        for fmt in ("mturk", "mturk", None, None)
+    ]
+    assert statuses == ["failed", "failed", "loaded", "unchanged"]
+    # and a pull of bytes `ingest` loaded finds nothing new
+    shutil.copy(other / "pool.tsv", folder / "pool.tsv")
+    assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "nothing new"
 
 
 def test_an_idle_run_publishes_when_no_snapshot_is_left(settings: Settings, folder: Path):
