@@ -10,6 +10,9 @@ written out for readers (`etl.pulls.state.write_status_file`), and a run that to
 took nothing (nothing new, only failed files, a failed fetch) publishes nothing: the snapshot
 stays as it was, unless there is none while the warehouse holds data (snapshots deleted on a
 restore), when the warehouse is published as it is.
+
+Each file is hashed once, before the lock, and its digest handed to the load; a file whose
+size or modification time moved while the run waited for the lock is left for the next run.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from etl import lineage
-from etl.lineage import FileResult, file_sha256, loaded_before_many
+from etl.lineage import FileResult, loaded_before_many
 from etl.load import load_files, not_an_export
 from etl.publish import publish, publish_snapshot
 from etl.pull_settings import FolderPull, Pull, TolokaPull
@@ -81,7 +84,7 @@ def run_pull(
     started = datetime.now(UTC)
     try:
         fetched = fetch(settings, pull, settle)
-        hashes = {path: file_sha256(path) for path in fetched.paths}
+        hashed = {path: _hash(path) for path in fetched.paths}
     except Exception as exc:  # a source's failure is recorded and reported, never raised on
         log.warning("pull %s failed: %s", pull.name, exc, extra={"pull": pull.name})
         outcome = PullOutcome(started, datetime.now(UTC), "failed", error=_reason(exc))
@@ -92,15 +95,25 @@ def run_pull(
         return outcome
     try:
         with open_warehouse(settings) as con:
-            known = loaded_before_many(con, list(hashes.values()))
-            new = [p for p in fetched.paths if hashes[p] not in known]
+            digests, moved = _unmoved(hashed)
+            known = loaded_before_many(con, list(digests.values()))
+            new = [p for p, sha in digests.items() if sha not in known]
             loadable, notes = _exports(new, fetched)
-            outcome = PullOutcome(started, started, "nothing new", notes=fetched.notes + notes)
+            outcome = PullOutcome(
+                started, started, "nothing new", notes=fetched.notes + moved + notes
+            )
             merged = False
             if loadable:
                 trigger = f"pull:{pull.name}"
                 run_id, status, results = load_files(
-                    con, settings, loadable, fetched.fmt, fetched.platform, fetched.project, trigger
+                    con,
+                    settings,
+                    loadable,
+                    fetched.fmt,
+                    fetched.platform,
+                    fetched.project,
+                    trigger,
+                    digests=digests,
                 )
                 _count(outcome, run_id, status, results)
                 # new bytes taken (rows merged, or none to change): its file, rows, rejects
@@ -126,6 +139,35 @@ def _publish_if_missing(con: duckdb.DuckDBPyConnection, settings: Settings) -> N
     run_id = lineage.last_taking_run(con)
     if run_id is not None:
         publish_snapshot(con, settings, run_id)
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    """The file's size and modification time (None once it is gone)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _hash(path: Path) -> tuple[str, tuple[int, int] | None]:
+    """The file's sha256, and its size and time as they were when it was read."""
+    signature = _signature(path)
+    return lineage.file_sha256(path), signature
+
+
+def _unmoved(
+    hashed: dict[Path, tuple[str, tuple[int, int] | None]],
+) -> tuple[dict[Path, str], list[str]]:
+    """The digests of the files still as they were hashed, and a note for each of the others
+    (changed or removed while the run waited for the writer lock: left for the next run)."""
+    digests, notes = {}, []
+    for path, (sha, signature) in hashed.items():
+        if signature is not None and _signature(path) == signature:
+            digests[path] = sha
+        else:
+            notes.append(f"{path.name} changed during the run: left for the next run")
+    return digests, notes
 
 
 def _exports(

@@ -1,6 +1,6 @@
 """Drop-folder pulls: new exports load once (by hash), files being written wait for the next
-run, files that are no exports are listed and skipped, a failing source says so every run, and
-a run that loads nothing publishes nothing, and a failed file is tried again by the rule
+run, files that are no exports are listed and skipped, a failing source says so every run, a
+run that loads nothing publishes nothing, and a failed file is tried again by the rule
 `ingest` follows."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from etl import lineage
 from etl.load import ingest
 from etl.pull_settings import FolderPull
 from etl.pulls import run as pull_run
@@ -197,6 +198,55 @@ def test_a_failed_file_is_tried_again_by_the_rule_ingest_follows(settings: Setti
     # and a pull of bytes `ingest` loaded finds nothing new
     shutil.copy(other / "pool.tsv", folder / "pool.tsv")
     assert run_pull(settings, drop_pull(folder), settle=no_wait).result == "nothing new"
+
+
+def test_each_file_is_read_once_to_hash_it(
+    settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    hashed: list[str] = []
+    real = lineage.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(lineage, "file_sha256", counting)
+    shutil.copy(FIXTURES / "toloka_pool.tsv", folder / "pool.tsv")
+    shutil.copy(FIXTURES / "mturk_batch.csv", folder / "batch.csv")
+    outcome = run_pull(settings, drop_pull(folder), settle=no_wait)
+    assert (outcome.result, outcome.files_loaded) == ("loaded", 2)
+    assert sorted(hashed) == ["batch.csv", "pool.tsv"]  # by the pull, not again by the load
+    with open_warehouse(settings) as con:
+        recorded = dict(
+            con.execute("SELECT regexp_extract(path, '[^/]+$'), sha256 FROM etl_files").fetchall()
+        )
+    assert recorded == {name: real(folder / name) for name in ("batch.csv", "pool.tsv")}
+
+
+def test_a_file_changed_after_it_was_hashed_waits_for_the_next_run(
+    settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Overwritten while the run waited for the writer lock: its digest no longer holds."""
+    target = folder / "batch.csv"
+    shutil.copy(FIXTURES / "mturk_batch.csv", target)
+    real = lineage.file_sha256
+
+    def then_overwritten(path: Path) -> str:
+        digest = real(path)
+        shutil.copy(FIXTURES / "toloka_pool.tsv", path)
+        return digest
+
+    monkeypatch.setattr(lineage, "file_sha256", then_overwritten)
+    first = run_pull(settings, drop_pull(folder), settle=no_wait)
+    assert (first.result, first.notes) == (
+        "nothing new",
+        ["batch.csv changed during the run: left for the next run"],
+    )
+    monkeypatch.setattr(lineage, "file_sha256", real)
+    second = run_pull(settings, drop_pull(folder, format="toloka"), settle=no_wait)
+    assert (second.result, second.files_loaded) == ("loaded", 1)
+    with open_warehouse(settings) as con:
+        assert con.execute("SELECT sha256 FROM etl_files").fetchall() == [(real(target),)]
 
 
 def test_an_idle_run_publishes_when_no_snapshot_is_left(settings: Settings, folder: Path):
