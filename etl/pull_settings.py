@@ -133,6 +133,9 @@ class LabelStudioPull(HttpPull):
 
     kind: Literal["labelstudio"]
     project: str = Field(description="the Label Studio project id")
+    page_size: int = Field(
+        100, ge=2, le=1000, description="tasks per request when listing the changed tasks"
+    )
 
 
 Pull = Annotated[FolderPull | TolokaPull | LabelStudioPull, Field(discriminator="kind")]

@@ -78,6 +78,14 @@ class _Wait:
         return self.backoff(state)
 
 
+def records(body: Any, key: str) -> list[dict[str, Any]] | None:
+    """`body[key]` when it is a list of objects that each have an "id", else None."""
+    found = body.get(key) if isinstance(body, dict) else None
+    if isinstance(found, list) and all(isinstance(r, dict) and "id" in r for r in found):
+        return found
+    return None
+
+
 class ApiClient:
     """Requests to one pull's API with its token, timeouts and retries."""
 

@@ -30,9 +30,9 @@ from etl import lineage
 from etl.lineage import FileResult, loaded_before_many
 from etl.load import load_files, not_an_export
 from etl.publish import publish, publish_snapshot
-from etl.pull_settings import FolderPull, Pull, TolokaPull
+from etl.pull_settings import FolderPull, LabelStudioPull, Pull, TolokaPull
 from etl.pulls import folder
-from etl.pulls.state import PullOutcome, record_outcome, write_status_file
+from etl.pulls.state import PullOutcome, last_cursor, record_outcome, write_status_file
 from etl.reader import SnapshotReader
 from etl.settings import Settings
 from etl.warehouse import open_warehouse
@@ -50,10 +50,17 @@ class Fetched:
     project: str | None = None
     notes: list[str] = field(default_factory=list)
     staging: Path | None = None  # a folder of downloads, removed after the run
+    cursor: str | None = None  # where the next run starts once these files are in
 
 
-def fetch(settings: Settings, pull: Pull, settle: Callable[[], None] | None = None) -> Fetched:
-    """What `pull` offers now: a drop folder's settled files, or an API's complete download."""
+def fetch(
+    settings: Settings,
+    pull: Pull,
+    settle: Callable[[], None] | None = None,
+    cursor: str | None = None,
+) -> Fetched:
+    """What `pull` offers now: a drop folder's settled files, or an API's complete downloads
+    (from `cursor`, where the last successful run left off, for the kinds that keep one)."""
     if isinstance(pull, FolderPull):
         found = folder.look(pull, settle)
         notes = [f"{p.name} is still being written: left for the next run" for p in found.busy]
@@ -68,7 +75,8 @@ def fetch(settings: Settings, pull: Pull, settle: Callable[[], None] | None = No
             return Fetched([fetch_pool(pull, staging)], "toloka", staging=staging)
         from etl.pulls.labelstudio import fetch_project
 
-        return Fetched([fetch_project(pull, staging)], "labelstudio", staging=staging)
+        exports, new_cursor = fetch_project(pull, staging, cursor)
+        return Fetched(exports, "labelstudio", staging=staging, cursor=new_cursor)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -83,7 +91,7 @@ def run_pull(
     """Run `pull` once; `next_run_at` is recorded as its next run (None keeps the recorded one)."""
     started = datetime.now(UTC)
     try:
-        fetched = fetch(settings, pull, settle)
+        fetched = fetch(settings, pull, settle, _cursor(settings, pull))
         hashed = {path: _hash(path) for path in fetched.paths}
     except Exception as exc:  # a source's failure is recorded and reported, never raised on
         log.warning("pull %s failed: %s", pull.name, exc, extra={"pull": pull.name})
@@ -100,7 +108,11 @@ def run_pull(
             new = [p for p, sha in digests.items() if sha not in known]
             loadable, notes = _exports(new, fetched)
             outcome = PullOutcome(
-                started, started, "nothing new", notes=fetched.notes + moved + notes
+                started,
+                started,
+                "nothing new",
+                notes=fetched.notes + moved + notes,
+                cursor=None if moved else fetched.cursor,  # kept: nothing is skipped
             )
             merged = False
             if loadable:
@@ -168,6 +180,14 @@ def _unmoved(
         else:
             notes.append(f"{path.name} changed during the run: left for the next run")
     return digests, notes
+
+
+def _cursor(settings: Settings, pull: Pull) -> str | None:
+    """Where the source's last successful run left off, for the kinds that keep one."""
+    if not isinstance(pull, LabelStudioPull):
+        return None
+    with open_warehouse(settings) as con:
+        return last_cursor(con, pull.name)
 
 
 def _exports(

@@ -1,4 +1,5 @@
-"""The `pull_state` rows: each source's newest run (result, rows, error) and its next run.
+"""The `pull_state` rows: each source's newest run (result, rows, error), its next run, and
+where an API source left off (`cursor`).
 
 Written at the end of a run under the writer lock, inside a `transaction()` of the warehouse.
 A run that loads nothing publishes no snapshot, so the rows are also written out as
@@ -34,6 +35,7 @@ class PullOutcome:
     rows_loaded: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    cursor: str | None = None  # where the next run starts, when this one moved it
 
 
 def record_outcome(
@@ -42,19 +44,23 @@ def record_outcome(
     outcome: PullOutcome,
     next_run_at: datetime | None,
 ) -> None:
-    """Replace the source's row with this run's outcome; failures in a row are counted."""
+    """Replace the source's row with this run's outcome; failures in a row are counted, and
+    the cursor moves only with a run that did not fail."""
     failed = outcome.result == "failed"
     with transaction(con):
         before = con.execute(
-            "SELECT failures_in_a_row, last_success_at FROM pull_state WHERE name = ?",
+            "SELECT failures_in_a_row, last_success_at, cursor FROM pull_state WHERE name = ?",
             [pull.name],
         ).fetchall()
-        failures, last_success = before[0] if before else (0, None)
+        failures, last_success, cursor = before[0] if before else (0, None, None)
+        if not failed and outcome.cursor is not None:
+            cursor = outcome.cursor
         con.execute("DELETE FROM pull_state WHERE name = ?", [pull.name])
         con.execute(
             "INSERT INTO pull_state (name, kind, schedule, last_started_at, last_finished_at,"
             " last_result, run_id, files_loaded, rows_loaded, error, notes, failures_in_a_row,"
-            " last_success_at, next_run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_success_at, next_run_at, cursor)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 pull.name,
                 pull.kind,
@@ -70,13 +76,20 @@ def record_outcome(
                 failures + 1 if failed else 0,
                 last_success if failed else outcome.finished_at,
                 next_run_at,
+                cursor,
             ],
         )
 
 
+def last_cursor(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """Where source `name`'s last successful run left off (None: take everything)."""
+    row = con.execute("SELECT cursor FROM pull_state WHERE name = ?", [name]).fetchone()
+    return None if row is None else row[0]
+
+
 def write_status_file(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
-    """Every source's `pull_state` row as JSON, replaced atomically."""
-    result = con.execute("SELECT * FROM pull_state ORDER BY name")
+    """Every source's `pull_state` row (the cursor left out) as JSON, replaced atomically."""
+    result = con.execute("SELECT * EXCLUDE (cursor) FROM pull_state ORDER BY name")
     names = [c[0] for c in result.description]
     rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
     path = status_path(settings)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.pull_settings import TolokaPull
-from etl.pulls.http import ApiClient, FetchFailed
+from etl.pulls.http import ApiClient, FetchFailed, records
 
 TIMES = {
     "created": "started",
@@ -66,8 +66,8 @@ def _other_scheme(pull: TolokaPull) -> str:
 
 
 def _items(page: Any, pull: TolokaPull) -> list[dict]:
-    items = page.get("items") if isinstance(page, dict) else None
-    if not isinstance(items, list) or not all(isinstance(i, dict) and "id" in i for i in items):
+    items = records(page, "items")
+    if items is None:
         raise FetchFailed(
             f"pull {pull.name}: Toloka answered with no list of assignments (expected "
             '{"items": [...], "has_more": ...}); check the url'

@@ -19,8 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 @dataclass
 class Request:
     path: str
-    query: dict[str, str]
+    query: dict[str, str]  # each parameter's last value
     headers: dict[str, str]
+    params: dict[str, list[str]] = field(default_factory=dict)  # every value of each
 
 
 @dataclass
@@ -42,8 +43,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            request = Request(parts.path, query, dict(self.headers))
+            params = parse_qs(parts.query)
+            query = {k: v[-1] for k, v in params.items()}
+            request = Request(parts.path, query, dict(self.headers), params)
             api.requests.append(request)
             trick = api.script.pop(0) if api.script else None
             if trick == "500":
