@@ -89,13 +89,22 @@ def records(body: Any, key: str) -> list[dict[str, Any]] | None:
 class ApiClient:
     """Requests to one pull's API with its token, timeouts and retries."""
 
-    def __init__(self, pull: HttpPull, authorization: str, refused_hint: str = "") -> None:
-        """`refused_hint`: added to the error of a 401 or 403."""
+    def __init__(
+        self, pull: HttpPull, authorization: str | httpx.Auth, refused_hint: str = ""
+    ) -> None:
+        """`authorization`: the Authorization header's value, or an httpx.Auth that sets it
+        (and renews it) on each request; `refused_hint`: added to the error of a 401 or 403."""
         self.pull = pull
         self.refused_hint = refused_hint
+        headers, auth = {"Accept": "application/json"}, None
+        if isinstance(authorization, str):
+            headers["Authorization"] = authorization
+        else:
+            auth = authorization
         self.client = httpx.Client(
             base_url=pull.url,
-            headers={"Authorization": authorization, "Accept": "application/json"},
+            headers=headers,
+            auth=auth,
             timeout=httpx.Timeout(pull.timeout_seconds),
         )
         self.requests = 0  # every attempt, retries included

@@ -26,6 +26,7 @@ from typing import Any
 
 from etl.pull_settings import LabelStudioPull
 from etl.pulls.http import ApiClient, FetchFailed, records
+from etl.pulls.labelstudio_auth import LabelStudioAuth
 
 # Django refuses a query string of more than 1000 fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).
 IDS_PER_EXPORT = 500
@@ -39,7 +40,7 @@ def fetch_project(
     """The exports of the tasks changed since `cursor` (the whole project without one),
     complete, in `staging`, and the cursor to keep once they are loaded; no exports when
     nothing changed."""
-    with ApiClient(pull, f"Token {pull.token()}") as api:
+    with ApiClient(pull, LabelStudioAuth(pull)) as api:
         newest = _tasks(api, pull, after=None, newest_first=True, limit=1)
         if not newest:
             return [], cursor  # a project with no tasks yet

@@ -1,14 +1,18 @@
 """Label Studio pulls against a local server standing in for its task list and export API:
 the first pull exports the project, an unchanged project is not exported again, a changed
 task is exported alone; a cut-off export or a refused token loads nothing and keeps the
-cursor; a warehouse at migration 003 upgrades and pulls."""
+cursor; a personal access token (a JWT refresh token) is exchanged for access tokens, renewed
+when they expire, and never sent or logged where it should not be."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import logging
 import operator
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -27,16 +31,31 @@ EXPORT = json.loads((Path(__file__).parent / "fixtures" / "labelstudio_export.js
 FILTERS = {"greater": operator.gt, "greater_or_equal": operator.ge}
 
 
+def jwt(claims: dict) -> str:
+    """A JWT-shaped token (the signature is not checked by the pull)."""
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+PAT = jwt({"token_type": "refresh", "user_id": 1, "jti": "personal"})
+
+
 class Project:
     """Label Studio as far as the pull sees it: tasks with `updated_at`, the task list's
-    filter and ordering, the export with `ids[]`."""
+    filter and ordering, the export with `ids[]`, and the refresh of access tokens."""
 
-    def __init__(self) -> None:
+    def __init__(self, access_lifetime: float = 300.0) -> None:
         self.tasks = copy.deepcopy(EXPORT)
         self.clock = 0
         for task in self.tasks:
             self.touch(task)
         self.exports: list[list[int] | None] = []  # each export's ids (None: the project)
+        self.access_lifetime = access_lifetime
+        self.issued: list[str] = []  # access tokens handed out, newest last
+        self.revoked: set[str] = set()
 
     def touch(self, task: dict) -> None:
         """What saving an annotation does to its task."""
@@ -44,7 +63,13 @@ class Project:
         task["updated_at"] = f"2024-05-01T10:00:{self.clock:02d}.000000Z"
 
     def respond(self, request: Request) -> tuple[int, bytes]:
-        if request.headers.get("Authorization") != "Token ls-token":
+        if request.path == "/api/token/refresh/":
+            return self.refresh(request)
+        authorization = request.headers.get("Authorization", "")
+        bearer = authorization.removeprefix("Bearer ")
+        if authorization != "Token ls-token" and (
+            bearer not in self.issued or bearer in self.revoked
+        ):
             return 401, json_body({"detail": "Invalid token"})
         if request.path == "/api/tasks":
             return self.task_list(request)
@@ -66,6 +91,15 @@ class Project:
         page = rows[: int(request.query["page_size"])]
         listed = [{"id": t["id"], "updated_at": t["updated_at"]} for t in page]
         return 200, json_body({"tasks": listed, "total": len(rows)})
+
+    def refresh(self, request: Request) -> tuple[int, bytes]:
+        assert request.method == "POST"
+        if json.loads(request.body) != {"refresh": PAT}:
+            return 401, json_body({"detail": "Token is invalid or expired"})
+        claims = {"token_type": "access", "exp": int(time.time() + self.access_lifetime)}
+        access = jwt(claims | {"jti": f"access-{len(self.issued)}"})
+        self.issued.append(access)
+        return 200, json_body({"access": access})
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +125,10 @@ def labelstudio(api: FakeApi) -> LabelStudioPull:
 def annotation_count(settings: Settings) -> int:
     with SnapshotReader(settings).cursor() as cur:
         return cur.execute("SELECT count(*) FROM assignments").fetchone()[0]
+
+
+def api_requests(api: FakeApi) -> list[Request]:
+    return [r for r in api.requests if r.path != "/api/token/refresh/"]
 
 
 def test_only_what_changed_since_the_last_pull_is_exported(settings: Settings):
@@ -197,3 +235,63 @@ def test_a_cut_off_export_or_a_refused_token_loads_nothing(settings: Settings, t
     with open_warehouse(settings) as con:
         assert con.execute("SELECT count(*) FROM assignments").fetchone() == (0,)
     assert not (settings.pulls_dir / "ls").exists()
+
+
+def personal(api: FakeApi, monkeypatch: pytest.MonkeyPatch, token: str = PAT) -> LabelStudioPull:
+    monkeypatch.setenv("TEST_LS_PAT", token)
+    return labelstudio(api).model_copy(update={"token_env": "TEST_LS_PAT"})
+
+
+def test_a_personal_access_token_is_exchanged_for_access_tokens(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    project = Project()
+    with serving(FakeApi(project.respond)) as api:
+        assert run_pull(settings, personal(api, monkeypatch)).result == "loaded"
+    refreshes = [r for r in api.requests if r.path == "/api/token/refresh/"]
+    assert len(refreshes) == 1  # one access token serves the whole run
+    assert {r.headers["Authorization"] for r in api_requests(api)} == {
+        f"Bearer {project.issued[0]}"
+    }
+    assert all(PAT not in r.headers.get("Authorization", "") for r in api.requests)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert PAT not in logged and project.issued[0] not in logged
+
+
+def test_an_access_token_is_renewed_when_it_expires(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    project = Project(access_lifetime=-1.0)  # each access token is handed out expired
+    with serving(FakeApi(project.respond)) as api:
+        assert run_pull(settings, personal(api, monkeypatch)).result == "loaded"
+    # renewed before each request, by its `exp`, without a 401 first
+    assert len(project.issued) == len(api_requests(api)) == 2  # the list, the export
+    assert [r.headers["Authorization"] for r in api_requests(api)] == [
+        f"Bearer {access}" for access in project.issued
+    ]
+
+
+def test_an_access_token_refused_early_is_renewed_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    project = Project()
+    with serving(FakeApi(project.respond)) as api:
+        pull = personal(api, monkeypatch)
+        assert run_pull(settings, pull).result == "loaded"
+        project.revoked.update(project.issued)  # the server forgets them before their exp
+        project.touch(project.tasks[0])
+        assert run_pull(settings, pull).result == "loaded"
+    assert len(project.issued) == 2
+
+
+def test_a_refused_personal_access_token_fails_with_what_to_do(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    revoked = jwt({"token_type": "refresh", "jti": "revoked"})
+    with serving(FakeApi(Project().respond)) as api:
+        outcome = run_pull(settings, personal(api, monkeypatch, revoked))
+        assert api_requests(api) == []
+    assert outcome.result == "failed"
+    assert "refused the personal access token" in outcome.error
+    assert revoked not in outcome.error

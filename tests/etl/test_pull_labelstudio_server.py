@@ -3,7 +3,9 @@ environment: `make labelstudio`, or CROWDMETER_LABEL_STUDIO naming its `label-st
 on 127.0.0.1 with a SQLite database in a temp folder. A project with tasks annotated by two
 users is created through its API and pulled with a legacy token; the figures match what was
 created; after more annotations a second pull exports only the changed task and lands only the
-new annotation, and a third exports nothing. Skipped when Label Studio is not installed."""
+new annotation, and a third exports nothing. Another project is pulled with a personal access
+token (a JWT refresh token, exchanged for access tokens). Skipped when Label Studio is not
+installed."""
 
 from __future__ import annotations
 
@@ -178,3 +180,25 @@ def test_a_real_label_studio_project_is_pulled_and_only_changed_tasks_are_export
     assert _figures(settings) == {"assignments": 8, "workers": 2, "items": 4, "files": 2}
     assert run_pull(settings, pull).result == "nothing new"
     assert len(exports) == 2  # an unchanged project is not exported
+
+
+def test_a_personal_access_token_pulls_a_real_project(pulls: Pulls, settings: Settings):
+    client = pulls.client
+    personal = _ok(client.post("/api/token/"))["token"]  # a JWT refresh token
+    assert personal.count(".") == 2
+    # sent as it is, Label Studio refuses it: it must be exchanged for an access token
+    refused = client.get("/api/projects", headers={"Authorization": f"Bearer {personal}"})
+    assert refused.status_code == 401
+    alice = _ok(client.get("/api/current-user/whoami"))
+    project, task_ids = _project(client, "Pairs", ["a cat", "a dog", "a cow"])
+    for task in task_ids:
+        _annotate(client, task, alice["id"], "pos")
+
+    pull = pulls.source("pairs", project, personal)
+    first = run_pull(settings, pull)
+    assert first.result == "loaded", first.error
+    assert _figures(settings) == {"assignments": 3, "workers": 1, "items": 3, "files": 1}
+    _annotate(client, task_ids[0], alice["id"], "neg")
+    second = run_pull(settings, pull)
+    assert (second.result, second.rows_loaded) == ("loaded", 1), second.error
+    assert pulls.exports == [None, [task_ids[0]]]
