@@ -121,12 +121,30 @@ def finish_file(
 
 def loaded_before(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, str] | None:
     """The id and path of the last file with these bytes that loaded, if any."""
-    row = con.execute(
-        "SELECT file_id, path FROM etl_files WHERE sha256 = ? AND status <> 'failed'"
-        " ORDER BY file_id DESC LIMIT 1",
-        [sha],
-    ).fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+    return loaded_before_many(con, [sha]).get(sha)
+
+
+def loaded_before_many(
+    con: duckdb.DuckDBPyConnection, shas: list[str]
+) -> dict[str, tuple[int, str]]:
+    """The rule for bytes seen before, for `ingest` and pulls alike: bytes that loaded (rows
+    merged, or nothing to change) are not read again; bytes whose file failed are tried again,
+    since a failure may come from settings or an importer since fixed. Each hash among `shas`
+    that loaded, with the id and path of its last file."""
+    if not shas:
+        return {}
+    rows = con.execute(
+        "SELECT sha256, max(file_id), arg_max(path, file_id) FROM etl_files"
+        " WHERE list_contains(?::VARCHAR[], sha256) AND status <> 'failed' GROUP BY sha256",
+        [list(shas)],
+    ).fetchall()
+    return {sha: (int(file_id), str(path)) for sha, file_id, path in rows}
+
+
+def last_taking_run(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The newest run that took a file's bytes (rows merged, or nothing to change), if any."""
+    row = con.execute("SELECT max(run_id) FROM etl_files WHERE status <> 'failed'").fetchone()
+    return None if row[0] is None else int(row[0])
 
 
 def record_known_file(

@@ -13,7 +13,7 @@ import itertools
 import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -127,16 +127,18 @@ def load_files(
     settings: Settings,
     files: list[tuple[Path, str | None]],
     options: LoadOptions = LoadOptions(),
+    digests: Mapping[Path, str] | None = None,
 ) -> tuple[int, str, list[FileResult]]:
     """One run over `files` (each with None or the reason it is skipped), unpublished: its id,
-    its status and each file's result. The caller publishes."""
+    its status and each file's result. The caller publishes. `digests`: the sha256 of files
+    the caller has hashed already (a pull, to choose what is new), so none is read twice."""
     key = pseudonym_key(settings)
     remove_partial_files(settings)
     remove_leftover_parts(settings)
     load_reference_tables(con, settings)
     run_id = lineage.start_run(con, options.trigger)
     results = [
-        load_file(con, settings, run_id, path, key, options)
+        load_file(con, settings, run_id, path, key, options, sha=(digests or {}).get(path))
         if skip is None
         else FileResult(path=str(path), format=None, status="skipped", error=skip)
         for path, skip in _progress(files, options.progress)
@@ -161,9 +163,11 @@ def load_file(
     path: Path,
     key: bytes,
     options: LoadOptions = LoadOptions(),
+    sha: str | None = None,
 ) -> FileResult:
     """Parse and merge one file in one transaction; a failure loads nothing from it. A file
     whose bytes were loaded before is recorded unchanged and not read, unless `options.again`.
+    `sha`: the file's sha256 if the caller has it (else it is hashed here).
 
     A big file arrives in parts (`sources.parse_batches`): the parts are staged as Parquet
     files first (`etl.staging`), so memory stays bounded, and the warehouse takes them all in
@@ -171,7 +175,7 @@ def load_file(
     """
     fmt, platform, progress = options.fmt, options.platform, options.progress
     result = FileResult(path=str(path), format=fmt)
-    sha = lineage.file_sha256(path)
+    sha = sha or lineage.file_sha256(path)
     known = None if options.again else lineage.loaded_before(con, sha)
     if known is not None:
         # The same bytes change nothing: re-reading an older export must not revert rows a

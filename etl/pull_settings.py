@@ -121,6 +121,11 @@ class TolokaPull(HttpPull):
         description="assignment statuses to pull",
     )
     page_size: int = Field(1000, ge=1, le=100_000, description="assignments per request")
+    auth_scheme: Literal["ApiKey", "OAuth"] = Field(
+        "ApiKey",
+        description="how the token is sent: `Authorization: ApiKey ...` for an API key (what "
+        "Toloka issues now), `OAuth` for an older OAuth token",
+    )
 
 
 class LabelStudioPull(HttpPull):
@@ -128,6 +133,9 @@ class LabelStudioPull(HttpPull):
 
     kind: Literal["labelstudio"]
     project: str = Field(description="the Label Studio project id")
+    page_size: int = Field(
+        100, ge=2, le=1000, description="tasks per request when listing the changed tasks"
+    )
 
 
 Pull = Annotated[FolderPull | TolokaPull | LabelStudioPull, Field(discriminator="kind")]

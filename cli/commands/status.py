@@ -88,10 +88,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def collect_status(reader: SnapshotReader, runs: int) -> dict:
     """The status figures as plain data (what `--json` prints)."""
-    from etl.pulls.status import HAS_PULLS_SQL, PULLS_SQL, source_statuses
+    from etl.pulls.status import recorded_states, source_statuses
     from etl.reader import FIGURES_SQL, LAGGING_SQL
 
-    recorded = rows(reader, PULLS_SQL) if rows(reader, HAS_PULLS_SQL)[0]["present"] else []
+    recorded = recorded_states(reader.settings)
     return {
         "snapshot": reader.current_name(),
         "totals": rows(reader, TOTALS_SQL)[0],

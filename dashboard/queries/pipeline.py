@@ -8,7 +8,7 @@ import polars as pl
 from dashboard.access import Where, with_platforms
 from dashboard.data import GRID_ROWS, ScopedData
 from dashboard.url_state import Filters
-from etl.pulls.status import COLUMNS, PULLS_SQL, source_statuses
+from etl.pulls.status import COLUMNS, recorded_states, source_statuses
 
 
 def file_scope(data: ScopedData, filters: Filters) -> Where:
@@ -134,6 +134,5 @@ def pull_sources(data: ScopedData, filters: Filters) -> pl.DataFrame:
     """Each `[[pulls]]` source of config.toml with its newest run and its next (admins: a
     source feeds many projects, and its errors name paths and URLs)."""
     data.ensure("pull-sources")
-    recorded = data.frame(PULLS_SQL).to_dicts() if data.has_table("pull_state") else []
-    statuses = source_statuses(data.settings, recorded)
+    statuses = source_statuses(data.settings, recorded_states(data.settings))
     return pl.DataFrame(statuses) if statuses else pl.DataFrame(schema=list(COLUMNS))

@@ -78,14 +78,33 @@ class _Wait:
         return self.backoff(state)
 
 
+def records(body: Any, key: str) -> list[dict[str, Any]] | None:
+    """`body[key]` when it is a list of objects that each have an "id", else None."""
+    found = body.get(key) if isinstance(body, dict) else None
+    if isinstance(found, list) and all(isinstance(r, dict) and "id" in r for r in found):
+        return found
+    return None
+
+
 class ApiClient:
     """Requests to one pull's API with its token, timeouts and retries."""
 
-    def __init__(self, pull: HttpPull, authorization: str) -> None:
+    def __init__(
+        self, pull: HttpPull, authorization: str | httpx.Auth, refused_hint: str = ""
+    ) -> None:
+        """`authorization`: the Authorization header's value, or an httpx.Auth that sets it
+        (and renews it) on each request; `refused_hint`: added to the error of a 401 or 403."""
         self.pull = pull
+        self.refused_hint = refused_hint
+        headers, auth = {"Accept": "application/json"}, None
+        if isinstance(authorization, str):
+            headers["Authorization"] = authorization
+        else:
+            auth = authorization
         self.client = httpx.Client(
             base_url=pull.url,
-            headers={"Authorization": authorization, "Accept": "application/json"},
+            headers=headers,
+            auth=auth,
             timeout=httpx.Timeout(pull.timeout_seconds),
         )
         self.requests = 0  # every attempt, retries included
@@ -157,7 +176,7 @@ class ApiClient:
             raise FetchFailed(
                 f"pull {self.pull.name}: {self.pull.url} refused the token (HTTP "
                 f"{response.status_code}); it may have expired. Put a valid one where the "
-                "pull's token_env or token_file points"
+                f"pull's token_env or token_file points{self.refused_hint}"
             )
         if response.is_error:
             raise FetchFailed(

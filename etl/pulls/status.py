@@ -1,17 +1,18 @@
 """Each configured pull source with its recorded state, for `crowdmeter status` and the
-Pipeline page: read from a published snapshot (no Polars, no writer lock)."""
+Pipeline page: read from `data_dir/pulls/status.json`, which every run of a source replaces
+(a run that loads nothing publishes no snapshot; no Polars, no writer lock)."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from etl.settings import Settings
 
-PULLS_SQL = "SELECT * FROM pull_state ORDER BY name"
-# `pull_state` arrived with migration 003: a snapshot published before it has none.
-HAS_PULLS_SQL = (
-    "SELECT count(*) > 0 AS present FROM duckdb_tables() WHERE table_name = 'pull_state'"
-)
+STATUS_FILE = "status.json"
+TIMES = ("last_started_at", "last_finished_at", "last_success_at", "next_run_at")
 
 COLUMNS = (
     "name",
@@ -27,6 +28,31 @@ COLUMNS = (
     "error",
     "notes",
 )
+
+
+def status_path(settings: Settings) -> Path:
+    """Where every run of a source writes out the sources' state (`etl.pulls.state`)."""
+    return settings.pulls_dir / STATUS_FILE
+
+
+def recorded_states(settings: Settings) -> list[dict[str, Any]]:
+    """The sources' `pull_state` rows as the last run wrote them out (none before the first
+    run); times as datetimes."""
+    path = status_path(settings)
+    try:
+        rows = json.loads(path.read_text())
+    except FileNotFoundError:
+        return []
+    except ValueError as exc:  # written atomically: only a hand-edited file gets here
+        raise ValueError(
+            f"{path} is no JSON list of pull states ({exc}); delete it, the next run of any "
+            "source writes it again"
+        ) from exc
+    for row in rows:
+        for column in TIMES:
+            if row.get(column):
+                row[column] = datetime.fromisoformat(row[column])
+    return rows
 
 
 def source_statuses(settings: Settings, recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:

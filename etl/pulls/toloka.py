@@ -5,6 +5,10 @@
 arrives, and only when the last page is in is the TSV written (as `.part`, then renamed), one
 row per task of each assignment, in the columns of Toloka's own TSV download. Times in the API
 are UTC, and are written with their offset so the source's time zone does not shift them.
+
+The token goes in `Authorization: ApiKey <key>` for an API key (what Toloka issues now, from
+Profile, Integrations) or `Authorization: OAuth <token>` for an older OAuth token (the pull's
+`auth_scheme`); a refused token's error names the other scheme.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.pull_settings import TolokaPull
-from etl.pulls.http import ApiClient, FetchFailed
+from etl.pulls.http import ApiClient, FetchFailed, records
 
 TIMES = {
     "created": "started",
@@ -29,7 +33,8 @@ TIMES = {
 def fetch_pool(pull: TolokaPull, staging: Path) -> Path:
     """Every assignment of the pool in the chosen statuses, as a complete TSV in `staging`."""
     pages = staging / "assignments.jsonl"
-    with ApiClient(pull, f"OAuth {pull.token()}") as api, pages.open("w") as out:
+    api = ApiClient(pull, f"{pull.auth_scheme} {pull.token()}", _other_scheme(pull))
+    with api, pages.open("w") as out:
         last_id = None
         while True:
             params = {
@@ -53,9 +58,16 @@ def fetch_pool(pull: TolokaPull, staging: Path) -> Path:
     return target
 
 
+def _other_scheme(pull: TolokaPull) -> str:
+    """What to try when Toloka refuses the token: it may be of the other kind."""
+    if pull.auth_scheme == "ApiKey":
+        return '; an OAuth token (the older kind) needs auth_scheme = "OAuth"'
+    return '; an API key (Profile, Integrations) needs auth_scheme = "ApiKey"'
+
+
 def _items(page: Any, pull: TolokaPull) -> list[dict]:
-    items = page.get("items") if isinstance(page, dict) else None
-    if not isinstance(items, list) or not all(isinstance(i, dict) and "id" in i for i in items):
+    items = records(page, "items")
+    if items is None:
         raise FetchFailed(
             f"pull {pull.name}: Toloka answered with no list of assignments (expected "
             '{"items": [...], "has_more": ...}); check the url'

@@ -19,8 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 @dataclass
 class Request:
     path: str
-    query: dict[str, str]
+    query: dict[str, str]  # each parameter's last value
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
+    params: dict[str, list[str]] = field(default_factory=dict)  # every value of each
 
 
 @dataclass
@@ -40,10 +43,18 @@ def json_body(payload: object) -> bytes:
 
 def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer("POST", body)
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self._answer("GET", b"")
+
+        def _answer(self, method: str, body: bytes) -> None:
             parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            request = Request(parts.path, query, dict(self.headers))
+            params = parse_qs(parts.query)
+            query = {k: v[-1] for k, v in params.items()}
+            request = Request(parts.path, query, dict(self.headers), method, body, params)
             api.requests.append(request)
             trick = api.script.pop(0) if api.script else None
             if trick == "500":

@@ -44,8 +44,17 @@ def assignment(n: int) -> dict:
 ASSIGNMENTS = [assignment(n) for n in range(1, 8)]
 
 
+# What Toloka accepts (its API reference, "Accessing the API" and "Generating API keys"): an
+# API key as `Authorization: ApiKey <key>`, an older OAuth token as `Authorization: OAuth
+# <token>`; anything else is refused with 401.
+ACCEPTED = {"ApiKey secret-token", "ApiKey from-a-file", "OAuth old-oauth-token"}
+
+
 def pool_pages(request: Request) -> tuple[int, bytes]:
-    """Toloka's paging: sorted by id, `id_gt` the last id seen, `limit` per page."""
+    """Toloka's paging: sorted by id, `id_gt` the last id seen, `limit` per page; the header
+    checked exactly."""
+    if request.headers.get("Authorization") not in ACCEPTED:
+        return 401, json_body({"code": "AUTHENTICATION_ERROR"})
     assert request.path == "/assignments" and request.query["pool_id"] == POOL
     wanted = set(request.query["status"].split(","))
     after = request.query.get("id_gt", "")
@@ -116,7 +125,7 @@ def test_a_pool_is_pulled_page_by_page_with_its_token(settings, token, waits):
             True,
         )
         assert len(api.requests) == 3  # 7 assignments, 3 a page
-        assert {r.headers["Authorization"] for r in api.requests} == {f"OAuth {token}"}
+        assert {r.headers["Authorization"] for r in api.requests} == {f"ApiKey {token}"}
         assert [r.query.get("id_gt") for r in api.requests] == [None, "a03", "a06"]
         got = figures(settings)
         assert (got["assignments"], got["workers"], got["gold"]) == (14, 3, 1)
@@ -181,4 +190,14 @@ def test_a_token_file_is_read(settings: Settings, tmp_path: Path, waits):
     with serving(FakeApi(pool_pages)) as api:
         pull = toloka(api).model_copy(update={"token_env": None, "token_file": secret})
         assert run_pull(settings, pull).result == "loaded"
-        assert api.requests[0].headers["Authorization"] == "OAuth from-a-file"
+        assert api.requests[0].headers["Authorization"] == "ApiKey from-a-file"
+
+
+def test_an_older_oauth_token_is_sent_with_its_own_scheme(settings, monkeypatch, waits):
+    monkeypatch.setenv("TEST_TOLOKA_TOKEN", "old-oauth-token")
+    with serving(FakeApi(pool_pages)) as api:
+        assert run_pull(settings, toloka(api, auth_scheme="OAuth")).result == "loaded"
+        assert api.requests[0].headers["Authorization"] == "OAuth old-oauth-token"
+        refused = run_pull(settings, toloka(api))  # the default scheme is for API keys
+    assert refused.result == "failed" and "refused the token" in refused.error
+    assert 'an OAuth token (the older kind) needs auth_scheme = "OAuth"' in refused.error
