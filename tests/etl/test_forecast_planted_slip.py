@@ -43,7 +43,9 @@ def forecasts(simulated: dict, as_of_day: int) -> dict[tuple[str, str], Forecast
             if (m["platform"], m["project_id"]) == key
         ]
         scope = max(m.target for m in milestones)
-        frame = pl.DataFrame({"day": days, "units": daily})
+        # from the project's first accepted item, as the marts give it: days before its start
+        # are no zero days of its history (the forecast's window starts there)
+        frame = pl.DataFrame({"day": days, "units": daily}).filter(pl.col("units").cum_sum() > 0)
         found[key] = monte_carlo_forecast(frame, scope, population.day(as_of_day), milestones)
     return found
 

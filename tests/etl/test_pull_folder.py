@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from etl import lineage
-from etl.load import ingest
+from etl.load import LoadOptions, ingest
 from etl.pull_settings import FolderPull
 from etl.pulls import run as pull_run
 from etl.pulls.run import run_pull
@@ -191,7 +191,7 @@ def test_a_failed_file_is_tried_again_by_the_rule_ingest_follows(settings: Setti
     other.mkdir()
     shutil.copy(FIXTURES / "toloka_pool.tsv", other / "pool.tsv")
     statuses = [
-        ingest(settings, [other / "pool.tsv"], fmt=fmt).files[0].status
+        ingest(settings, [other / "pool.tsv"], LoadOptions(fmt=fmt)).files[0].status
         for fmt in ("mturk", "mturk", None, None)
     ]
     assert statuses == ["failed", "failed", "loaded", "unchanged"]
