@@ -180,6 +180,24 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     return adjusted
 
 
+def conditionalized_holm(
+    p_values: Sequence[float], threshold: float = 0.5
+) -> tuple[list[float | None], list[float | None]]:
+    """(conditionalized p-values, Holm-adjusted ones) of a family of one-sided tests of interval
+    hypotheses (Ellis, Pecanka and Goeman 2020): p-values over `threshold` are discarded (None),
+    the others divided by it, and Holm applied to those alone. Under independence the
+    family-wise error rate stays at the level, since a true interval hypothesis away from its
+    edge gives p-values larger than uniform, which the filter drops.
+
+    >>> conditionalized_holm([0.001, 0.2, 0.9, 0.7])
+    ([0.002, 0.4, None, None], [0.004, 0.4, None, None])
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"The conditionalization threshold must be in (0, 1], not {threshold}.")
+    kept = [min(1.0, p / threshold) if p <= threshold else None for p in p_values]
+    return kept, holm(kept)
+
+
 def measure_name(measure: str) -> str:
     """A measure without its scope: `measure@scope` names one measure within a part of the data
     (one reviewer's reviews, one label), `measure` the measure over all of it.
