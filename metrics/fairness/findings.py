@@ -20,6 +20,9 @@ AUDITS = ("pay_equity", "review_fairness", "label_bias", "workload")
 NOT_STATED = "not stated"
 # The group of rows that describe everyone (a total beside the groups).
 ALL_GROUPS = "all"
+# An input row may stand for several identical rows (counted in SQL before they reach Python):
+# how many is its `count` column; without the column, each row is one.
+COUNT = "count"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,17 @@ def group_labels(values: pl.Series) -> pl.Series:
         .to_series()
         .alias(values.name)
     )
+
+
+def counted(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its `COUNT` column (1 for every row where it has none).
+
+    >>> counted(pl.DataFrame({"x": ["a", "b"]}))[COUNT].to_list()
+    [1, 1]
+    """
+    if COUNT in frame.columns:
+        return frame.with_columns(pl.col(COUNT).cast(pl.Int64))
+    return frame.with_columns(pl.lit(1, pl.Int64).alias(COUNT))
 
 
 def with_groups(frame: pl.DataFrame, attributes: pl.DataFrame, attribute: str) -> pl.DataFrame:

@@ -2,7 +2,8 @@
 without a break, night work and hours on sensitive task types.
 
 Input: `work`, one row per task with `worker_id`, `started_at`, `submitted_at` (UTC), optional
-`active_seconds` and `task_type` (the warehouse's assignments); `time_zones`, optional, with
+`active_seconds` and `task_type` (the warehouse's assignments; or `sensitive`, whether the task
+is of a sensitive type, instead); `time_zones`, optional, with
 `worker_id` and `time_zone` (IANA name); `attributes` as for pay equity. A worker's tasks form
 *stretches*: the next task joins while it starts less than 15 minutes after the latest end so
 far (a pause of 15 minutes or more is a break). Hours worked are the stretches' time (pauses
@@ -101,11 +102,12 @@ def worker_workload(
     if "active_seconds" not in work.columns:
         work = work.with_columns(active_seconds=pl.lit(None, pl.Float64))
     tasks = work_intervals(work)
-    sensitive = (
-        pl.col("task_type").is_in(list(sensitive_task_types))
-        if "task_type" in work.columns
-        else pl.lit(False)
-    )
+    if "sensitive" in work.columns:  # said per task already
+        sensitive = pl.col("sensitive").fill_null(False)
+    elif "task_type" in work.columns:
+        sensitive = pl.col("task_type").is_in(list(sensitive_task_types))
+    else:
+        sensitive = pl.lit(False)
     # a pause shorter than a break continues the stretch; assign_sessions joins at its gap
     just_under = BREAK_MINUTES - 1 / 60_000_000
     timed = assign_sessions(tasks.with_columns(sensitive=sensitive), just_under, ["worker_id"])
@@ -165,10 +167,23 @@ def workload(
     settings: AuditSettings = AuditSettings(),
 ) -> list[Finding]:
     """Findings of one attribute: for each measure of `MEASURES`, everyone's level (group
-    `all`), each group's level and each other group's difference to the reference."""
-    workers = with_groups(
-        worker_workload(work, time_zones, sensitive_task_types), attributes, attribute
-    )
+    `all`), each group's level and each other group's difference to the reference; and
+    `OVERWORKED`."""
+    per_worker = worker_workload(work, time_zones, sensitive_task_types)
+    return workload_by_group(per_worker, attributes, attribute, reference, settings=settings)
+
+
+def workload_by_group(
+    per_worker: pl.DataFrame,
+    attributes: pl.DataFrame,
+    attribute: str,
+    reference: str | None = None,
+    *,
+    settings: AuditSettings = AuditSettings(),
+) -> list[Finding]:
+    """`workload` from the workers' `worker_workload` (sorted by worker: the draws follow the
+    rows' order), however it was computed (all at once, or a group of workers at a time)."""
+    workers = with_groups(per_worker, attributes, attribute)
     group = workers["group"].to_list()
     everyone = replace(settings, permutations=0)
     found: list[Finding] = []
@@ -225,7 +240,8 @@ def _local_times(stretches: pl.DataFrame, time_zones: pl.DataFrame | None) -> pl
     """Stretches with `local_start`, `local_end` (seconds since the epoch of the local clock)
     and `week` (Monday of the local week of the start)."""
     if time_zones is None:
-        time_zones = pl.DataFrame(schema={"worker_id": pl.String, "time_zone": pl.String})
+        ids = stretches.schema["worker_id"]
+        time_zones = pl.DataFrame(schema={"worker_id": ids, "time_zone": pl.String})
     zoned = stretches.join(
         time_zones.select("worker_id", "time_zone"), on="worker_id", how="left"
     ).with_columns(pl.col("time_zone").fill_null("UTC"))
