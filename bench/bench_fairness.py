@@ -215,13 +215,14 @@ def child(args: argparse.Namespace) -> int:
             timings[name] = time.perf_counter() - t
     else:
         from etl.settings import load_settings
+        from etl.warehouse import memory_for_python
 
         settings = load_settings(
             fairness={"bootstrap_samples": args.samples, "permutations": args.permutations}
         )
-        con.execute("SET memory_limit = ?", [settings.marts_memory_limit])
-        for name, found in audit_timed(con, settings, timings):
-            counts[name] = len(found)
+        with memory_for_python(con, settings):  # as the mart's build runs them
+            for name, found in audit_timed(con, settings, timings):
+                counts[name] = len(found)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
     print(json.dumps({
         "seconds": round(time.perf_counter() - started, 2),
@@ -233,22 +234,23 @@ def child(args: argparse.Namespace) -> int:
 
 
 def audit_timed(con, settings, timings: dict[str, float]):  # noqa: ANN001, ANN201
-    """Each audit of `etl.marts.fairness.audit_warehouse`, its query included, timed."""
+    """Each audit of `etl.marts.fairness.audit_warehouse`, the reading of its input included,
+    timed."""
     from etl.marts import fairness as f
 
     t = time.perf_counter()
-    people = f.attribute_table(con.sql(f.INPUT_SQL["attributes"].format(
-        key="worker_id, platform", table="workers")).pl())  # fmt: skip
+    people = f.people_of(con)
     timings["attributes"] = time.perf_counter() - t
+    inputs = f.audit_inputs(con, settings)
     steps = (
-        ("pay_equity", "pay_cells", f.pay_findings),
-        ("review_fairness", "reviews", f.review_findings),
-        ("workload", "work", f.workload_findings),
-        ("label_bias", "answers", f.label_findings),
+        ("pay_equity", f.pay_findings),
+        ("review_fairness", f.review_findings),
+        ("workload", f.workload_findings),
+        ("label_bias", f.label_findings),
     )
-    for name, query, audit in steps:
+    for name, audit in steps:
         t = time.perf_counter()
-        found = audit(con.sql(f.INPUT_SQL[query]).pl(), people, settings)
+        found = audit(inputs[name](), people, settings)
         timings[name] = time.perf_counter() - t
         yield name, found
 

@@ -136,6 +136,7 @@ CATALOG: dict[str, Metric] = _metrics(
     # workload (metrics/fairness/workload.py); each with _difference
     Metric("average_weekly_hours", "average weekly hours", WORKLOAD_HELP),
     Metric("share_weeks_over_48h", "share of weeks over 48 hours", WORKLOAD_HELP),
+    Metric("workers_over_48h", "workers with a week credibly over 48 hours", WORKLOAD_HELP),
     Metric("long_stretches_per_week", "stretches over 4 hours without a break", WORKLOAD_HELP),
     Metric("night_share", "share of night work", WORKLOAD_HELP),
     Metric("sensitive_hours_per_week", "hours on sensitive task types", WORKLOAD_HELP),

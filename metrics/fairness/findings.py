@@ -20,6 +20,9 @@ AUDITS = ("pay_equity", "review_fairness", "label_bias", "workload")
 NOT_STATED = "not stated"
 # The group of rows that describe everyone (a total beside the groups).
 ALL_GROUPS = "all"
+# An input row may stand for several identical rows (counted in SQL before they reach Python):
+# how many is its `count` column; without the column, each row is one.
+COUNT = "count"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,17 @@ def group_labels(values: pl.Series) -> pl.Series:
     )
 
 
+def counted(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its `COUNT` column (1 for every row where it has none).
+
+    >>> counted(pl.DataFrame({"x": ["a", "b"]}))[COUNT].to_list()
+    [1, 1]
+    """
+    if COUNT in frame.columns:
+        return frame.with_columns(pl.col(COUNT).cast(pl.Int64))
+    return frame.with_columns(pl.lit(1, pl.Int64).alias(COUNT))
+
+
 def with_groups(frame: pl.DataFrame, attributes: pl.DataFrame, attribute: str) -> pl.DataFrame:
     """`frame` (with `worker_id`) with each worker's `group` for `attribute`; workers without an
     answer, or missing from `attributes`, are `NOT_STATED`.
@@ -178,6 +192,24 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
         running = max(running, min(1.0, (m - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def conditionalized_holm(
+    p_values: Sequence[float], threshold: float = 0.5
+) -> tuple[list[float | None], list[float | None]]:
+    """(conditionalized p-values, Holm-adjusted ones) of a family of one-sided tests of interval
+    hypotheses (Ellis, Pecanka and Goeman 2020): p-values over `threshold` are discarded (None),
+    the others divided by it, and Holm applied to those alone. Under independence the
+    family-wise error rate stays at the level, since a true interval hypothesis away from its
+    edge gives p-values larger than uniform, which the filter drops.
+
+    >>> conditionalized_holm([0.001, 0.2, 0.9, 0.7])
+    ([0.002, 0.4, None, None], [0.004, 0.4, None, None])
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"The conditionalization threshold must be in (0, 1], not {threshold}.")
+    kept = [min(1.0, p / threshold) if p <= threshold else None for p in p_values]
+    return kept, holm(kept)
 
 
 def measure_name(measure: str) -> str:

@@ -173,18 +173,31 @@ def compare_unit_rates(
     >>> compare_unit_rates(rows, "w", "g", pl.col("hit"), pl.lit(1)).value.tolist()
     [0.5, 1.0]
     """
-    per_unit = (
-        frame.select(unit, group, num=numerator.cast(pl.Float64), den=denominator.cast(pl.Float64))
-        .group_by(unit, group)
-        .agg(pl.col("num", "den").sum())
-        .sort(unit)
-    )
+    per_unit = unit_sums(frame, unit, group, {"num": numerator, "den": denominator})
     return compare_rates(
         per_unit["num"].to_numpy(),
         per_unit["den"].to_numpy(),
         per_unit[group].cast(pl.String).to_list(),
         reference,
         settings,
+    )
+
+
+def unit_sums(frame: pl.DataFrame, unit: str, group: str, sums: dict[str, pl.Expr]) -> pl.DataFrame:
+    """The rows of `frame` summed per `unit` (each unit in one `group`), sorted by unit: one
+    column per expression of `sums` (as floats), so that several rates of the same units take
+    one pass over the rows.
+
+    >>> rows = pl.DataFrame({"w": [2, 1, 1], "g": list("aaa"), "hit": [1, 0, 1]})
+    >>> unit_sums(rows, "w", "g", {"hits": pl.col("hit"), "n": pl.lit(1)}).rows()
+    [(1, 'a', 1.0, 2.0), (2, 'a', 1.0, 1.0)]
+    """
+    columns = {name: expr.cast(pl.Float64) for name, expr in sums.items()}
+    return (
+        frame.select(unit, group, **columns)
+        .group_by(unit, group)
+        .agg(pl.col(list(columns)).sum())
+        .sort(unit)
     )
 
 

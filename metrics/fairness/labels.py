@@ -2,7 +2,8 @@
 the group of the annotator, against gold where there is gold.
 
 Input: `answers`, one row per answer with `item_id`, `worker_id`, `value`, `gold` (where the item
-has a gold answer, else null) and the group column named by `attribute`. For data-subject groups
+has a gold answer, else null) and the group column named by `attribute`; a row may stand for
+`count` identical answers (`metrics.fairness.findings.COUNT`). For data-subject groups
 the unit of resampling and of permutation is the item; for annotator groups it is the worker.
 Error rates are Aequitas' (Saleiro et al. 2018): each group's rate, its difference and its
 ratio (disparity) to the reference group, a disparity outside [0.8, 1.25] being unfair.
@@ -24,14 +25,22 @@ from scipy.stats import chi2
 
 from metrics.fairness.findings import (
     ALL_GROUPS,
+    COUNT,
     AuditSettings,
     Finding,
+    counted,
     group_labels,
     interval_text,
     measure_name,
     rounded,
 )
-from metrics.fairness.group_compare import compare_unit_rates, comparison_findings, group_sums
+from metrics.fairness.group_compare import (
+    compare_rates,
+    compare_unit_rates,
+    comparison_findings,
+    group_sums,
+    unit_sums,
+)
 from metrics.fairness.privacy import published
 from metrics.resampling import permuted_labels
 
@@ -68,9 +77,14 @@ def error_rates(
     graded = graded.with_columns(pl.col("value", "gold").cast(pl.String))
     positive = positive if positive is not None else _positive(graded)
     graded = graded.with_columns(positive=pl.lit(str(positive)))
+    sums = {f"{name}/{part}": _weighted(expr) for name, pair in ERROR_RATES.items()
+            for part, expr in zip(("num", "den"), pair, strict=True)}  # fmt: skip
+    per_unit = unit_sums(graded, unit, "group", sums)
+    groups = per_unit["group"].cast(pl.String).to_list()
     found: list[Finding] = []
-    for name, (numerator, denominator) in ERROR_RATES.items():
-        c = compare_unit_rates(graded, unit, "group", numerator, denominator, reference, settings)
+    for name in ERROR_RATES:
+        num, den = (per_unit[f"{name}/{part}"].to_numpy() for part in ("num", "den"))
+        c = compare_rates(num, den, groups, reference, settings)
         reference = c.reference
         found += comparison_findings(
             c, AUDIT, attribute, name, f"{name}_difference", f"{name}_ratio"
@@ -89,10 +103,15 @@ def label_rates(
     """Per group and label L: `label_rate@label=L`, the share of answers naming L, with each
     other group's difference and ratio to the reference (Holm over all labels and groups)."""
     rows = _grouped(answers, attribute).with_columns(pl.col("value").cast(pl.String))
+    labels = sorted(rows["value"].drop_nulls().unique().to_list())
+    hits = {f"hits/{label}": _weighted((pl.col("value") == label).fill_null(False))
+            for label in labels}  # fmt: skip
+    per_unit = unit_sums(rows, unit, "group", {**hits, "answers": pl.col(COUNT)})
+    groups, answered = per_unit["group"].cast(pl.String).to_list(), per_unit["answers"].to_numpy()
     found: list[Finding] = []
-    for label in sorted(rows["value"].drop_nulls().unique().to_list()):
-        hit = (pl.col("value") == label).fill_null(False)
-        c = compare_unit_rates(rows, unit, "group", hit, pl.lit(1), reference, settings)
+    for label in labels:
+        c = compare_rates(per_unit[f"hits/{label}"].to_numpy(), answered, groups, reference,
+                          settings)  # fmt: skip
         reference = c.reference
         name = f"label_rate@label={label}"
         found += comparison_findings(
@@ -127,8 +146,8 @@ def majority_agreement(
     rows = _grouped(answers, attribute).with_columns(pl.col("value").cast(pl.String))
     rows = rows.filter(pl.col("value").is_not_null())
     scored = rows.join(others_majority(rows), on=["item_id", "value"], how="left")
-    agree, counted = pl.col("agree"), pl.col("counted")
-    c = compare_unit_rates(scored, "worker_id", "group", agree, counted, reference, settings)
+    agree, scored_answers = _weighted(pl.col("agree")), _weighted(pl.col("counted"))
+    c = compare_unit_rates(scored, "worker_id", "group", agree, scored_answers, reference, settings)
     found = comparison_findings(
         c,
         AUDIT,
@@ -155,7 +174,7 @@ def others_majority(answers: pl.DataFrame) -> pl.DataFrame:
     >>> others_majority(answers).sort("item_id", "value").rows()
     [(1, 'x', False, False), (1, 'y', True, False), (2, 'x', False, False)]
     """
-    counts = answers.group_by("item_id", "value").agg(count=pl.len())
+    counts = counted(answers).group_by("item_id", "value").agg(pl.col(COUNT).sum())
     count, top = pl.col("count"), pl.col("top")
     # the top count first, as a column: a window nested in another's filter is slow
     ranked = counts.with_columns(top=count.max().over("item_id")).with_columns(
@@ -190,12 +209,12 @@ def label_distribution(
     per_worker = (
         rows.filter(pl.col("value").is_not_null())
         .group_by("worker_id", "group", "value")
-        .len()
+        .agg(len=pl.col(COUNT).sum())
         .pivot("value", index=["worker_id", "group"], values="len")
         .fill_null(0)
         .sort("worker_id")
     )
-    labels = [c for c in per_worker.columns if c not in ("worker_id", "group")]
+    labels = sorted(c for c in per_worker.columns if c not in ("worker_id", "group"))
     if not labels:
         return []
     counts = per_worker.select(labels).to_numpy().astype(np.float64)
@@ -247,7 +266,13 @@ def _chi_square(tables: np.ndarray) -> np.ndarray:
 
 
 def _grouped(answers: pl.DataFrame, attribute: str) -> pl.DataFrame:
-    return answers.with_columns(group_labels(answers[attribute]).alias("group"))
+    """`answers` with their `group` and their `count`."""
+    return counted(answers).with_columns(group_labels(answers[attribute]).alias("group"))
+
+
+def _weighted(per_answer: pl.Expr) -> pl.Expr:
+    """A per-answer number (or truth) times the answers a row stands for."""
+    return per_answer.cast(pl.Int64) * pl.col(COUNT)
 
 
 def _positive(graded: pl.DataFrame) -> str:

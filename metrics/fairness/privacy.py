@@ -98,10 +98,12 @@ def published(
     findings: Sequence[Finding],
     settings: AuditSettings,
     explain: Callable[[Finding, float], Finding],
+    adjusted: Sequence[Finding] = (),
 ) -> list[Finding]:
-    """Findings as an audit publishes them: p-values Holm-adjusted within their families, each
-    flagged and explained by `explain(finding, alpha)`, small groups suppressed."""
-    explained = [explain(f, settings.alpha) for f in holm_within(findings)]
+    """Findings as an audit publishes them: p-values Holm-adjusted within their families (but
+    those of `adjusted`, whose family is not their groups and which the audit adjusted
+    itself), each flagged and explained by `explain(finding, alpha)`, small groups suppressed."""
+    explained = [explain(f, settings.alpha) for f in [*holm_within(findings), *adjusted]]
     return suppress_small_groups(explained, settings.min_group_size)
 
 

@@ -8,7 +8,8 @@ tests shuffle group labels across workers (so one prolific worker cannot make a 
 
 Input: `reviews`, one row per reviewed assignment with `worker_id`, `reviewer_id`, `status`
 (`approved` or `rejected`; other statuses are not reviewed and take no part) and `gold_correct`
-(true or false where the assignment answered gold, else null); `attributes` as for pay equity.
+(true or false where the assignment answered gold, else null); a row may stand for `count`
+such assignments (`metrics.fairness.findings.COUNT`); `attributes` as for pay equity.
 
 >>> reviews = pl.DataFrame({"worker_id": list("aabbcd"), "reviewer_id": ["r"] * 6,
 ...     "status": ["rejected", "approved", "approved", "approved", "rejected", "approved"],
@@ -27,8 +28,10 @@ from dataclasses import replace
 import polars as pl
 
 from metrics.fairness.findings import (
+    COUNT,
     AuditSettings,
     Finding,
+    counted,
     interval_text,
     measure_name,
     measure_scope,
@@ -60,7 +63,9 @@ def review_fairness(
     (`rejection_rate_gold_correct@reviewer=R`), Holm-adjusted over all reviewers and groups."""
     # counts per reviewer, worker and gold-correctness first: every comparison below sums them
     counts = (
-        with_groups(reviews.filter(pl.col("status").is_in(REVIEWED)), attributes, attribute)
+        with_groups(
+            counted(reviews.filter(pl.col("status").is_in(REVIEWED))), attributes, attribute
+        )
         .group_by(
             pl.col("reviewer_id").cast(pl.String),
             "worker_id",
@@ -68,8 +73,8 @@ def review_fairness(
             pl.col("gold_correct").fill_null(False),
         )
         .agg(
-            rejected=(pl.col("status") == "rejected").sum().cast(pl.Int64),
-            reviewed=pl.len().cast(pl.Int64),
+            rejected=((pl.col("status") == "rejected").cast(pl.Int64) * pl.col(COUNT)).sum(),
+            reviewed=pl.col(COUNT).sum(),
         )
     )
     rejected, reviewed = pl.col("rejected"), pl.col("reviewed")

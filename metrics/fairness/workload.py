@@ -2,7 +2,8 @@
 without a break, night work and hours on sensitive task types.
 
 Input: `work`, one row per task with `worker_id`, `started_at`, `submitted_at` (UTC), optional
-`active_seconds` and `task_type` (the warehouse's assignments); `time_zones`, optional, with
+`active_seconds` and `task_type` (the warehouse's assignments; or `sensitive`, whether the task
+is of a sensitive type, instead); `time_zones`, optional, with
 `worker_id` and `time_zone` (IANA name); `attributes` as for pay equity. A worker's tasks form
 *stretches*: the next task joins while it starts less than 15 minutes after the latest end so
 far (a pause of 15 minutes or more is a break). Hours worked are the stretches' time (pauses
@@ -17,11 +18,13 @@ from dataclasses import replace
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from metrics.fairness.findings import (
     ALL_GROUPS,
     AuditSettings,
     Finding,
+    conditionalized_holm,
     interval_text,
     measure_name,
     rounded,
@@ -41,6 +44,11 @@ LONG_STRETCH_HOURS = 4.0
 # Night work (art. 2): a period of at least 7 hours including midnight to 5:00; here 22:00-06:00.
 NIGHT_FROM_HOUR, NIGHT_TO_HOUR = 22, 6
 DAY = 86_400
+# The count of workers with a week credibly over the limit (`overworked_counts`), and the
+# threshold at which its weeks' p-values are conditionalized: 1/2 keeps exactly the weeks
+# measured over 48 h (t > 0), the only ones that can be evidence of a week over the limit.
+OVERWORKED = "workers_over_48h"
+CONDITIONAL_THRESHOLD = 0.5
 # measure: (numerator, denominator) of per-worker sums
 MEASURES = {
     "average_weekly_hours": ("hours", "weeks"),
@@ -64,22 +72,42 @@ def night_seconds_before(local_seconds: np.ndarray) -> np.ndarray:
     return days * (NIGHT_TO_HOUR + 24 - NIGHT_FROM_HOUR) * 3600 + morning + evening
 
 
+def week_over_limit_p(hours: np.ndarray, days: np.ndarray, day_sd: np.ndarray) -> np.ndarray:
+    """One-sided p-values that weeks of `hours` worked over `days` days (hours per day with
+    standard deviation `day_sd`) are over the weekly limit beyond day-to-day variation: a
+    one-sample t-test of the days' hours against `WEEKLY_LIMIT_HOURS / days`, i.e.
+    `t = (hours - 48) / (sqrt(days) * day_sd)` on `days - 1` degrees of freedom. A week of one
+    day (no variation to judge by) gives 1; days all alike, 0 when over the limit.
+
+    >>> hours, days, day_sd = np.array([66.0, 50, 60]), np.array([6, 2, 1]), np.array([1, 10, 0])
+    >>> week_over_limit_p(hours, days, day_sd).round(4).tolist()
+    [0.0004, 0.4553, 1.0]
+    """
+    hours, days, day_sd = (np.asarray(x, dtype=np.float64) for x in (hours, days, day_sd))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (hours - WEEKLY_LIMIT_HOURS) / (np.sqrt(days) * day_sd)
+        p = stats.t.sf(t, np.maximum(days - 1, 1))
+    return np.where((days >= 2) & ~np.isnan(p), p, 1.0)
+
+
 def worker_workload(
     work: pl.DataFrame,
     time_zones: pl.DataFrame | None = None,
     sensitive_task_types: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Per worker: `hours`, `weeks` worked, `weeks_over_48h`, `long_stretches` (over 4 hours
-    without a 15-minute break), `night_hours` and `sensitive_hours` (task time on
-    `sensitive_task_types`)."""
+    without a 15-minute break), `night_hours`, `sensitive_hours` (task time on
+    `sensitive_task_types`) and `over_48h_p`: the one-sided p-values (`week_over_limit_p`,
+    ascending) of their weeks over 48 hours."""
     if "active_seconds" not in work.columns:
         work = work.with_columns(active_seconds=pl.lit(None, pl.Float64))
     tasks = work_intervals(work)
-    sensitive = (
-        pl.col("task_type").is_in(list(sensitive_task_types))
-        if "task_type" in work.columns
-        else pl.lit(False)
-    )
+    if "sensitive" in work.columns:  # said per task already
+        sensitive = pl.col("sensitive").fill_null(False)
+    elif "task_type" in work.columns:
+        sensitive = pl.col("task_type").is_in(list(sensitive_task_types))
+    else:
+        sensitive = pl.lit(False)
     # a pause shorter than a break continues the stretch; assign_sessions joins at its gap
     just_under = BREAK_MINUTES - 1 / 60_000_000
     timed = assign_sessions(tasks.with_columns(sensitive=sensitive), just_under, ["worker_id"])
@@ -100,10 +128,25 @@ def worker_workload(
         local["local_start"].to_numpy()
     )
     local = local.with_columns(seconds=seconds, night=pl.Series(night, dtype=pl.Float64))
-    weeks = local.group_by("worker_id", "week").agg(hours=pl.col("seconds").sum() / 3600)
+    days = local.group_by("worker_id", "week", day=pl.col("local_start") // DAY).agg(
+        hours=pl.col("seconds").sum() / 3600
+    )
+    weeks = days.group_by("worker_id", "week").agg(
+        hours=pl.col("hours").sum(), days=pl.len(), day_sd=pl.col("hours").std()
+    )
+    over = weeks.filter(pl.col("hours") > WEEKLY_LIMIT_HOURS)
+    tested = over.with_columns(
+        p=pl.Series(
+            week_over_limit_p(*(over[c].to_numpy() for c in ("hours", "days", "day_sd"))),
+            dtype=pl.Float64,
+        )
+    )
     per_worker = weeks.group_by("worker_id").agg(
         weeks=pl.len(), weeks_over_48h=(pl.col("hours") > WEEKLY_LIMIT_HOURS).sum()
     )
+    per_worker = per_worker.join(
+        tested.group_by("worker_id").agg(over_48h_p=pl.col("p").sort()), on="worker_id", how="left"
+    ).with_columns(pl.col("over_48h_p").fill_null(pl.lit([], pl.List(pl.Float64))))
     totals = local.group_by("worker_id").agg(
         hours=pl.col("seconds").sum() / 3600,
         long_stretches=(pl.col("seconds") > LONG_STRETCH_HOURS * 3600).sum(),
@@ -124,10 +167,23 @@ def workload(
     settings: AuditSettings = AuditSettings(),
 ) -> list[Finding]:
     """Findings of one attribute: for each measure of `MEASURES`, everyone's level (group
-    `all`), each group's level and each other group's difference to the reference."""
-    workers = with_groups(
-        worker_workload(work, time_zones, sensitive_task_types), attributes, attribute
-    )
+    `all`), each group's level and each other group's difference to the reference; and
+    `OVERWORKED`."""
+    per_worker = worker_workload(work, time_zones, sensitive_task_types)
+    return workload_by_group(per_worker, attributes, attribute, reference, settings=settings)
+
+
+def workload_by_group(
+    per_worker: pl.DataFrame,
+    attributes: pl.DataFrame,
+    attribute: str,
+    reference: str | None = None,
+    *,
+    settings: AuditSettings = AuditSettings(),
+) -> list[Finding]:
+    """`workload` from the workers' `worker_workload` (sorted by worker: the draws follow the
+    rows' order), however it was computed (all at once, or a group of workers at a time)."""
+    workers = with_groups(per_worker, attributes, attribute)
     group = workers["group"].to_list()
     everyone = replace(settings, permutations=0)
     found: list[Finding] = []
@@ -138,14 +194,54 @@ def workload(
         c = compare_rates(num, den, group, reference, settings)
         reference = c.reference
         found += comparison_findings(c, AUDIT, attribute, measure, f"{measure}_difference")
-    return published(found, settings, _flag_and_explain)
+    counts = overworked_counts(workers, attribute, settings.alpha)
+    return published(found, settings, _flag_and_explain, adjusted=counts)
+
+
+def overworked_counts(workers: pl.DataFrame, attribute: str, alpha: float) -> list[Finding]:
+    """`OVERWORKED` per group and for everyone: how many of the workers (rows of
+    `worker_workload` with their `group`) worked a week credibly over the limit. Each week over
+    48 hours is tested (`week_over_limit_p`), all weeks of all these workers one family,
+    conditionalized at `CONDITIONAL_THRESHOLD` then Holm-adjusted: a worker counts when one of
+    their weeks has `p_adjusted < alpha`. A group's `p_value` and `p_adjusted` are the smallest
+    of its workers' weeks (the test that none of them is over), None when none is over 48 h;
+    never a worker's own row."""
+    if workers.is_empty():
+        return []
+    weeks = workers.select("worker_id", "group", p="over_48h_p").explode("p").drop_nulls("p")
+    kept, adjusted = conditionalized_holm(weeks["p"].to_list(), CONDITIONAL_THRESHOLD)
+    tested = weeks.with_columns(
+        p=pl.Series(kept, dtype=pl.Float64), q=pl.Series(adjusted, dtype=pl.Float64)
+    ).drop_nulls("p")
+    family = tested.height
+    per_worker = tested.group_by("worker_id", "group").agg(pl.col("p", "q").min())
+    sizes = workers.group_by("group").len()
+    everyone = [(ALL_GROUPS, workers.height, per_worker)]
+    parts = everyone + [
+        (g, n, per_worker.filter(pl.col("group") == g)) for g, n in sizes.sort("group").rows()
+    ]
+    out = []
+    for group, n, mine in parts:
+        over = int((mine["q"] < alpha).sum())
+        p, q = (None, None) if mine.is_empty() else (mine["p"].min(), mine["q"].min())
+        reason = (
+            f"{over} of the {n} workers of '{group}' worked a week credibly over "
+            f"{WEEKLY_LIMIT_HOURS:g} h (one-sided t-test of each week's days, Holm over the "
+            f"{family} weeks over {WEEKLY_LIMIT_HOURS:g} h"
+            + ("" if q is None else f", smallest p_adj {rounded(q, 2)}")
+            + ")"
+        )
+        out.append(Finding(AUDIT, attribute, group, None, OVERWORKED, float(over), None, None,
+                           p, q, n, None, reason))  # fmt: skip
+    return out
 
 
 def _local_times(stretches: pl.DataFrame, time_zones: pl.DataFrame | None) -> pl.DataFrame:
     """Stretches with `local_start`, `local_end` (seconds since the epoch of the local clock)
     and `week` (Monday of the local week of the start)."""
     if time_zones is None:
-        time_zones = pl.DataFrame(schema={"worker_id": pl.String, "time_zone": pl.String})
+        ids = stretches.schema["worker_id"]
+        time_zones = pl.DataFrame(schema={"worker_id": ids, "time_zone": pl.String})
     zoned = stretches.join(
         time_zones.select("worker_id", "time_zone"), on="worker_id", how="left"
     ).with_columns(pl.col("time_zone").fill_null("UTC"))
@@ -169,8 +265,12 @@ def _local_times(stretches: pl.DataFrame, time_zones: pl.DataFrame | None) -> pl
 
 
 def _flag_and_explain(f: Finding, alpha: float) -> Finding:
-    """Flag an average week over 48 hours, and a significant difference between groups."""
+    """Flag an average week over 48 hours, workers with a week credibly over it, and a
+    significant difference between groups."""
     name = measure_name(f.measure)
+    if name == OVERWORKED:
+        over = f.p_adjusted is not None and f.p_adjusted < alpha
+        return replace(f, flag="overworked" if over else None)
     what = name.replace("_", " ").replace("48h", "48 h")
     if f.reference is None:
         over = name == "average_weekly_hours" and f.estimate is not None

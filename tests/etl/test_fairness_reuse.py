@@ -7,24 +7,13 @@ from collections import Counter
 import duckdb
 import pytest
 
-from etl.load import ingest
 from etl.marts import fairness
-from etl.settings import load_settings
-from simulate.workforce import simulate
+from tests.etl.simulated import simulated_warehouse
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("reuse")
-    truth = simulate(root / "exports", seed=5, scale=0.1).as_dict()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CROWDMETER_PSEUDONYM_KEY", "reuse-key")
-    settings = load_settings(root / "exports" / "config.toml", data_dir=root / "data")
-    assert ingest(settings, [root / "exports" / f["path"] for f in truth["files"]]).status == (
-        "succeeded"
-    )
-    mp.undo()
-    return settings
+    return simulated_warehouse(tmp_path_factory.mktemp("reuse"), 5, 0.1, "reuse-key")
 
 
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counter:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +16,7 @@ from etl.load import ingest
 from etl.pseudonym import pseudonymise
 from etl.reader import SnapshotReader
 from etl.settings import load_settings
-from metrics.fairness.findings import FIELDS, Finding
+from metrics.fairness.findings import ALL_GROUPS, FIELDS, NOT_STATED, Finding
 from metrics.pay import effective_wages, payment_delays
 from metrics.quality import gold_accuracy, rejection_rate
 from metrics.sessions import sessions
@@ -313,9 +314,10 @@ def test_fairness_mart_suppresses_small_groups_and_their_complement(findings):
 
 
 def test_every_planted_effect_is_flagged_on_the_published_table(world, findings):
-    """Pay gap, biased reviewer and label bias each flagged at p_adjusted < 0.01 in
-    `mart_fairness_findings` as publish wrote it (min_group_size 5, the simulator's config)."""
-    truth, _ = world
+    """Pay gap, biased reviewer, label bias and overworked workers each flagged at
+    p_adjusted < 0.01 in `mart_fairness_findings` as publish wrote it (min_group_size 5, the
+    simulator's config)."""
+    truth, reader = world
     planted = truth["planted"]
     gap = planted["pay_gap"]
     pay = findings[("pay_equity", gap["attribute"], gap["group"], "median_ratio")]
@@ -330,8 +332,37 @@ def test_every_planted_effect_is_flagged_on_the_published_table(world, findings)
     label = findings[("label_bias", bias["attribute"], bias["group"],
                       f"false_positive_rate_ratio@{field}")]  # fmt: skip
     assert len(review) == 1
-    for finding, flag in ((pay, "four_fifths"), (review[0], "reviewer_bias"), (label, "disparity")):
+    overworked = overworked_counts(planted["overwork"]["workers"], reader)
+    assert overworked["gender"][ALL_GROUPS] >= 1 and overworked["age_band"][ALL_GROUPS] >= 1
+    over = [findings[("workload", attribute, group, "workers_over_48h")]
+            for attribute, groups in overworked.items() for group in groups]  # fmt: skip
+    shown = [(f, "overworked") for f in over if f.flag != "suppressed"]
+    for finding, flag in ((pay, "four_fifths"), (review[0], "reviewer_bias"), (label, "disparity"),
+                          *shown):  # fmt: skip
         assert finding.flag == flag and finding.p_adjusted < 0.01, finding
+    for attribute, groups in overworked.items():
+        for group, count in groups.items():
+            finding = findings[("workload", attribute, group, "workers_over_48h")]
+            assert finding.estimate in (count, None), finding  # None: suppressed
+    # nobody else: the groups without a planted overworked worker count none
+    others = [f for (a, attr, g, m), f in findings.items()
+              if m == "workers_over_48h" and g not in overworked.get(attr, {})]  # fmt: skip
+    assert others and all(f.estimate in (0, None) and f.flag != "overworked" for f in others)
+
+
+def overworked_counts(planted: list[dict], reader: SnapshotReader) -> dict[str, dict[str, int]]:
+    """Per worker attribute, the planted overworked workers per group (and `all`), among the
+    workers the attribute's audit covers (those of the platforms that record it)."""
+    workers = reader.frame("SELECT worker_id, platform, attributes::VARCHAR AS a FROM workers")
+    counts: dict[str, dict[str, int]] = {}
+    for attribute in ("gender", "age_band"):
+        answers = workers.with_columns(answer=pl.col("a").str.json_path_match(f"$.{attribute}"))
+        audited = set(answers.filter(pl.col("answer").is_not_null())["platform"])
+        groups = dict(zip(answers["worker_id"], answers["answer"], strict=True))
+        mine = [pseudonym(w) for w in planted if w["platform"] in audited]
+        found = Counter(groups[w] if groups[w] else NOT_STATED for w in mine)
+        counts[attribute] = {ALL_GROUPS: len(mine), **found}
+    return counts
 
 
 def test_fairness_audit_finds_the_biased_reviewer(world, findings):
