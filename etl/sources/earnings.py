@@ -23,7 +23,7 @@ from etl.sources.common import (
     platform_name,
     stable_uid,
 )
-from etl.sources.template import parse_template, required_value, template_columns
+from etl.sources.template import parse_template, required_value, row_platform, template_columns
 from etl.sources.times import parse_instant, zone
 
 FORMAT = "earnings"
@@ -65,9 +65,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 def _earning(
     row: dict[str, str | None], options: SourceOptions, tz: Any, seen: dict[tuple, int]
 ) -> dict[str, Any]:
-    platform = row.get("platform") or options.platform
-    if not platform:
-        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    platform = row_platform(row, options)
     day = parse_day(required_value(row, "date"), "date")
     worker = required_value(row, "worker", "write your id on that platform (or your handle)")
     status = required_value(row, "status").lower()

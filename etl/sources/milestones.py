@@ -12,7 +12,7 @@ from typing import Any
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.common import parse_count, parse_day, platform_name
 from etl.sources.projects import PLAN_COLUMNS
-from etl.sources.template import parse_template, required_value, template_columns
+from etl.sources.template import parse_template, required_value, row_platform, template_columns
 
 FORMAT = "milestones"
 REQUIRED = ("project_id", "name", "due_on", "target_items")
@@ -33,9 +33,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 
 
 def _milestone(row: dict[str, str | None], options: SourceOptions) -> dict[str, Any]:
-    platform = row.get("platform") or options.platform
-    if not platform:
-        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    platform = row_platform(row, options)
     return {
         "platform": platform,
         "project_id": required_value(row, "project_id"),

@@ -18,7 +18,7 @@ from etl.sources.common import (
     parse_share,
     platform_name,
 )
-from etl.sources.template import parse_template, required_value, template_columns
+from etl.sources.template import parse_template, required_value, row_platform, template_columns
 
 FORMAT = "projects"
 REQUIRED = ("project_id",)
@@ -39,9 +39,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 
 
 def _project(row: dict[str, str | None], options: SourceOptions) -> dict[str, Any]:
-    platform = row.get("platform") or options.platform
-    if not platform:
-        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    platform = row_platform(row, options)
     starts_on = parse_day(row.get("starts_on"), "starts_on")
     due_on = parse_day(row.get("due_on"), "due_on")
     if starts_on and due_on and due_on < starts_on:

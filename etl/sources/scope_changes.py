@@ -14,7 +14,7 @@ from typing import Any
 
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.common import parse_count, parse_day, platform_name
-from etl.sources.template import parse_template, required_value, template_columns
+from etl.sources.template import parse_template, required_value, row_platform, template_columns
 
 FORMAT = "scope_changes"
 REQUIRED = ("project_id", "changed_on", "target_items")
@@ -34,9 +34,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 
 
 def _scope_change(row: dict[str, str | None], options: SourceOptions) -> dict[str, Any]:
-    platform = row.get("platform") or options.platform
-    if not platform:
-        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    platform = row_platform(row, options)
     items = parse_count(required_value(row, "target_items", "give the new scope"), "target_items")
     if not items:
         raise ValueError(

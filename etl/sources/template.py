@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.sources import csvfiles
-from etl.sources.base import ParseResult, rejects_frame
+from etl.sources.base import ParseResult, SourceOptions, rejects_frame
 from etl.sources.records import frame_of
 
 RowParser = Callable[[int, dict[str, str | None]], dict[str, Any]]
@@ -61,3 +61,12 @@ def required_value(row: dict[str, str | None], column: str, hint: str = "") -> s
     if value is None:
         raise ValueError(f"{column} is empty{': ' + hint if hint else ''}")
     return value
+
+
+def row_platform(row: dict[str, str | None], options: SourceOptions) -> str:
+    """The row's platform, else the one given with --platform; an error saying so when both
+    are empty."""
+    platform = row.get("platform") or options.platform
+    if not platform:
+        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    return platform

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from etl.sources.base import ParseResult, SourceOptions
 from etl.sources.common import parse_day, platform_name
-from etl.sources.template import parse_template, required_value, template_columns
+from etl.sources.template import parse_template, required_value, row_platform, template_columns
 from metrics.fairness.findings import NOT_STATED
 
 FORMAT = "workers"
@@ -46,9 +46,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
 
 
 def _worker(row: dict[str, str | None], options: SourceOptions) -> dict[str, Any]:
-    platform = row.get("platform") or options.platform
-    if not platform:
-        raise ValueError("platform is empty: fill the platform column or pass --platform")
+    platform = row_platform(row, options)
     answered = parse_day(required_value(row, ANSWERED_ON, "the day the answers were given"),
                          ANSWERED_ON)  # fmt: skip
     answers = {name: value or NOT_STATED for name, value in row.items() if name not in KEYS}
