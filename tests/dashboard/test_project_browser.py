@@ -4,12 +4,9 @@ tables render without console errors."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from selenium.webdriver.common.by import By
 
-from cli.main import main
 from tests.dashboard.browser import (
     WAIT,
     chromium,
@@ -20,7 +17,12 @@ from tests.dashboard.browser import (
     served,
     settle,
 )
-from tests.dashboard.test_project_page import LOGINS, MANAGED, demo_settings  # noqa: F401
+from tests.dashboard.test_project_page import (  # noqa: F401
+    LOGINS,
+    MANAGED,
+    demo_settings,
+    forecast_row,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -40,20 +42,11 @@ def browser(tmp_path_factory):
         yield browser
 
 
-def _forecast(settings, project: str, capsys) -> dict:
-    """The forecast command's row for one project: what the page must show for it."""
-    code = main(["--config", str(settings.data_dir.parent / "exports" / "config.toml"),
-                 "--data-dir", str(settings.data_dir), "forecast", project, "--json"])  # fmt: skip
-    assert code == 0
-    (row,) = json.loads(capsys.readouterr().out)
-    return row
-
-
 def test_a_manager_picks_among_their_projects_and_the_figures_render(
     browser, site, demo_settings, capsys  # noqa: F811
 ) -> None:
-    chosen = _forecast(demo_settings, MANAGED[1], capsys)
-    assert chosen["scope"] != _forecast(demo_settings, MANAGED[0], capsys)["scope"]
+    chosen = forecast_row(demo_settings, MANAGED[1], capsys)
+    assert chosen["scope"] != forecast_row(demo_settings, MANAGED[0], capsys)["scope"]
     log_in(browser, site, "mia", LOGINS["mia"])
     console_errors(browser)
     open_page(browser, site + "/project", "Project")

@@ -79,12 +79,18 @@ def test_a_freelancer_is_refused(app) -> None:
     assert fred.download("project-milestones", "/project").status_code == 403
 
 
-def test_the_page_shows_the_numbers_the_forecast_command_prints(app, demo_settings, capsys):
-    code = main(["--config", str(demo_settings.data_dir.parent / "exports" / "config.toml"),
-                 "--data-dir", str(demo_settings.data_dir), "forecast", OTHER, "--json",
-                 "--as-of", "2025-06-01"])  # fmt: skip
+def forecast_row(settings: Settings, project: str, capsys, *extra: str) -> dict:
+    """`crowdmeter forecast PROJECT --json` on the demo-like warehouse: its one row."""
+    config = settings.data_dir.parent / "exports" / "config.toml"
+    code = main(["--config", str(config), "--data-dir", str(settings.data_dir),
+                 "forecast", project, "--json", *extra])  # fmt: skip
     assert code == 0
     (row,) = json.loads(capsys.readouterr().out)
+    return row
+
+
+def test_the_page_shows_the_numbers_the_forecast_command_prints(app, demo_settings, capsys):
+    row = forecast_row(demo_settings, OTHER, capsys, "--as-of", "2025-06-01")
     page = client(app, "ada").page("/project", f"?to=2025-05-31&focus={OTHER}")
     for day in (row["p50"], row["p85"], row["p95"]):
         assert day in page
