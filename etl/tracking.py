@@ -9,6 +9,7 @@ Project page and the project report get a project's figures, so they show the sa
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ import polars as pl
 from etl.errors import UserError
 from etl.settings import Settings
 from metrics.alerts import check_rules
-from metrics.project_tracking import ProjectPlan, ProjectStatus, track_project
+from metrics.project_tracking import ProjectPlan, ProjectRecords, ProjectStatus, track_many
 
 Query = Callable[[str, dict[str, Any] | None], pl.DataFrame]
 
@@ -66,10 +67,10 @@ def read_plans(query: Query, keys: Sequence[str] | None = None) -> list[ProjectP
         else pl.DataFrame(schema={"project": pl.String, "changed_on": pl.Date,
                                   "target_items": pl.Int64, "reason": pl.String})
     )  # fmt: skip
+    milestones, changes = _split(milestones), _split(changes)
     plans = []
     for row in query(PLANS_SQL, params).iter_rows(named=True):
-        mine = milestones.filter(pl.col("project") == row["project"])
-        changed = changes.filter(pl.col("project") == row["project"])
+        mine, changed = milestones[row["project"]], changes[row["project"]]
         plans.append(
             ProjectPlan(
                 project=row["project"],
@@ -116,38 +117,49 @@ def track_projects(
     if not plans or as_of is None:
         return []
     params = {"keys": [plan.project for plan in plans]}
+    # each frame split by project once (a filter per project and frame costs more than the
+    # forecasts of 200 projects), of the days before `as_of`
     frames = {
-        "daily": query(DAILY_SQL, params),
-        "quality": query(QUALITY_SQL, params),
-        "hours": query(HOURS_SQL, params),
+        name: _split(query(sql, params).filter(pl.col(day) < as_of))
+        for name, sql, day in (
+            ("daily", DAILY_SQL, "day"),
+            ("quality", QUALITY_SQL, "week"),
+            ("hours", HOURS_SQL, "week"),
+        )
     }
-    return [project_status(plan, frames, settings, as_of) for plan in plans]
-
-
-def project_status(
-    plan: ProjectPlan, frames: dict[str, pl.DataFrame], settings: Settings, as_of: date
-) -> ProjectStatus:
-    """One project's figures from the rows `track_projects` read (the days before `as_of`)."""
-    mine = {
-        name: frame.filter(pl.col("project") == plan.project).drop("project")
-        for name, frame in frames.items()
-    }
-    daily = mine["daily"].filter(pl.col("day") < as_of).sort("day")
-    quality = mine["quality"].filter(pl.col("week") < as_of)
     tracking = settings.tracking
-    return track_project(
-        plan,
-        daily.select("day", "units"),
+    return track_many(
+        [project_records(plan, frames, as_of) for plan in plans],
         as_of,
-        spend=daily.select("day", "rewards", "bonuses", "fees"),
-        quality={
-            metric: quality.filter(pl.col("metric") == metric).select("week", "value", "n")
-            for metric in ("gold_accuracy", "agreement")
-        },
-        reviews=daily.select("day", "reviewed", "rejected"),
-        weekly_hours=mine["hours"].filter(pl.col("week") < as_of),
         rules=tracking.alerts,
         window_days=tracking.window_days,
         runs=tracking.runs,
         seed=tracking.seed,
     )
+
+
+def project_records(
+    plan: ProjectPlan, frames: dict[str, dict[str, pl.DataFrame]], as_of: date
+) -> ProjectRecords:
+    """One project's rows of the frames `track_projects` read, split by project."""
+    mine = {name: parts[plan.project] for name, parts in frames.items()}
+    daily = mine["daily"].sort("day")
+    quality = _split(mine["quality"].select("metric", "week", "value", "n"), "metric")
+    return ProjectRecords(
+        plan,
+        daily.select("day", "units"),
+        spend=daily.select("day", "rewards", "bonuses", "fees"),
+        quality={metric: quality[metric] for metric in ("gold_accuracy", "agreement")},
+        reviews=daily.select("day", "reviewed", "rejected"),
+        weekly_hours=mine["hours"],
+    )
+
+
+def _split(frame: pl.DataFrame, column: str = "project") -> defaultdict[str, pl.DataFrame]:
+    """`frame`'s rows per value of `column` (which is dropped); an empty frame for a value with
+    none."""
+    empty = frame.clear().drop(column)
+    parts = defaultdict(lambda: empty)
+    for (value,), part in frame.partition_by(column, as_dict=True, include_key=False).items():
+        parts[value] = part
+    return parts

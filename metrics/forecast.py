@@ -8,8 +8,10 @@ of the rate into the spread); the day a future's cumulative units reach a target
 completion day. The
 P50/P85/P95 dates are the days by which 50/85/95% of the futures reached it, and a milestone's
 probability is the share of futures that reach its target by its due date (docs/METRICS.md,
-"Monte Carlo forecast"). All futures are drawn at once with numpy (`days_to_reach`); a seeded
-Generator makes the result reproducible.
+"Monte Carlo forecast"). The futures are drawn with numpy, all runs at once, and shared by
+every project whose window has as many days (`metrics.futures`; `monte_carlo_forecasts` makes
+many projects' forecasts on one draw); a seed makes the result reproducible, and a project
+comes out the same forecast alone or among others.
 
 >>> from datetime import date
 >>> days = [date(2026, 3, d) for d in range(1, 11)]
@@ -29,9 +31,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from metrics.futures import MAX_DAYS, Futures, days_needed
+
 RUNS = 10_000
 WINDOW_DAYS = 42
-MAX_DAYS = 3650  # futures that have not finished in ten years never finish
 SEED = 20260301
 PERCENTILES = (50, 85, 95)
 
@@ -87,69 +90,19 @@ def days_to_reach(
     max_days: int = MAX_DAYS,
     rate_uncertainty: bool = True,
 ) -> np.ndarray:
-    """Simulated days needed to reach each target, shape (runs, len(targets)), float.
+    """Simulated days needed to reach each target, shape (runs, len(targets)), float, for one
+    history: `metrics.futures.days_needed` over futures drawn from `rng` for it alone.
 
     Day 1 is the first simulated day; a target of 0 or less takes 0 days; a future that has
-    not reached a target after `max_days` days has `inf` there. Every day of every future
-    draws one value uniformly with replacement: from the future's own bootstrap replicate of
-    `history` (`rate_uncertainty`), else from `history` itself. The futures are drawn in
-    blocks of days, all runs at once, and only the unfinished runs go on to the next block.
+    not reached a target after `max_days` days has `inf` there.
 
     >>> days_to_reach(np.array([10.0]), np.array([0.0, 25.0, 30.0]), runs=2)
     array([[0., 3., 3.],
            [0., 3., 3.]])
     """
-    rng = rng or np.random.default_rng(SEED)
-    history = _as_counts(np.asarray(history), max_days)
-    targets = np.asarray(targets, dtype=np.float64)
-    needed = np.where(targets <= 0, 0.0, np.inf)[:, None].repeat(runs, axis=1)
-    if history.size == 0 or history.max() <= 0 or not (targets > 0).any():
-        return needed.T
-    last_target = float(targets.max())  # cumulative units only grow: reaching it ends a future
-    open_runs = np.arange(runs)
-    reached = np.zeros(runs, dtype=history.dtype)  # cumulative units so far, per run
-    elapsed = 0
-    expected = last_target / history.mean()  # days at the mean rate
-    block = int(min(max_days, max(7, np.ceil(1.1 * expected))))
-    index_type = np.int32 if runs * history.size < 2**31 else np.int64
-    # Each future's own bootstrap replicate of the history: its days are drawn from that, so
-    # the futures also spread as much as the mean rate is uncertain (docs/METRICS.md).
-    own_history = None
-    if rate_uncertainty:
-        own_history = history[rng.integers(0, history.size, runs * history.size)]
-    while open_runs.size and elapsed < max_days:
-        days = min(block, max_days - elapsed)
-        picks = rng.integers(0, history.size, (open_runs.size, days), dtype=index_type)
-        if own_history is None:
-            draws = history[picks]
-        else:
-            picks += (open_runs * history.size).astype(index_type)[:, None]
-            draws = own_history[picks]
-        cumulative = np.cumsum(draws, axis=1, dtype=history.dtype)
-        if elapsed:
-            cumulative += reached[open_runs, None]
-        for t, target in enumerate(targets):
-            if target <= 0:
-                continue
-            # argmax stops at a row's first day at or above the target
-            first = (cumulative >= target).argmax(axis=1)
-            new = (cumulative[:, -1] >= target) & np.isinf(needed[t, open_runs])
-            needed[t, open_runs[new]] = elapsed + first[new] + 1
-        reached[open_runs] = cumulative[:, -1]
-        elapsed += days
-        # most futures end in the first block; the slow ones go on a quarter of it at a time
-        block = int(max(7, np.ceil(0.25 * expected)))
-        open_runs = open_runs[reached[open_runs] < last_target]
-    return needed.T
-
-
-def _as_counts(history: np.ndarray, max_days: int) -> np.ndarray:
-    # Whole counts sum several times faster as int32 than as floats; fall back to float64 for
-    # fractional units or totals that could overflow.
-    whole = history.size and np.all(history == np.round(history)) and history.min() >= 0
-    if whole and float(history.max()) * max_days < 2**31:
-        return history.astype(np.int32)
-    return history.astype(np.float64)
+    history = np.asarray(history)
+    futures = Futures(history.size, runs, rng or np.random.default_rng(SEED), rate_uncertainty)
+    return days_needed(history, targets, futures, max_days)
 
 
 def throughput_window(
@@ -199,6 +152,17 @@ def _reached_on(day: np.ndarray, units: np.ndarray, target: float) -> date:
     return date(1970, 1, 1) + timedelta(days=int(day[order][first]))
 
 
+@dataclass(frozen=True)
+class ForecastRequest:
+    """One project's forecast to make: its daily throughput (`day`, `units`), scope, the
+    forecast day and its milestones."""
+
+    daily: pl.DataFrame
+    scope: int
+    as_of: date
+    milestones: Sequence[Milestone] = ()
+
+
 def monte_carlo_forecast(
     daily: pl.DataFrame,
     scope: int,
@@ -216,17 +180,54 @@ def monte_carlo_forecast(
     Works for any past `as_of` (only the days before it are read), so a forecast can be
     checked against what happened after it.
     """
-    day, units = _day_numbers(daily)
+    request = ForecastRequest(daily, scope, as_of, milestones)
+    options = {"window_days": window_days, "runs": runs, "seed": seed, "max_days": max_days}
+    return monte_carlo_forecasts([request], **options)[0]
+
+
+def monte_carlo_forecasts(
+    requests: Sequence[ForecastRequest],
+    *,
+    window_days: int = WINDOW_DAYS,
+    runs: int = RUNS,
+    seed: int | np.random.SeedSequence = SEED,
+    max_days: int = MAX_DAYS,
+) -> list[Forecast]:
+    """`monte_carlo_forecast` of many projects at once. The projects whose windows have as
+    many days share one draw of the futures (`metrics.futures.Futures`, seeded by `seed`), so
+    the random draws are made once per window length rather than once per project, and each
+    project comes out exactly as `monte_carlo_forecast` alone gives it."""
+    futures: dict[int, Futures] = {}
+    forecasts = []
+    for request in requests:
+        day, units = _day_numbers(request.daily)
+        history, window_start = _window(day, units, request.as_of, window_days)
+        if history.size not in futures:
+            futures[history.size] = Futures(history.size, runs, np.random.default_rng(seed))
+        shared = futures[history.size]
+        forecasts.append(_forecast(request, day, units, history, window_start, shared, max_days))
+    return forecasts
+
+
+def _forecast(
+    request: ForecastRequest,
+    day: np.ndarray,
+    units: np.ndarray,
+    history: np.ndarray,
+    window_start: date | None,
+    futures: Futures,
+    max_days: int,
+) -> Forecast:
+    as_of, scope, milestones = request.as_of, request.scope, request.milestones
     known = day < _day_number(as_of)
     done = int(units[known].sum())
 
     def done_by(due: date) -> int:
         return int(units[known & (day <= _day_number(due))].sum())
 
-    history, window_start = _window(day, units, as_of, window_days)
     remaining = max(0, int(scope) - done)
     targets = np.array([scope] + [m.target for m in milestones], dtype=np.float64) - done
-    needed = days_to_reach(history, targets, runs, np.random.default_rng(seed), max_days)
+    needed = days_needed(history, targets, futures, max_days)
     dates = completion_dates(as_of, needed[:, 0])
     if remaining == 0 and scope > 0:
         # finished before the forecast: every date is the day it really was
@@ -243,7 +244,7 @@ def monte_carlo_forecast(
         remaining=remaining,
         window_start=window_start,
         window_days=int(history.size),
-        runs=runs,
+        runs=futures.runs,
         mean_daily=float(history.mean()) if history.size else None,
         p50=dates[0],
         p85=dates[1],
@@ -279,10 +280,11 @@ def forecasts_over_time(
     ordered = daily.sort("day")
     reached = ordered.filter(pl.col("units").cum_sum() >= scope)
     actual = reached["day"][0] if reached.height else None
-    rows = []
-    for as_of in dates:
-        f = monte_carlo_forecast(ordered, scope, as_of, **options)
-        rows.append({"as_of": as_of, "done": f.done, "p50": f.p50, "p85": f.p85, "p95": f.p95})
+    requests = [ForecastRequest(ordered, scope, as_of) for as_of in dates]
+    rows = [
+        {"as_of": f.as_of, "done": f.done, "p50": f.p50, "p85": f.p85, "p95": f.p95}
+        for f in monte_carlo_forecasts(requests, **options)
+    ]
     schema = {"as_of": pl.Date, "done": pl.Int64, "p50": pl.Date, "p85": pl.Date, "p95": pl.Date}
     return pl.DataFrame(rows, schema=schema).with_columns(actual=pl.lit(actual, pl.Date))
 

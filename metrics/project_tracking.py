@@ -23,7 +23,15 @@ import polars as pl
 from metrics.alerts import Finding, ProjectFacts, evaluate_alerts
 from metrics.budget import EarnedValue, Plan, earned_value, spend_rate, spend_to_date
 from metrics.burnup import burnup, daily_throughput, scope_at, scope_units, weekly_throughput
-from metrics.forecast import RUNS, SEED, WINDOW_DAYS, Forecast, Milestone, monte_carlo_forecast
+from metrics.forecast import (
+    RUNS,
+    SEED,
+    WINDOW_DAYS,
+    Forecast,
+    ForecastRequest,
+    Milestone,
+    monte_carlo_forecasts,
+)
 from metrics.quality_gate import QualityGate, quality_gate
 
 
@@ -81,6 +89,20 @@ class ProjectStatus:
         }
 
 
+@dataclass(frozen=True)
+class ProjectRecords:
+    """What one project's tracking reads, as `track_project` takes it (its arguments)."""
+
+    plan: ProjectPlan
+    accepted: pl.DataFrame
+    scope_changes: pl.DataFrame | None = None
+    spend: pl.DataFrame | None = None
+    fee_rate: float = 0.0
+    quality: Mapping[str, pl.DataFrame] | None = None
+    reviews: pl.DataFrame | None = None
+    weekly_hours: pl.DataFrame | None = None
+
+
 def track_project(
     plan: ProjectPlan,
     accepted: pl.DataFrame,
@@ -106,20 +128,53 @@ def track_project(
     (and `fees`). `quality`: metric name -> weekly series (`week`, `value`, `n`), checked
     against `plan.quality_targets`. `reviews` and `weekly_hours` feed the alert rules.
     """
-    changes = scope_changes if scope_changes is not None else plan_scope(plan, accepted)
-    known = accepted.filter(pl.col("day") < as_of)
-    start = plan.starts_on if plan.starts_on and plan.starts_on < as_of else None
-    daily = daily_throughput(known, start=start, units="units")
-    scope = scope_at(changes, as_of) or plan.units(plan.target_items or 0)
-    milestones = [Milestone(name, due, plan.units(items)) for name, due, items in plan.milestones]
-    forecast = monte_carlo_forecast(
-        daily, scope, as_of, milestones, window_days=window_days, runs=runs, seed=seed
+    records = ProjectRecords(
+        plan, accepted, scope_changes, spend, fee_rate, quality, reviews, weekly_hours
     )
+    options = {"window_days": window_days, "runs": runs, "seed": seed}
+    return track_many([records], as_of, rules=rules, **options)[0]
+
+
+def track_many(
+    projects: Sequence[ProjectRecords],
+    as_of: date,
+    *,
+    rules: Sequence[Mapping[str, Any]] = (),
+    window_days: int = WINDOW_DAYS,
+    runs: int = RUNS,
+    seed: int = SEED,
+) -> list[ProjectStatus]:
+    """`track_project` of many projects on one `as_of`: their forecasts are made together on
+    shared draws (`metrics.forecast.monte_carlo_forecasts`), and each comes out as it would
+    alone."""
+    scopes = [
+        p.scope_changes if p.scope_changes is not None else plan_scope(p.plan, p.accepted)
+        for p in projects
+    ]
+    requests = [
+        forecast_request(p.plan, p.accepted, as_of, changes)
+        for p, changes in zip(projects, scopes, strict=True)
+    ]
+    forecasts = monte_carlo_forecasts(requests, window_days=window_days, runs=runs, seed=seed)
+    return [
+        _status(*each, rules) for each in zip(projects, scopes, requests, forecasts, strict=True)
+    ]
+
+
+def _status(
+    records: ProjectRecords,
+    changes: pl.DataFrame,
+    request: ForecastRequest,
+    forecast: Forecast,
+    rules: Sequence[Mapping[str, Any]],
+) -> ProjectStatus:
+    plan, as_of = records.plan, request.as_of
+    daily, scope, milestones = request.daily, request.scope, request.milestones
     spent = rate = value = None
     last_day = as_of - _ONE_DAY
-    if spend is not None:
-        spent = spend_to_date(spend, last_day, fee_rate)
-        rate = spend_rate(spend, last_day, fee_rate=fee_rate)
+    if records.spend is not None:
+        spent = spend_to_date(records.spend, last_day, records.fee_rate)
+        rate = spend_rate(records.spend, last_day, fee_rate=records.fee_rate)
         if plan.budget and plan.starts_on and plan.due_on and scope:
             budget_plan = Plan(
                 plan.budget, scope, plan.starts_on, plan.due_on,
@@ -128,10 +183,10 @@ def track_project(
             value = earned_value(budget_plan, forecast.done, spent["total"], last_day)
     gates = [
         quality_gate(series, plan.quality_targets.get(metric), metric)
-        for metric, series in (quality or {}).items()
+        for metric, series in (records.quality or {}).items()
     ]
-    facts = ProjectFacts(plan.project, plan.due_on, forecast, gates, value, reviews, weekly_hours,
-                         last_day)  # fmt: skip
+    facts = ProjectFacts(plan.project, plan.due_on, forecast, gates, value, records.reviews,
+                         records.weekly_hours, last_day)  # fmt: skip
     return ProjectStatus(
         project=plan.project,
         as_of=as_of,
@@ -148,6 +203,24 @@ def track_project(
 
 
 _ONE_DAY = timedelta(days=1)
+
+
+def forecast_request(
+    plan: ProjectPlan,
+    accepted: pl.DataFrame,
+    as_of: date,
+    scope_changes: pl.DataFrame | None = None,
+) -> ForecastRequest:
+    """What a project's forecast on `as_of` reads: its daily throughput before `as_of` (zero
+    days kept, from the plan's start), the scope in force on `as_of` and its milestones, in
+    units."""
+    changes = scope_changes if scope_changes is not None else plan_scope(plan, accepted)
+    known = accepted.filter(pl.col("day") < as_of)
+    start = plan.starts_on if plan.starts_on and plan.starts_on < as_of else None
+    daily = daily_throughput(known, start=start, units="units")
+    scope = scope_at(changes, as_of) or plan.units(plan.target_items or 0)
+    milestones = [Milestone(name, due, plan.units(items)) for name, due, items in plan.milestones]
+    return ForecastRequest(daily, scope, as_of, milestones)
 
 
 def plan_scope(plan: ProjectPlan, accepted: pl.DataFrame) -> pl.DataFrame:

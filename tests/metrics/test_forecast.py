@@ -12,11 +12,13 @@ import polars as pl
 import pytest
 
 from metrics.forecast import (
+    ForecastRequest,
     Milestone,
     completion_date,
     days_to_reach,
     forecasts_over_time,
     monte_carlo_forecast,
+    monte_carlo_forecasts,
     throughput_window,
 )
 
@@ -140,6 +142,37 @@ def test_seeded_and_reproducible() -> None:
     assert first == monte_carlo_forecast(daily, 400, date(2026, 2, 12), seed=11)
     assert first.p50 < first.p85 < first.p95
     assert json.loads(json.dumps(first.as_dict()))["p85"] == first.p85.isoformat()
+
+
+def test_a_project_gets_the_same_forecast_alone_as_among_others() -> None:
+    # projects sharing a window length share one draw of the futures; what each gets depends
+    # on the seed, the window's length and its own history only, not on the others
+    rng = np.random.default_rng(5)
+    as_of = date(2026, 3, 1)
+
+    def request(days: int, rate: float, scope: int) -> ForecastRequest:
+        start = as_of - timedelta(days=days)
+        units = rng.poisson(rate, days) * (rng.random(days) < 0.7)
+        daily = pl.DataFrame({"day": [start + timedelta(days=i) for i in range(days)],
+                              "units": units})  # fmt: skip
+        half = Milestone("half", as_of + timedelta(days=20), int(units.sum()) + scope // 4)
+        return ForecastRequest(daily, int(units.sum()) + scope, as_of, [half])
+
+    requests = [
+        request(60, 12, 600),
+        request(60, 3, 2000),
+        request(20, 30, 400),
+        request(60, 40, 300),
+        ForecastRequest(constant(), 150, date(2026, 3, 11)),
+    ]
+    together = monte_carlo_forecasts(requests, seed=9)
+    alone = [monte_carlo_forecast(r.daily, r.scope, r.as_of, r.milestones, seed=9)
+             for r in requests]  # fmt: skip
+    assert together == alone
+    assert monte_carlo_forecasts(requests[::-1], seed=9) == alone[::-1]
+    assert together[0].window_days == together[1].window_days == 42
+    assert together[0].p85 != together[3].p85  # shared draws, their own histories
+    assert monte_carlo_forecasts([], seed=9) == []
 
 
 def test_completion_date_is_the_nearest_rank_percentile() -> None:
