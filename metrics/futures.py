@@ -86,9 +86,9 @@ def days_needed(
     values = _block_values(history)
     live = [(t, float(target)) for t, target in enumerate(targets) if target > 0]
     last_target = float(targets.max())  # cumulative units only grow: reaching it ends a future
-    rows = np.arange(runs)  # the futures computed, as rows of `needed`
-    reached = np.zeros(runs)  # their units before the block (exact: whole numbers < 2**53)
-    pending = np.ones((len(live), runs), dtype=bool)  # target not reached yet, per future
+    rows = _able(values, futures)  # the futures computed, as rows of `needed`
+    reached = np.zeros(rows.size)  # their units before the block (exact: whole numbers < 2**53)
+    pending = np.ones((len(live), rows.size), dtype=bool)  # target not reached yet, per future
     elapsed = number = 0
     while elapsed < max_days:
         days = min(BLOCK_DAYS, max_days - elapsed)
@@ -114,6 +114,17 @@ def days_needed(
         if 2 * np.count_nonzero(going) < rows.size:
             rows, reached, pending = rows[going], reached[going], pending[:, going]
     return needed.T
+
+
+def _able(values: np.ndarray, futures: Futures) -> np.ndarray:
+    """The futures that can reach a target at all: those whose own replicate of the history
+    has some units. A replicate of zero days only (likely when few days of the window had
+    work) never gets anywhere; left in, it would be simulated for `max_days` days."""
+    futures.block(0)  # draws the replicates first, as the blocks would
+    if futures.replicate is None:
+        return np.arange(futures.runs)
+    own = np.take(values, futures.replicate.reshape(futures.size, futures.runs))
+    return np.flatnonzero(own.any(axis=0))
 
 
 def _running_sums(draws: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import metrics.futures as futures_module
 from metrics.forecast import (
     ForecastRequest,
     Milestone,
@@ -185,6 +186,36 @@ def test_completion_date_is_the_nearest_rank_percentile() -> None:
 def test_unfinished_futures_stop_at_the_horizon() -> None:
     needed = days_to_reach(np.array([1.0]), np.array([5.0, 50.0]), runs=3, max_days=10)
     assert needed.tolist() == [[5.0, np.inf]] * 3
+
+
+def test_futures_that_cannot_finish_are_not_simulated_and_change_nothing(monkeypatch) -> None:
+    # one day of work in six: a third of the futures' own replicates hold none of it and can
+    # never finish; they are left out from the start, with the same result as simulating them
+    history = np.array([0.0, 0.0, 30.0, 0.0, 0.0, 0.0])
+    targets = np.array([60.0, 400.0])
+    blocks: list[int] = []
+    original_block = futures_module.Futures.block
+
+    def counted(self, number):
+        blocks.append(number)
+        return original_block(self, number)
+
+    def run() -> tuple[np.ndarray, int]:
+        blocks.clear()
+        needed = days_to_reach(history, targets, runs=2000, rng=np.random.default_rng(3))
+        return needed, max(blocks) + 1
+
+    monkeypatch.setattr(futures_module.Futures, "block", counted)
+    skipped, skipped_blocks = run()
+    monkeypatch.setattr(futures_module, "_able", lambda values, futures: np.arange(futures.runs))
+    simulated, simulated_blocks = run()
+    assert np.array_equal(skipped, simulated)
+    never = np.isinf(skipped[:, 0])
+    assert 0.25 < never.mean() < 0.42  # (5/6)^6 = 33% of the replicates hold no work
+    assert np.isfinite(skipped[~never]).all()
+    horizon = -(-futures_module.MAX_DAYS // futures_module.BLOCK_DAYS)
+    assert simulated_blocks == horizon  # simulated to the ten-year horizon
+    assert skipped_blocks < 20
 
 
 def simulated_project(seed: int, runs: int, rate_uncertainty: bool = True) -> bool:
