@@ -35,17 +35,22 @@ from typing import Any
 import duckdb
 
 from dashboard.users import UserStore
-from etl.publish import publish
 from etl.settings import Settings
-from etl.warehouse import open_warehouse
 
-PAGES = ["/", "/quality", "/earnings", "/pipeline"]
-SHELL = (
-    "..nav.children...viewer-name.children...viewer-role.children...filter-platforms.data"
-    "...filter-projects.data...filter-dates.value...filter-platforms.value"
-    "...filter-projects.value...logout-csrf.value.."
-)
-SEARCHES = ["", "?platform=mturk", "?from=2024-02-01&to=2024-03-31", "?project=toloka:p7"]
+# etl.publish and etl.warehouse are imported where they are used: importing the marts runs
+# Polars (etl.marts.quality_figures asks metrics.agreement for its columns), and the server's
+# process, which imports this module, must fork gunicorn's workers before Polars' thread pool
+# starts, or they hang on their first query (`crowdmeter demo` execs a fresh `serve` for this)
+
+PAGES = ["/", "/quality", "/earnings", "/pipeline", "/project"]
+SEARCHES = [
+    "",
+    "?platform=mturk",
+    "?from=2024-02-01&to=2024-03-31",
+    "?project=toloka:p7",
+    # the Project page's chosen project, forecast as of a past day (a day the others filter on)
+    "?focus=appen:p2&to=2024-04-30",
+]
 PASSWORD = "bench-password"
 PROJECTS = 50  # projects of the synthetic warehouse
 # A re-exported batch: some assignments of the chosen projects change review status.
@@ -73,6 +78,18 @@ INSERT INTO assignments SELECT
 -- work comes in sessions as on real platforms: the three ratings of an item go to three
 -- workers, each of whom labels a run of 100 consecutive items of one project
 FROM (SELECT i, (i // 3000) % $projects AS p FROM range($n) t(i));
+-- every project planned, as a manager would (the Project page's forecast, budget and gates):
+-- the target a third more items than will have been accepted, two milestones
+INSERT INTO projects (platform, project_id, name, task_type, starts_on, due_on, target_items,
+    labels_per_item, budget, currency, gold_accuracy_target, agreement_target, file_id)
+SELECT platform, project_id, 'Bench ' || project_id, 'classification', DATE '2024-01-01',
+    DATE '2024-08-31', (count(DISTINCT item_id) * 0.7)::BIGINT, 3, sum(reward) * 1.5, 'USD',
+    0.8, 0.6, 1
+FROM assignments GROUP BY platform, project_id;
+INSERT INTO milestones (platform, project_id, name, due_on, target_items, file_id)
+SELECT platform, project_id, m.name, m.due_on, (target_items * m.share)::BIGINT, 1
+FROM projects, (VALUES ('Pilot', DATE '2024-02-15', 0.2), ('Most', DATE '2024-07-15', 0.8))
+    m(name, due_on, share);
 INSERT INTO annotations (assignment_uid, field, value, gold_value, file_id)
 SELECT 'a' || i, 'label', ['pos', 'neg', 'neutral'][(i * 31 + i // 3) % 7 % 3 + 1],
     CASE WHEN i % 10 = 0 THEN 'pos' END, i % 30 + 1 FROM range($n) t(i);
@@ -81,6 +98,9 @@ SELECT 'a' || i, 'label', ['pos', 'neg', 'neutral'][(i * 31 + i // 3) % 7 % 3 + 
 
 def build_warehouse(settings: Settings, n: int) -> float:
     """Synthetic warehouse of `n` assignments, published once; returns seconds taken."""
+    from etl.publish import publish
+    from etl.warehouse import open_warehouse
+
     started = time.monotonic()
     with open_warehouse(settings) as con:
         con.execute("SET enable_progress_bar = false")
@@ -101,6 +121,9 @@ def build_in_child(settings_json: str, n: int, took: Any) -> None:
 
 def republish_forever(settings_json: str, stop_after: float, changed: int, log: Any) -> None:
     """Ingest-like runs back to back: change `changed` projects' statuses, then publish."""
+    from etl.publish import publish
+    from etl.warehouse import open_warehouse
+
     settings = Settings.model_validate_json(settings_json)
     deadline = time.monotonic() + stop_after
     run_id = 2
@@ -133,6 +156,9 @@ class SimulatedUser:
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
         body = f"username={name}&password={PASSWORD}&csrf_token={token}".encode()
         self.opener.open(base + "/login", data=body, timeout=60).read()
+        # the shell's callback (navigation, viewer, filters), as the browser finds it
+        dependencies = json.loads(self.opener.open(base + "/_dash-dependencies", timeout=60).read())
+        (self.shell,) = [d["output"] for d in dependencies if "nav.children" in d["output"]]
 
     def get(self, path: str) -> None:
         self.opener.open(self.base + path, timeout=60).read()
@@ -167,7 +193,7 @@ class SimulatedUser:
             {"id": "url", "property": p, "value": v}
             for p, v in (("pathname", path), ("search", ""))
         ]
-        self.callback(SHELL, url)
+        self.callback(self.shell, url)
         self.page(path, "")
 
 
