@@ -330,11 +330,12 @@ def agreement_by(
                     "undefined_reason": coef.undefined_reason,
                 }
             )
-    schema = {c: frame.schema[c] for c in by} | _BY_SCHEMA
+    schema = {c: frame.schema[c] for c in by} | AGREEMENT_COLUMNS
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
-_BY_SCHEMA = {
+# the columns of `agreement_by` after its `by` columns
+AGREEMENT_COLUMNS: dict[str, pl.DataType] = {
     "n_units": pl.Int64,
     "n_pairable_units": pl.Int64,
     "n_pairable_values": pl.Int64,

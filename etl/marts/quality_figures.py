@@ -10,7 +10,12 @@ from typing import Any
 
 import polars as pl
 
-from metrics.agreement import agreement_by, encode_ratings, pairwise_agreement, unit_agreement
+from metrics.agreement import (
+    AGREEMENT_COLUMNS,
+    encode_ratings,
+    pairwise_agreement,
+    unit_agreement,
+)
 from metrics.consensus import leave_one_out_agreement, majority_vote
 from metrics.levels import FieldLevel
 from metrics.quality import confusion_matrix, gold_accuracy, rejection_rate
@@ -20,14 +25,10 @@ PAIRWISE_CODERS = 25  # a matrix larger than this cannot be read on a page
 HOT_SPOTS = 500  # per field and week: more than anyone adjudicates in a week
 WEEK_PLACES = 1 << 20  # days between a field's first and last week stay below this
 
-# the columns metrics.agreement.agreement_by gives per group and coefficient, asked of it on no
-# ratings, so the marts follow it
-AGREEMENT: dict[str, pl.DataType] = dict(
-    agreement_by(
-        pl.DataFrame(schema={"unit": pl.String, "coder": pl.String, "value": pl.String}),
-        [],
-    ).schema
-)
+# the columns metrics.agreement.agreement_by gives per group and coefficient, so the marts
+# follow it (a constant: running Polars at import would start its thread pool in any process
+# that imports the marts, and children forked from it, gunicorn's workers, would hang)
+AGREEMENT: dict[str, pl.DataType] = dict(AGREEMENT_COLUMNS)
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "fields": {
         "kind": pl.String,
