@@ -37,10 +37,9 @@ import duckdb
 from dashboard.users import UserStore
 from etl.settings import Settings
 
-# etl.publish and etl.warehouse are imported where they are used: importing the marts runs
-# Polars (etl.marts.quality_figures asks metrics.agreement for its columns), and the server's
-# process, which imports this module, must fork gunicorn's workers before Polars' thread pool
-# starts, or they hang on their first query (`crowdmeter demo` execs a fresh `serve` for this)
+# etl.publish and etl.warehouse are imported where they are used: the server's process imports
+# this module, and it must fork gunicorn's workers before anything starts Polars' thread pool,
+# or they hang on their first query (tests/test_fork_safe.py keeps imports free of Polars work)
 
 PAGES = ["/", "/quality", "/earnings", "/pipeline", "/project"]
 SEARCHES = [
