@@ -41,6 +41,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test chromedriver labelstudio
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test

@@ -81,9 +81,7 @@ def parse(path: Path, options: SourceOptions) -> ParseResult:
     good = good.with_columns(_reward_share().alias("reward"))
     # configured attributes (a survey's answers) are attributes, never answers to agree on
     outputs = {
-        c[len(OUTPUT) :]: c
-        for c in table.header
-        if c.startswith(OUTPUT) and c not in attributes
+        c[len(OUTPUT) :]: c for c in table.header if c.startswith(OUTPUT) and c not in attributes
     }
     golden = {f: f"{GOLDEN}{f}" for f in outputs if f"{GOLDEN}{f}" in table.header}
     notes = attribute_notes(table.header, source)

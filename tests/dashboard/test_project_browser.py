@@ -43,7 +43,10 @@ def browser(tmp_path_factory):
 
 
 def test_a_manager_picks_among_their_projects_and_the_figures_render(
-    browser, site, demo_settings, capsys  # noqa: F811
+    browser,
+    site,
+    demo_settings,  # noqa: F811 (the fixture, imported from test_project_page)
+    capsys,
 ) -> None:
     chosen = forecast_row(demo_settings, MANAGED[1], capsys)
     assert chosen["scope"] != forecast_row(demo_settings, MANAGED[0], capsys)["scope"]

@@ -92,8 +92,10 @@ def huge_integer(data: bytes, rng: random.Random) -> bytes:
 def long_field(data: bytes, rng: random.Random) -> bytes:
     size = rng.choice([140_000, 300_000])
     filler = (b"a" * 50 + b"@example.org ") * (size // 63)
-    return _replace_one(VALUE, data, rng, b'"' + filler + b'"') if b'"' in data else (
-        _some_line(data, rng, lambda line: filler + line)
+    return (
+        _replace_one(VALUE, data, rng, b'"' + filler + b'"')
+        if b'"' in data
+        else (_some_line(data, rng, lambda line: filler + line))
     )
 
 
@@ -195,8 +197,10 @@ def lone_surrogate(data: bytes, rng: random.Random) -> bytes:
 
 def markup(data: bytes, rng: random.Random) -> bytes:
     payload = rng.choice([b"<script>alert(1)</script>", b'=HYPERLINK("http://x")', b"<a href=x>"])
-    return _replace_one(VALUE, data, rng, b'"' + payload + b'"') if b'"' in data else (
-        _some_line(data, rng, lambda line: payload + line)
+    return (
+        _replace_one(VALUE, data, rng, b'"' + payload + b'"')
+        if b'"' in data
+        else (_some_line(data, rng, lambda line: payload + line))
     )
 
 

@@ -374,13 +374,15 @@ def test_reingesting_an_older_export_does_not_revert_a_newer_one(settings, tmp_p
     f = again.files[0]
     assert (f.status, f.rows_inserted, f.rows_updated) == ("unchanged", 0, 0)
     assert "the same bytes as file 1" in f.notes[0]
-    statuses = SnapshotReader(settings).frame(
-        "SELECT status FROM assignments ORDER BY assignment_uid"
-    )["status"].to_list()
+    statuses = (
+        SnapshotReader(settings)
+        .frame("SELECT status FROM assignments ORDER BY assignment_uid")["status"]
+        .to_list()
+    )
     assert statuses == ["approved", "rejected"]  # the newer export's, as before
     # --again reads it anew, but its records are no newer (equal times, loaded first): kept
     forced = ingest(settings, [older], LoadOptions(again=True)).files[0]
     assert (forced.rows_inserted, forced.rows_updated) == (0, 0)
-    assert SnapshotReader(settings).frame(
-        "SELECT status FROM assignments ORDER BY assignment_uid"
-    )["status"].to_list() == ["approved", "rejected"]
+    assert SnapshotReader(settings).frame("SELECT status FROM assignments ORDER BY assignment_uid")[
+        "status"
+    ].to_list() == ["approved", "rejected"]

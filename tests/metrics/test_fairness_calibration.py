@@ -91,11 +91,13 @@ def test_no_data_gives_no_findings_rather_than_an_error():
     workers = people(3, seed=0)
     found = {
         "pay": pay_equity(pay_cells(workers, 0).clear(), workers, "gender", settings=settings),
-        "review": review_fairness(reviews(workers, 0).clear(), workers, "gender",
-                                  settings=settings),  # fmt: skip
+        "review": review_fairness(
+            reviews(workers, 0).clear(), workers, "gender", settings=settings
+        ),  # fmt: skip
         "labels": error_rates(answers(workers, 0, items=1).clear(), "skin", "1", settings=settings),
-        "distribution": label_distribution(answers(workers, 0, items=1).clear(), "gender",
-                                           settings=settings),  # fmt: skip
+        "distribution": label_distribution(
+            answers(workers, 0, items=1).clear(), "gender", settings=settings
+        ),  # fmt: skip
         "workload": workload(work(workers, 0).clear(), workers, "gender", settings=settings),
     }
     assert found == dict.fromkeys(found, [])

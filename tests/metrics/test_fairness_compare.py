@@ -55,8 +55,9 @@ def test_compare_rates_takes_classes_only_when_units_share_them():
     assert same(few, rates_by_class(RateUnits.of(num, den, group), "l", settings))
     wages = np.random.default_rng(5).lognormal(2, 0.3, 40)
     many = compare_rates(wages, np.ones(40), ["a", "b"] * 20, "a", settings)
-    assert same(many, rates_by_unit(RateUnits.of(wages, np.ones(40), ["a", "b"] * 20), "a",
-                                      settings))
+    assert same(
+        many, rates_by_unit(RateUnits.of(wages, np.ones(40), ["a", "b"] * 20), "a", settings)
+    )
 
 
 def test_permuted_class_tables_keep_the_margins_and_spread_classes_fairly():
