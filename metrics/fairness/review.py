@@ -119,8 +119,9 @@ def _flag_and_explain(f: Finding, alpha: float) -> Finding:
         f"rejection rate{among}{where} of '{f.group}' minus '{f.reference}': "
         f"{rounded(f.estimate)} {interval_text(f)}"
     )
-    if flag == "reviewer_bias":
-        reason += "; correct work rejected more often: a reviewer-bias signal"
-    elif flag:
-        reason += "; rejected more or less often than the reference"
+    if flag:
+        more = "more" if f.estimate > 0 else "less"
+        what = "correct work rejected" if flag == "reviewer_bias" else "work rejected"
+        reason += f"; {what} {more} often than the reference's"
+        reason += ": a reviewer-bias signal" if flag == "reviewer_bias" else ""
     return replace(f, flag=flag, reason=reason)

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from fairlearn.metrics import MetricFrame, selection_rate
 
-from metrics.fairness.findings import AuditSettings
-from metrics.fairness.review import review_fairness
+from metrics.fairness.findings import AuditSettings, Finding
+from metrics.fairness.review import _flag_and_explain, review_fairness
 
 FAST = AuditSettings(samples=200, permutations=200, seed=1)
 
@@ -106,3 +106,21 @@ def test_reviewers_with_few_gold_correct_reviews_are_not_audited_alone():
     found = review_fairness(reviews, people, "gender", settings=FAST,
                             min_reviewer_reviews=10_000)  # fmt: skip
     assert not [f for f in found if "@reviewer=" in f.measure]
+
+
+@pytest.mark.parametrize(
+    ("measure", "estimate", "says"),
+    [
+        ("rejection_rate_gold_correct_difference", 0.2, "correct work rejected more often"),
+        ("rejection_rate_gold_correct_difference", -0.2, "correct work rejected less often"),
+        ("rejection_rate_difference", 0.1, "; work rejected more often"),
+        ("rejection_rate_difference", -0.1, "; work rejected less often"),
+    ],
+)
+def test_a_flagged_difference_says_which_way_it_goes(measure, estimate, says):
+    found = Finding("review", "gender", "woman", "man", measure, estimate, estimate - 0.05,
+                    estimate + 0.05, 0.001, 0.002, 300, None, "")  # fmt: skip
+    explained = _flag_and_explain(found, alpha=0.05)
+    assert explained.flag == ("reviewer_bias" if "gold_correct" in measure else "rejection_gap")
+    assert says in explained.reason
+    assert explained.reason.endswith("a reviewer-bias signal") == ("gold_correct" in measure)
