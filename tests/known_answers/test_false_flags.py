@@ -3,7 +3,8 @@ tests of `mart_fairness_findings` stays at or under `alpha`, as docs/METRICS.md 
 
 The suite's version: three seeds at a small scale (bench/bench_fairness.py --false-flags runs
 twenty at the known-answer scale). It fails when an effect is left in the no-effects data: with
-the effects planted the same seeds flag well over `alpha` of their tests (the last test)."""
+the effects planted, the first seed alone flags well over `alpha` of its tests (9 of 40 when
+measured; the last test)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from metrics.fairness.findings import flag_counts
 
 SCALE = 0.2
 SEEDS = (1, 2, 3)
+PLANTED_SEEDS = SEEDS[:1]  # the planted effects are large: one seed shows them
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,7 @@ def counts(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, tuple[int, in
     out = {}
     for effects in (False, True):
         tests = flagged = 0
-        for seed in SEEDS:
+        for seed in PLANTED_SEEDS if effects else SEEDS:
             folder: Path = tmp_path_factory.mktemp(f"ff{seed}{effects}")
             t, f = flag_counts(published_findings(folder, seed, SCALE, effects))
             tests, flagged = tests + t, flagged + f
