@@ -129,7 +129,7 @@ def track_projects(
     }
     tracking = settings.tracking
     return track_many(
-        [project_records(plan, frames, as_of) for plan in plans],
+        [project_records(plan, frames) for plan in plans],
         as_of,
         rules=tracking.alerts,
         window_days=tracking.window_days,
@@ -139,7 +139,7 @@ def track_projects(
 
 
 def project_records(
-    plan: ProjectPlan, frames: dict[str, dict[str, pl.DataFrame]], as_of: date
+    plan: ProjectPlan, frames: dict[str, dict[str, pl.DataFrame]]
 ) -> ProjectRecords:
     """One project's rows of the frames `track_projects` read, split by project."""
     mine = {name: parts[plan.project] for name, parts in frames.items()}

@@ -41,24 +41,30 @@ class Futures:
         self.dtype = np.uint8 if size <= 2**8 else np.uint16 if size <= 2**16 else np.int32
         # numpy draws bounded int32 about 3 times faster than uint8
         self.draw_type = np.int32 if size * runs < 2**31 else np.int64
-        self.replicate: np.ndarray | None = None  # drawn with the first block
+        self._replicates: np.ndarray | None = None  # drawn before the first block
         self.blocks: list[np.ndarray] = []
+
+    def replicates(self) -> np.ndarray | None:
+        """Each future's own replicate of the history as positions, shape (size, runs): day j
+        of future r at [j, r]; None without `rate_uncertainty`. Drawn on first use, before
+        any block."""
+        if self.rate_uncertainty and self._replicates is None:
+            self._replicates = self._draw(self.size).astype(self.dtype)
+        return self._replicates
 
     def block(self, number: int) -> np.ndarray:
         """Block `number` (0 first): history positions, shape (BLOCK_DAYS, runs): a day's picks
         for every future are one contiguous row."""
-        if self.rate_uncertainty and self.replicate is None:
-            # day j of future r's replicate at j * runs + r
-            self.replicate = self._draw(self.size).astype(self.dtype).ravel()
+        replicates = self.replicates()
         futures = np.arange(self.runs, dtype=self.draw_type)
         while len(self.blocks) <= number:
             picks = self._draw(BLOCK_DAYS)
-            if self.replicate is None:
+            if replicates is None:
                 self.blocks.append(picks.astype(self.dtype))
                 continue
             picks *= self.runs
-            picks += futures  # the position in the future's own replicate
-            self.blocks.append(np.take(self.replicate, picks))
+            picks += futures  # the flat position [pick, future] in the replicates
+            self.blocks.append(np.take(replicates, picks))
         return self.blocks[number]
 
     def _draw(self, days: int) -> np.ndarray:
@@ -120,11 +126,10 @@ def _able(values: np.ndarray, futures: Futures) -> np.ndarray:
     """The futures that can reach a target at all: those whose own replicate of the history
     has some units. A replicate of zero days only (likely when few days of the window had
     work) never gets anywhere; left in, it would be simulated for `max_days` days."""
-    futures.block(0)  # draws the replicates first, as the blocks would
-    if futures.replicate is None:
+    replicates = futures.replicates()
+    if replicates is None:
         return np.arange(futures.runs)
-    own = np.take(values, futures.replicate.reshape(futures.size, futures.runs))
-    return np.flatnonzero(own.any(axis=0))
+    return np.flatnonzero(np.take(values, replicates).any(axis=0))
 
 
 def _running_sums(draws: np.ndarray) -> np.ndarray:

@@ -206,15 +206,11 @@ _ONE_DAY = timedelta(days=1)
 
 
 def forecast_request(
-    plan: ProjectPlan,
-    accepted: pl.DataFrame,
-    as_of: date,
-    scope_changes: pl.DataFrame | None = None,
+    plan: ProjectPlan, accepted: pl.DataFrame, as_of: date, changes: pl.DataFrame
 ) -> ForecastRequest:
     """What a project's forecast on `as_of` reads: its daily throughput before `as_of` (zero
-    days kept, from the plan's start), the scope in force on `as_of` and its milestones, in
-    units."""
-    changes = scope_changes if scope_changes is not None else plan_scope(plan, accepted)
+    days kept, from the plan's start), the scope in force on `as_of` (of `changes`, `day` and
+    `scope`) and its milestones, in units."""
     known = accepted.filter(pl.col("day") < as_of)
     start = plan.starts_on if plan.starts_on and plan.starts_on < as_of else None
     daily = daily_throughput(known, start=start, units="units")
