@@ -119,9 +119,10 @@ def _flag_and_explain(f: Finding, alpha: float) -> Finding:
         f"rejection rate{among}{where} of '{f.group}' minus '{f.reference}': "
         f"{rounded(f.estimate)} {interval_text(f)}"
     )
-    if flag:
-        more = "more" if f.estimate > 0 else "less"
-        what = "correct work rejected" if flag == "reviewer_bias" else "work rejected"
-        reason += f"; {what} {more} often than the reference's"
-        reason += ": a reviewer-bias signal" if flag == "reviewer_bias" else ""
+    way = "more" if f.estimate is not None and f.estimate > 0 else "less"
+    if flag == "reviewer_bias":
+        reason += f"; correct work rejected {way} often than the reference's: "
+        reason += "a reviewer-bias signal"
+    elif flag:
+        reason += f"; work rejected {way} often than the reference's"
     return replace(f, flag=flag, reason=reason)
